@@ -1,0 +1,40 @@
+"""Read a source given as a folder or a zip through one interface."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from data.errors import SourceError
+
+
+class Archive:
+    """Files of a folder or a zip, addressed by their `/`-separated relative path."""
+
+    def __init__(self, path: str | Path, what: str):
+        self.path = Path(path)
+        self._zip: zipfile.ZipFile | None = None
+        self._files: dict[str, str] = {}
+        if self.path.is_dir():
+            for file in sorted(self.path.rglob("*")):
+                if file.is_file():
+                    self._files[file.relative_to(self.path).as_posix()] = str(file)
+        elif self.path.is_file() and zipfile.is_zipfile(self.path):
+            self._zip = zipfile.ZipFile(self.path)
+            self._files = {n: n for n in self._zip.namelist() if not n.endswith("/")}
+        elif self.path.exists():
+            raise SourceError(f"{self.path} is neither a folder nor a zip file: pass the {what}.")
+        else:
+            raise SourceError(f"{self.path} does not exist: pass the {what}.")
+
+    def names(self) -> list[str]:
+        return list(self._files)
+
+    def size(self, name: str) -> int:
+        if self._zip is not None:
+            return self._zip.getinfo(self._files[name]).file_size
+        return Path(self._files[name]).stat().st_size
+
+    def read(self, name: str) -> bytes:
+        if self._zip is not None:
+            return self._zip.read(self._files[name])
+        return Path(self._files[name]).read_bytes()

@@ -1,0 +1,229 @@
+"""Build the labelled Lego-face + emoji dataset: `python -m data.build --help`."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from data.archive import Archive
+from data.atomic import atomic_path
+from data.dataset import FaceDataset, contact_sheet, stratified_split
+from data.emoji_font import find_emoji_fonts, load_font_emoji
+from data.emoji_pack import load_emoji_pack, read_emoji_metadata
+from data.errors import SourceError
+from data.framing import frame_face, random_jitter
+from data.kaggle_emoji import load_kaggle_csv
+from data.labels import expression_tags, ldraw_side_texts
+from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head
+from data.lego_photos import load_lego_photos
+from data.record import EMOJI, LEGO, SourceFace
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_LDRAW = SHARED_DATA / "ldraw-minifig-heads.zip"
+DEFAULT_PACKS = (SHARED_DATA / "emoji-datasource-twitter-faces.zip", SHARED_DATA / "emoji-datasource-google-faces.zip")
+DEFAULT_OUTPUT = Path("build") / "dataset-64.npz"
+
+
+def load_ldraw_heads(path, size: int, stats: RenderStats, progress: bool = True) -> list[SourceFace]:
+    """Every printed head from the front, plus the back of each two-sided head, at `size` px."""
+    library = LDrawLibrary(path)
+    heads = library.printed_heads()
+    if not heads:
+        raise SourceError(f"{path} has no printed minifig heads (parts/3626*p*.dat): pass a full LDraw library.")
+    faces = []
+    for head in tqdm(heads, desc="LDraw heads", unit="head", disable=not progress, leave=False):
+        for side, text in ldraw_side_texts(head.description, head.two_sided).items():
+            image = render_minifig_head(library, head, size, stats, side=side)
+            name = f"{head.description} ({side})" if head.two_sided else head.description
+            faces.append(SourceFace(image, LEGO, "ldraw", name, expression_tags(text)))
+    return faces
+
+
+def collect_faces(args: argparse.Namespace, problems: Counter) -> list[SourceFace]:
+    """Every face from every source the user named, in a deterministic order."""
+    master_size = max(256, 4 * args.size)  # render large, frame and augment, then shrink
+    faces: list[SourceFace] = []
+    if args.ldraw:
+        stats = RenderStats()
+        faces += load_ldraw_heads(args.ldraw, master_size, stats, progress=not args.quiet)
+        problems.update({f"LDraw {k}": v for k, v in stats.counts.items()})
+    pack_entries = []
+    for pack in args.emoji_pack:
+        faces += load_emoji_pack(pack, problems, include_animals=args.include_animals)
+        pack_entries = pack_entries or read_emoji_metadata(Archive(pack, "emoji pack"), Counter())[1]
+    fonts = args.emoji_font if args.emoji_font is not None else list(find_emoji_fonts().items())
+    for font in fonts:
+        source, path = font if isinstance(font, tuple) else (f"{Path(font).stem.lower()}-font", font)
+        if not pack_entries:
+            raise SourceError("--emoji-font needs an --emoji-pack too: the pack's emoji.json says which emoji are faces.")
+        faces += load_font_emoji(path, pack_entries, problems, source=source.replace("notocoloremoji", "noto"),
+                                 include_animals=args.include_animals)
+    if args.kaggle_csv:
+        faces += load_kaggle_csv(args.kaggle_csv, problems)
+    if args.lego_photos:
+        faces += load_lego_photos(args.lego_photos, problems)
+    return faces
+
+
+def frame_all(faces: list[SourceFace], size: int, problems: Counter, quiet: bool) -> tuple[list[SourceFace], np.ndarray]:
+    """Frame every face; faces that cannot be framed (blank images) are counted and dropped."""
+    kept, images = [], []
+    for face in tqdm(faces, desc="framing", unit="img", disable=quiet, leave=False):
+        try:
+            images.append(frame_face(face.rgba, size))
+        except ValueError:
+            problems[f"blank {face.source} images"] += 1
+            continue
+        kept.append(face)
+    return kept, np.stack(images) if images else np.zeros((0, size, size, 3), np.uint8)
+
+
+def augment(faces: list[SourceFace], split: np.ndarray, target_per_domain: int, size: int, seed: int,
+            quiet: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Jittered copies of training originals, filling each domain up to `target_per_domain` images.
+
+    Returns the images and, for each, the index of the original it was made from.
+    """
+    rng = np.random.default_rng(seed + 1)
+    domains = np.array([f.domain for f in faces])
+    plan = []
+    for domain in (LEGO, EMOJI):
+        pool = np.flatnonzero((domains == domain) & (split == "train"))
+        missing = target_per_domain - int((domains == domain).sum())
+        if len(pool) and missing > 0:
+            plan.extend(rng.choice(pool, size=missing, replace=True) if missing > len(pool)
+                        else rng.permutation(pool)[:missing])
+    images = [frame_face(faces[i].rgba, size, random_jitter(rng))
+              for i in tqdm(plan, desc="augmenting", unit="img", disable=quiet, leave=False)]
+    stacked = np.stack(images) if images else np.zeros((0, size, size, 3), np.uint8)
+    return stacked, np.asarray(plan, dtype=np.int64)
+
+
+def build_dataset(args: argparse.Namespace) -> tuple[FaceDataset, Counter]:
+    """Everything but writing: collect, frame, split and augment."""
+    problems: Counter = Counter()
+    faces = collect_faces(args, problems)
+    faces, images = frame_all(faces, args.size, problems, args.quiet)
+    if not faces:
+        raise SourceError("the sources gave no images: check the paths passed to --ldraw and --emoji-pack.")
+    domain = np.array([f.domain for f in faces])
+    group = np.array([f"{f.domain}:{f.name}" for f in faces])
+    split = stratified_split(domain, group, args.val_fraction, args.seed)
+    extra, origin = augment(faces, split, args.augment // 2, args.size, args.seed, args.quiet) if args.augment else (
+        np.zeros((0, args.size, args.size, 3), np.uint8), np.zeros(0, np.int64))
+
+    def column(attribute, values=None):
+        base = np.array([getattr(f, attribute) if values is None else values(f) for f in faces])
+        return np.concatenate([base, base[origin]]) if len(origin) else base
+
+    dataset = FaceDataset(
+        images=np.concatenate([images, extra]),
+        domain=column("domain"),
+        source=column("source"),
+        name=column("name"),
+        tags=column("tags", lambda f: "|".join(f.tags)),
+        split=np.concatenate([split, np.full(len(origin), "train")]),
+        augmented=np.concatenate([np.zeros(len(faces), bool), np.ones(len(origin), bool)]),
+        origin=np.concatenate([np.arange(len(faces)), origin]),
+        meta={"size": args.size, "seed": args.seed, "val_fraction": args.val_fraction, "augment": args.augment,
+              "skipped": dict(problems)},
+    )
+    return dataset, problems
+
+
+def count_table(dataset: FaceDataset) -> str:
+    """Per-source counts: originals, augmented copies, validation images and tagged share."""
+    rows = [("domain", "source", "original", "augmented", "val", "tagged")]
+    for domain, source in sorted({(d, s) for d, s in zip(dataset.domain, dataset.source)}):
+        mask = (dataset.domain == domain) & (dataset.source == source)
+        original = mask & ~dataset.augmented
+        tagged = original & (dataset.tags != "")
+        rows.append((domain, source, str(original.sum()), str((mask & dataset.augmented).sum()),
+                     str((mask & (dataset.split == "val")).sum()), f"{tagged.sum() / max(1, original.sum()):.0%}"))
+    for domain in (LEGO, EMOJI):
+        mask = dataset.domain == domain
+        rows.append((domain, "all", str((mask & ~dataset.augmented).sum()), str((mask & dataset.augmented).sum()),
+                     str((mask & (dataset.split == "val")).sum()), f"{mask.mean():.0%} of all"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)
+
+
+def preview_images(dataset: FaceDataset, columns: int = 16) -> np.ndarray:
+    """Rows of Lego originals, emoji originals, then augmented images, for the contact sheet."""
+    rng = np.random.default_rng(0)
+    picks = []
+    for mask in (
+        (dataset.domain == LEGO) & ~dataset.augmented,
+        (dataset.domain == EMOJI) & ~dataset.augmented,
+        dataset.augmented,
+    ):
+        indices = np.flatnonzero(mask)
+        if len(indices):
+            picks.extend(np.sort(rng.choice(indices, size=min(len(indices), 3 * columns), replace=False)))
+    return dataset.images[picks]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m data.build", description=__doc__)
+    parser.add_argument("--ldraw", type=Path, help="LDraw library folder or zip (default: the shared minifig-heads zip)")
+    parser.add_argument("--emoji-pack", type=Path, action="append",
+                        help="emoji-datasource pack, folder or zip; repeat for several (default: twitter + google)")
+    parser.add_argument("--emoji-font", type=Path, action="append",
+                        help="colour emoji font file; repeat for several (default: every installed one)")
+    parser.add_argument("--no-fonts", action="store_true", help="use no emoji font")
+    parser.add_argument("--kaggle-csv", type=Path, help="Kaggle 'Full Emoji Image Dataset' full_emoji.csv")
+    parser.add_argument("--lego-photos", type=Path, help="folder or zip of Lego-face photos (lego-face-VAE dataset.zip)")
+    parser.add_argument("--include-animals", action="store_true", help="keep cat and monkey face emoji too")
+    parser.add_argument("--size", type=int, default=64, help="square image size in pixels (default 64; 128 works)")
+    parser.add_argument("--augment", type=int, default=2400,
+                        help="fill each domain to half this total with jittered training copies (0: none)")
+    parser.add_argument("--val-fraction", type=float, default=0.15)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT, help=f"output .npz (default {DEFAULT_OUTPUT})")
+    parser.add_argument("--preview", type=Path, help="also write a contact sheet PNG here")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    if args.size < 16:
+        parser.error("--size must be at least 16 pixels")
+    if not 0 <= args.val_fraction < 1:
+        parser.error("--val-fraction must be in [0, 1)")
+    if args.no_fonts:
+        args.emoji_font = []
+    named = any([args.ldraw, args.emoji_pack, args.kaggle_csv, args.lego_photos])
+    if not named:
+        if not DEFAULT_LDRAW.is_file():
+            parser.error("no sources given: pass --ldraw PATH and --emoji-pack PATH (see README).")
+        args.ldraw, args.emoji_pack = DEFAULT_LDRAW, [p for p in DEFAULT_PACKS if p.is_file()]
+    args.emoji_pack = args.emoji_pack or []
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    try:
+        dataset, problems = build_dataset(args)
+    except SourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    dataset.meta["build_seconds"] = round(time.perf_counter() - started, 1)
+    dataset.save(args.out)
+    print(count_table(dataset))
+    for problem, count in sorted(problems.items()):
+        print(f"skipped: {count} {problem}")
+    if args.preview:
+        with atomic_path(args.preview) as temporary:
+            contact_sheet(preview_images(dataset)).save(temporary, format="PNG")
+        print(f"preview: {args.preview}")
+    print(f"wrote {len(dataset)} images of {args.size}x{args.size} to {args.out} "
+          f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The dataset file: uint8 images plus labels and metadata in one compressed .npz."""
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from data.atomic import atomic_path
+from data.errors import SourceError
+from data.labels import EXPRESSIONS, tags_from_string
+from data.record import EMOJI, LEGO
+
+FORMAT_VERSION = 1
+LABEL_FIELDS = ("domain", "source", "name", "tags", "split")
+REBUILD_HINT = "rebuild it with `python -m data.build`"
+
+
+@dataclass
+class FaceDataset:
+    """Images (N, S, S, 3) uint8 and one label per image in parallel arrays."""
+
+    images: np.ndarray
+    domain: np.ndarray  # (N,) "lego" | "emoji"
+    source: np.ndarray  # (N,) ldraw, twitter, google, noto-font, ...
+    name: np.ndarray  # (N,) human name
+    tags: np.ndarray  # (N,) "smile|grin"
+    split: np.ndarray  # (N,) "train" | "val"
+    augmented: np.ndarray  # (N,) bool
+    origin: np.ndarray  # (N,) int: index of the original an augmented image was made from
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def size(self) -> int:
+        return int(self.images.shape[1])
+
+    def tag_lists(self) -> list[tuple[str, ...]]:
+        return [tags_from_string(t) for t in self.tags]
+
+    def tag_matrix(self) -> np.ndarray:
+        """(N, len(EXPRESSIONS)) bool: image i carries expression j."""
+        lists = self.tag_lists()
+        return np.array([[tag in tags for tag in EXPRESSIONS] for tags in lists], dtype=bool).reshape(len(self), -1)
+
+    def subset(self, mask: np.ndarray) -> "FaceDataset":
+        """The images where `mask` holds, with `origin` re-indexed where possible."""
+        indices = np.flatnonzero(mask)
+        remap = np.full(len(self), -1)
+        remap[indices] = np.arange(len(indices))
+        return FaceDataset(
+            self.images[indices], self.domain[indices], self.source[indices], self.name[indices],
+            self.tags[indices], self.split[indices], self.augmented[indices], remap[self.origin[indices]],
+            dict(self.meta),
+        )
+
+    def originals(self) -> "FaceDataset":
+        """Only the un-augmented images."""
+        return self.subset(~self.augmented)
+
+    def save(self, path: str | Path) -> None:
+        """Write the dataset atomically as a compressed .npz."""
+        arrays = {key: np.asarray(getattr(self, key)).astype(str) for key in LABEL_FIELDS}
+        meta = dict(self.meta, format_version=FORMAT_VERSION, expressions=list(EXPRESSIONS))
+        with atomic_path(path) as temporary:
+            with open(temporary, "wb") as handle:
+                np.savez_compressed(
+                    handle, images=self.images, augmented=self.augmented, origin=self.origin,
+                    meta=np.array(json.dumps(meta)), **arrays,
+                )
+
+    @classmethod
+    def load(cls, path: str | Path) -> "FaceDataset":
+        """Read a dataset file, or raise SourceError saying what is wrong and how to rebuild it."""
+        path = Path(path)
+        if not path.is_file():
+            raise SourceError(f"dataset file {path} does not exist: {REBUILD_HINT}.")
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                missing = {"images", "augmented", "origin", "meta", *LABEL_FIELDS} - set(archive.files)
+                if missing:
+                    raise SourceError(f"{path} lacks {', '.join(sorted(missing))}: {REBUILD_HINT}.")
+                fields = {key: archive[key] for key in archive.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+            raise SourceError(f"{path} is not a readable dataset file ({error}): {REBUILD_HINT}.") from error
+        meta = json.loads(str(fields.pop("meta")))
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise SourceError(f"{path} has format {meta.get('format_version')}, not {FORMAT_VERSION}: {REBUILD_HINT}.")
+        images = fields.pop("images")
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3 or images.shape[1] != images.shape[2]:
+            raise SourceError(f"{path} holds images of shape {images.shape}, not (N, S, S, 3) uint8: {REBUILD_HINT}.")
+        if any(len(fields[key]) != len(images) for key in fields):
+            raise SourceError(f"{path} has labels that do not match its images: {REBUILD_HINT}.")
+        return cls(images=images, meta=meta, **fields)
+
+
+def stratified_split(domain: np.ndarray, group: np.ndarray, val_fraction: float, seed: int) -> np.ndarray:
+    """'train'/'val' per image: per domain, whole groups (e.g. one emoji in every vendor's art)
+    go to validation until it holds `val_fraction` of that domain. Deterministic for a seed."""
+    split = np.full(len(domain), "train", dtype="<U5")
+    rng = np.random.default_rng(seed)
+    for value in (LEGO, EMOJI):
+        members = np.flatnonzero(domain == value)
+        if len(members) == 0:
+            continue
+        groups = sorted(set(group[members]))
+        order = rng.permutation(len(groups))
+        target, taken = round(val_fraction * len(members)), 0
+        for index in order:
+            if taken >= target:
+                break
+            chosen = members[group[members] == groups[index]]
+            split[chosen] = "val"
+            taken += len(chosen)
+    return split
+
+
+def contact_sheet(images: np.ndarray, columns: int = 16, gap: int = 2) -> Image.Image:
+    """All images in a grid on white."""
+    count, size = len(images), images.shape[1]
+    rows = max(1, -(-count // columns))
+    sheet = Image.new("RGB", (columns * (size + gap) + gap, rows * (size + gap) + gap), (255, 255, 255))
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        sheet.paste(Image.fromarray(image), (gap + column * (size + gap), gap + row * (size + gap)))
+    return sheet

@@ -1,0 +1,31 @@
+"""Shared fixtures: the real source archives beside the repo and a dataset built from them."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+LDRAW_ZIP = SHARED_DATA / "ldraw-minifig-heads.zip"
+TWITTER_ZIP = SHARED_DATA / "emoji-datasource-twitter-faces.zip"
+GOOGLE_ZIP = SHARED_DATA / "emoji-datasource-google-faces.zip"
+
+
+def pytest_configure(config):
+    if not LDRAW_ZIP.is_file():
+        raise pytest.UsageError(f"the source archives are missing: expected {SHARED_DATA} beside the repo")
+
+
+@pytest.fixture(scope="session")
+def built_dataset(tmp_path_factory):
+    """The full default build (both packs, the Noto font, augmentation) written to a temp file."""
+    from data.build import main
+    from data.dataset import FaceDataset
+
+    out = tmp_path_factory.mktemp("dataset") / "dataset-64.npz"
+    preview = out.with_name("preview.png")
+    assert main(["--quiet", "--out", str(out), "--preview", str(preview)]) == 0
+    return FaceDataset.load(out), preview

@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from data.build import main
+from data.dataset import FaceDataset, stratified_split
+from data.errors import SourceError
+from data.framing import BACKGROUND
+from data.labels import EXPRESSIONS
+
+
+def test_counts_balance_and_sources(built_dataset):
+    dataset, _ = built_dataset
+    originals = dataset.originals()
+    assert (originals.domain == "lego").sum() >= 398
+    assert ((originals.source == "twitter") | (originals.source == "google")).sum() >= 230
+    assert len(dataset) >= 2000
+    for domain in ("lego", "emoji"):
+        assert (dataset.domain == domain).mean() <= 0.6
+    assert set(dataset.source) >= {"ldraw", "twitter", "google", "noto-font"}
+    assert dataset.images.dtype == np.uint8 and dataset.images.shape[1:] == (64, 64, 3)
+
+
+def test_at_least_ten_expressions_in_both_domains(built_dataset):
+    originals = built_dataset[0].originals()
+    matrix = originals.tag_matrix()
+    shared = [tag for j, tag in enumerate(EXPRESSIONS)
+              if matrix[originals.domain == "lego", j].any() and matrix[originals.domain == "emoji", j].any()]
+    assert len(shared) >= 10, shared
+    for domain, share in (("lego", 0.5), ("emoji", 0.7)):
+        assert (originals.tags[originals.domain == domain] != "").mean() >= share
+
+
+def test_two_sided_heads_carry_each_sides_tags(built_dataset):
+    originals = built_dataset[0].originals()
+    names = list(originals.name)
+    front = names.index("Minifig Head with Large Tongue / Scared 2-Sided Pattern (front)")
+    back = names.index("Minifig Head with Large Tongue / Scared 2-Sided Pattern (back)")
+    assert "tongue" in originals.tags[front] and "scared" not in originals.tags[front]
+    assert "scared" in originals.tags[back] and "tongue" not in originals.tags[back]
+
+
+def face_box(image: np.ndarray) -> tuple[int, int, float]:
+    """Left and right edges and vertical centre of the pixels that are not background."""
+    mask = np.abs(image.astype(int) - BACKGROUND).max(axis=2) > 12
+    ys, xs = np.nonzero(mask)
+    return xs.min(), xs.max(), (ys.min() + ys.max()) / 2
+
+
+def test_both_domains_are_framed_alike(built_dataset):
+    originals = built_dataset[0].originals()
+    boxes = {d: np.median([face_box(im) for im in originals.images[originals.domain == d]], axis=0)
+             for d in ("lego", "emoji")}
+    assert np.all(np.abs(boxes["lego"] - boxes["emoji"]) <= 2.0), boxes
+    corners = originals.images[:, [0, 0, -1, -1], [0, -1, 0, -1]]
+    assert np.all(corners == BACKGROUND)
+
+
+def test_split_is_deterministic_stratified_and_leak_free(built_dataset):
+    dataset = built_dataset[0]
+    assert not np.any(dataset.augmented & (dataset.split == "val"))
+    for domain in ("lego", "emoji"):
+        originals = ~dataset.augmented & (dataset.domain == domain)
+        share = (dataset.split[originals] == "val").mean()
+        assert 0.12 <= share <= 0.18
+    train_names = set(dataset.name[dataset.split == "train"])
+    assert not train_names & set(dataset.name[dataset.split == "val"])
+    domain, group = dataset.domain[~dataset.augmented], dataset.name[~dataset.augmented]
+    np.testing.assert_array_equal(stratified_split(domain, group, 0.15, 0), dataset.split[~dataset.augmented])
+    assert not np.array_equal(stratified_split(domain, group, 0.15, 1), dataset.split[~dataset.augmented])
+
+
+def test_augmented_images_are_jittered_copies(built_dataset):
+    dataset = built_dataset[0]
+    augmented = np.flatnonzero(dataset.augmented)[:50]
+    for index in augmented:
+        origin = dataset.origin[index]
+        assert dataset.name[index] == dataset.name[origin] and dataset.split[origin] == "train"
+        assert not np.array_equal(dataset.images[index], dataset.images[origin])
+
+
+def test_preview_is_a_contact_sheet(built_dataset):
+    sheet = Image.open(built_dataset[1])
+    assert sheet.width > 16 * 64 and sheet.height >= 3 * 64
+
+
+def test_size_128_and_no_augmentation(tmp_path):
+    out = tmp_path / "d.npz"
+    assert main(["--quiet", "--size", "128", "--augment", "0", "--no-fonts", "--out", str(out)]) == 0
+    dataset = FaceDataset.load(out)
+    assert dataset.images.shape[1:] == (128, 128, 3) and not dataset.augmented.any()
+    assert len(dataset) == 398 + 236
+
+
+def test_wrong_source_is_one_line_and_keeps_existing_output(tmp_path, capsys):
+    out = tmp_path / "d.npz"
+    out.write_bytes(b"precious")
+    assert main(["--quiet", "--ldraw", str(tmp_path / "nope.zip"), "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "does not exist" in error and "pass the" in error
+    assert out.read_bytes() == b"precious"
+
+
+def test_dataset_load_errors(tmp_path):
+    with pytest.raises(SourceError, match="python -m data.build"):
+        FaceDataset.load(tmp_path / "missing.npz")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(SourceError, match="python -m data.build"):
+        FaceDataset.load(broken)

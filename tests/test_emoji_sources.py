@@ -1,0 +1,130 @@
+import csv
+import io
+import json
+import zipfile
+from collections import Counter
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from data.archive import Archive
+from data.emoji_font import find_emoji_fonts, load_font_emoji
+from data.emoji_pack import load_emoji_pack, read_emoji_metadata
+from data.errors import SourceError
+from data.kaggle_emoji import encode_data_url, load_kaggle_csv
+from data.lego_photos import load_lego_photos
+from tests.conftest import GOOGLE_ZIP, TWITTER_ZIP
+
+
+def png_bytes(colour=(250, 200, 40, 255), size=32, mode="RGBA") -> bytes:
+    image = Image.new(mode, (size, size), (0, 0, 0, 0) if mode == "RGBA" else (255, 255, 255))
+    image.paste(colour[: len(mode)], (4, 4, size - 4, size - 4))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG" if mode == "RGBA" else "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("path,source", [(TWITTER_ZIP, "twitter"), (GOOGLE_ZIP, "google")])
+def test_packs_give_the_118_face_emoji_and_nothing_else(path, source):
+    problems = Counter()
+    faces = load_emoji_pack(path, problems)
+    assert len(faces) == 118 and not problems
+    assert {f.source for f in faces} == {source}
+    names = {f.name for f in faces}
+    assert "grinning face" in names and "heavy black heart" not in names and "red heart" not in names
+    assert sum(bool(f.tags) for f in faces) > 0.7 * len(faces)
+
+
+def test_animal_faces_are_optional():
+    assert len(load_emoji_pack(TWITTER_ZIP, Counter(), include_animals=True)) == 118 + 12
+
+
+def test_noto_font_renders_the_face_emoji():
+    fonts = find_emoji_fonts()
+    assert "noto-font" in fonts, "install fonts-noto-color-emoji"
+    entries = read_emoji_metadata(Archive(GOOGLE_ZIP, "pack"), Counter())[1]
+    problems = Counter()
+    faces = load_font_emoji(fonts["noto-font"], entries, problems)
+    assert len(faces) + sum(problems.values()) == 118 and len(faces) >= 110
+    pixels = np.asarray(faces[0].rgba)
+    assert pixels[..., 3].max() == 255 and len(np.unique(pixels[..., 0])) > 20  # colour, not a tofu box
+
+
+def write_pack(tmp_path, metadata, images: dict[str, bytes]):
+    root = tmp_path / "pack" / "emoji-datasource"
+    (root / "img" / "twitter" / "64").mkdir(parents=True)
+    (root / "emoji.json").write_text(metadata if isinstance(metadata, str) else json.dumps(metadata))
+    for name, raw in images.items():
+        (root / "img" / "twitter" / "64" / name).write_bytes(raw)
+    return tmp_path / "pack"
+
+
+def test_malformed_entries_and_corrupt_pngs_are_counted(tmp_path):
+    good = {"name": "GRINNING FACE", "unified": "1F600", "image": "1f600.png", "subcategory": "face-smiling"}
+    metadata = [good, {"name": "BROKEN"}, "not a dict", {**good, "unified": "ZZZZ"},
+                {**good, "name": "BAD PNG", "unified": "1F601", "image": "1f601.png"},
+                {**good, "name": "RED HEART", "subcategory": "heart", "image": "2764.png"}]
+    pack = write_pack(tmp_path, metadata, {"1f600.png": png_bytes(), "1f601.png": b"\x89PNG\r\n\x1a\nbroken",
+                                           "2764.png": png_bytes()})
+    problems = Counter()
+    faces = load_emoji_pack(pack, problems)
+    assert [f.name for f in faces] == ["grinning face"]
+    assert problems == {"malformed emoji.json entries": 3, "corrupt emoji images": 1}
+
+
+def test_pack_errors_are_one_sentence(tmp_path):
+    with pytest.raises(SourceError, match="does not exist"):
+        load_emoji_pack(tmp_path / "nope.zip", Counter())
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SourceError, match="no emoji.json"):
+        load_emoji_pack(tmp_path / "empty", Counter())
+    with pytest.raises(SourceError, match="not valid JSON"):
+        load_emoji_pack(write_pack(tmp_path, "{oops", {}), Counter())
+
+
+def test_font_path_error(tmp_path):
+    with pytest.raises(SourceError, match="emoji font not found"):
+        load_font_emoji(tmp_path / "missing.ttf", [], Counter())
+
+
+def test_kaggle_csv_reads_every_vendor_and_skips_bad_rows(tmp_path):
+    cell = encode_data_url(png_bytes())
+    rows = [
+        ["#", "emoji", "unicode", "name", "Apple", "Google", "Facebook", "Windows", "Twitter", "JoyPixels", "Samsung"],
+        ["1", "x", "U+1F600", "grinning face", cell, cell, "", cell, cell, cell, cell],
+        ["2", "x", "U+2764", "red heart", *[cell] * 7],
+        ["3", "x", "U+1F620", "angry face", "data:image/png;base64,!!!notbase64", cell, "", "", "", "", ""],
+        ["4", "x", "U+1F62D", "loudly crying face"],  # a truncated row
+    ]
+    path = tmp_path / "full_emoji.csv"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    problems = Counter()
+    faces = load_kaggle_csv(path, problems)
+    assert sorted({f.source for f in faces if f.name == "grinning face"}) == [
+        "kaggle-apple", "kaggle-google", "kaggle-joypixels", "kaggle-samsung", "kaggle-twitter", "kaggle-windows"]
+    assert [f.source for f in faces if f.name == "angry face"] == ["kaggle-google"]
+    assert all(f.name != "red heart" for f in faces)
+    assert next(f for f in faces if f.name == "angry face").tags == ("angry",)
+    assert problems == {"malformed CSV cells": 1, "malformed CSV rows": 1}
+    with pytest.raises(SourceError, match="full_emoji.csv"):
+        load_kaggle_csv(tmp_path / "missing.csv", Counter())
+
+
+def test_lego_photo_zip_is_cut_out_from_its_backdrop(tmp_path):
+    path = tmp_path / "dataset.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("dataset/face_smile_001.jpg", png_bytes(colour=(240, 190, 30), size=128, mode="RGB"))
+        archive.writestr("dataset/broken.jpg", b"\xff\xd8\xff garbage")
+        archive.writestr("dataset/readme.txt", "not a photo")
+    problems = Counter()
+    faces = load_lego_photos(path, problems)
+    assert len(faces) == 1 and problems == {"corrupt photos": 1}
+    alpha = np.asarray(faces[0].rgba.getchannel("A"))
+    assert alpha[0, 0] == 0 and alpha[64, 64] == 255
+    assert faces[0].tags == ("smile",) and faces[0].domain == "lego"
+    (tmp_path / "no-photos").mkdir()
+    (tmp_path / "no-photos" / "notes.txt").write_text("x")
+    with pytest.raises(SourceError, match="no .jpg/.png photos"):
+        load_lego_photos(tmp_path / "no-photos", Counter())
