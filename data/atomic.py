@@ -17,6 +17,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(handle)
     try:
         yield Path(temporary)
+        os.chmod(temporary, 0o644)  # mkstemp creates 0600; outputs are ordinary shared files
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

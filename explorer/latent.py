@@ -1,0 +1,118 @@
+"""Latent-space maths for the dashboard, in pure numpy (never imports streamlit or keras)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def lerp(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    """Straight-line interpolation; t may be a scalar or a (T,) array giving (T, L)."""
+    t = np.asarray(t, dtype=np.float64)[..., None]
+    return (1.0 - t) * z0 + t * z1
+
+
+def slerp(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray) -> np.ndarray:
+    """Spherical interpolation: follows the great circle, and its norm interpolates linearly,
+    so it keeps to the shell where Gaussian latents live instead of cutting through the middle."""
+    t = np.asarray(t, dtype=np.float64)[..., None]
+    n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
+    if n0 < 1e-12 or n1 < 1e-12:
+        return lerp(z0, z1, t[..., 0])
+    u0, u1 = z0 / n0, z1 / n1
+    omega = np.arccos(np.clip(np.dot(u0, u1), -1.0, 1.0))
+    if omega < 1e-6:
+        direction = lerp(u0, u1, t[..., 0])
+    else:
+        direction = (np.sin((1.0 - t) * omega) * u0 + np.sin(t * omega) * u1) / np.sin(omega)
+    return direction * ((1.0 - t) * n0 + t * n1)
+
+
+def interpolate_latents(z0: np.ndarray, z1: np.ndarray, steps: int, method: str = "slerp") -> np.ndarray:
+    """(steps, L) latents from z0 to z1 inclusive."""
+    if steps < 2:
+        raise ValueError("a morph needs at least 2 steps")
+    if method not in ("lerp", "slerp"):
+        raise ValueError(f"unknown interpolation {method!r}: use 'lerp' or 'slerp'")
+    t = np.linspace(0.0, 1.0, steps)
+    return (slerp if method == "slerp" else lerp)(np.asarray(z0, np.float64), np.asarray(z1, np.float64), t)
+
+
+def expression_vector(latents: np.ndarray, has_tag: np.ndarray, domains: np.ndarray) -> np.ndarray:
+    """Mean latent with the tag minus mean latent without it, averaged over the domains where
+    the tag occurs, so the vector speaks of the expression rather than of Lego versus emoji."""
+    vectors = []
+    for domain in np.unique(domains):
+        in_domain = domains == domain
+        with_tag, without = in_domain & has_tag, in_domain & ~has_tag
+        if with_tag.any() and without.any():
+            vectors.append(latents[with_tag].mean(axis=0) - latents[without].mean(axis=0))
+    if not vectors:
+        raise ValueError("no image carries this expression")
+    return np.mean(vectors, axis=0)
+
+
+def apply_expression(z_face: np.ndarray, vector: np.ndarray, strength: float) -> np.ndarray:
+    """Move a face's latent along an expression vector."""
+    return np.asarray(z_face) + strength * np.asarray(vector)
+
+
+def nearest_neighbours(latents: np.ndarray, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
+    """Indices of the k latents closest to `query` (Euclidean), nearest first."""
+    distances = np.linalg.norm(latents - query, axis=1)
+    if exclude is not None:
+        distances[exclude] = np.inf
+    k = min(k, int(np.isfinite(distances).sum()))
+    nearest = np.argpartition(distances, k - 1)[:k] if k < len(distances) else np.arange(len(distances))
+    return nearest[np.argsort(distances[nearest], kind="stable")]
+
+
+def fit_pca(latents: np.ndarray, components: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(mean (L,), components (C, L)) of the latents, by SVD."""
+    mean = latents.mean(axis=0)
+    _, _, vt = np.linalg.svd(latents - mean, full_matrices=False)
+    signs = np.sign(vt[:components, np.argmax(np.abs(vt[:components]), axis=1)].diagonal())
+    return mean, vt[:components] * signs[:, None]  # fixed signs keep the map from flipping between fits
+
+
+def pca_project(latents: np.ndarray, mean: np.ndarray, components: np.ndarray) -> np.ndarray:
+    return (np.atleast_2d(latents) - mean) @ components.T
+
+
+def pca_inverse(points: np.ndarray, mean: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """The latent on the PCA plane that projects to each 2-D point."""
+    return np.atleast_2d(points) @ components + mean
+
+
+def grid_inverse(points: np.ndarray, grid: np.ndarray, extent: np.ndarray) -> np.ndarray:
+    """Bilinear lookup of latents in a precomputed (G, G, L) grid over extent (x0, x1, y0, y1).
+
+    grid[i, j] holds the latent at x = x0 + j * dx, y = y0 + i * dy. Points outside are clamped.
+    """
+    points = np.atleast_2d(points).astype(np.float64)
+    size = grid.shape[0]
+    fx = np.clip((points[:, 0] - extent[0]) / (extent[1] - extent[0]) * (size - 1), 0, size - 1)
+    fy = np.clip((points[:, 1] - extent[2]) / (extent[3] - extent[2]) * (size - 1), 0, size - 1)
+    x0, y0 = np.minimum(fx.astype(int), size - 2), np.minimum(fy.astype(int), size - 2)
+    wx, wy = (fx - x0)[:, None], (fy - y0)[:, None]
+    return ((1 - wy) * ((1 - wx) * grid[y0, x0] + wx * grid[y0, x0 + 1])
+            + wy * ((1 - wx) * grid[y0 + 1, x0] + wx * grid[y0 + 1, x0 + 1]))
+
+
+def place_on_map(z: np.ndarray, latents: np.ndarray, embedding: np.ndarray, k: int = 8) -> np.ndarray:
+    """2-D position of a new latent: the inverse-distance-weighted mean position of its k nearest
+    neighbours (how UMAP itself initialises a transformed point)."""
+    nearest = nearest_neighbours(latents, z, k)
+    distances = np.linalg.norm(latents[nearest] - z, axis=1)
+    weights = 1.0 / (distances + 1e-6)
+    return (embedding[nearest] * weights[:, None]).sum(axis=0) / weights.sum()
+
+
+def gaussian_density(x: np.ndarray) -> np.ndarray:
+    """Standard normal density, overlaid on the latent histograms."""
+    return np.exp(-0.5 * np.square(x)) / np.sqrt(2 * np.pi)
+
+
+def frame_smoothness(frames: np.ndarray) -> float:
+    """Largest mean-absolute pixel change between neighbouring frames over the mean change
+    (1.0 means the morph moves evenly)."""
+    changes = np.abs(np.diff(np.asarray(frames, np.float64), axis=0)).reshape(len(frames) - 1, -1).mean(axis=1)
+    return float(changes.max() / max(changes.mean(), 1e-12))

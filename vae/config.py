@@ -1,0 +1,102 @@
+"""One dataclass describes a model and its training; it is saved as JSON beside the weights."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from data.atomic import atomic_write_text
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Architecture, loss and training settings of one VAE."""
+
+    preset: str = "default"
+    image_size: int = 64
+    latent_dim: int = 64
+    encoder_filters: tuple[int, ...] = (32, 64, 128, 256)  # one stride-2 3x3 conv each
+    decoder_filters: tuple[int, ...] = (128, 96, 64, 32)  # one 2x upsampling block each
+    decoder_upsampling: str = "transpose"  # "transpose" (stride-2 transposed conv) or "resize" (nearest + conv)
+    transpose_kernel: int = 4  # 4 (a multiple of the stride) avoids checkerboard artefacts
+    output_layer: str = "conv"  # "conv": 3x3 conv at full size; "transpose": a last stride-2 transposed conv
+    batch_norm: bool = False
+    dropout: float = 0.0
+    # loss = reconstruction_weight * pixel MSE + ssim_weight * (1 - SSIM) + edge_weight * |edge error|
+    #        + beta * warm-up * KL
+    reconstruction_weight: float = 10000.0
+    ssim_weight: float = 300.0
+    edge_weight: float = 1000.0
+    beta: float = 0.5
+    kl_warmup_epochs: int = 5
+    learning_rate: float = 1e-3
+    lr_schedule: str = "cosine"  # "constant" or "cosine" (decays to 5 % over the run)
+    batch_size: int = 64
+    epochs: int = 60
+    seed: int = 0
+    notes: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if self.image_size % (2 ** len(self.encoder_filters)) or self.image_size % (2 ** self.upsamplings):
+            raise ValueError(f"image_size {self.image_size} must be divisible by 2 ** (number of blocks)")
+        if self.output_layer not in ("conv", "transpose"):
+            raise ValueError("output_layer must be 'conv' or 'transpose'")
+        if self.decoder_upsampling not in ("resize", "transpose"):
+            raise ValueError("decoder_upsampling must be 'resize' or 'transpose'")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError("lr_schedule must be 'constant' or 'cosine'")
+
+    @property
+    def upsamplings(self) -> int:
+        return len(self.decoder_filters) + (self.output_layer == "transpose")
+
+    @property
+    def decoder_start_size(self) -> int:
+        """Side of the feature map the decoder starts from."""
+        return self.image_size // 2 ** self.upsamplings
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    def save(self, path: str | Path) -> None:
+        atomic_write_text(path, self.to_json())
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "VAEConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    @classmethod
+    def load(cls, path: str | Path) -> "VAEConfig":
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def override(self, **changes) -> "VAEConfig":
+        return replace(self, **changes)
+
+
+PRESETS: dict[str, VAEConfig] = {
+    # David Foster's "Generative Deep Learning" VAE exactly as the seed project trained it.
+    "seed": VAEConfig(
+        preset="seed", latent_dim=200, encoder_filters=(32, 64, 64, 64), decoder_filters=(64, 64, 32),
+        decoder_upsampling="transpose", transpose_kernel=3, output_layer="transpose", batch_norm=True, dropout=0.25,
+        reconstruction_weight=10000.0, ssim_weight=0.0, edge_weight=0.0, beta=1.0, kl_warmup_epochs=0,
+        learning_rate=5e-4, lr_schedule="constant", batch_size=512, epochs=250,
+        notes="4 stride-2 3x3 convs (32,64,64,64) + BN + LeakyReLU + dropout 0.25, 200-d latent, "
+              "mirrored transposed convs, sigmoid; loss 10000 x pixel MSE + KL",
+    ),
+    # Ours: no dropout or batch norm, wider layers with 4x4 transposed convs and a full-size
+    # output conv, a 64-d latent, SSIM and edge terms for sharpness, a KL warm-up, small batches.
+    "default": VAEConfig(),
+    # A small model for tests and quick experiments.
+    "tiny": VAEConfig(preset="tiny", latent_dim=16, encoder_filters=(8, 16, 16, 16), decoder_filters=(16, 16, 8, 8),
+                      batch_size=32, epochs=2, kl_warmup_epochs=1),
+}
+
+
+def preset(name: str) -> VAEConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,96 @@
+"""Validation metrics per domain: `python -m vae.evaluate --model runs/default/model.keras`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from data.atomic import atomic_write_text
+from data.dataset import FaceDataset
+from data.errors import SourceError
+
+ACTIVE_UNIT_THRESHOLD = 0.01  # a dimension is active when its posterior-mean variance exceeds this
+BATCH = 256
+
+
+def encode_in_batches(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means and log-variances (N, L) of uint8 images, a batch at a time."""
+    parts = [model.encode(images[i:i + BATCH]) for i in range(0, len(images), BATCH)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def decode_in_batches(model, z: np.ndarray) -> np.ndarray:
+    return np.concatenate([model.decode(z[i:i + BATCH]) for i in range(0, len(z), BATCH)])
+
+
+def image_metrics(model, images: np.ndarray) -> dict:
+    """Pixel MSE, SSIM (TensorFlow's tf.image.ssim), KL per dimension and active units."""
+    import tensorflow as tf
+
+    from vae.model import as_float_images, kl_per_dimension
+
+    mean, log_var = encode_in_batches(model, images)
+    reconstructions = decode_in_batches(model, mean)
+    originals = as_float_images(images)
+    ssim = tf.image.ssim(tf.constant(originals), tf.constant(reconstructions), max_val=1.0).numpy()
+    kl = np.asarray(kl_per_dimension(mean, log_var)).mean(axis=0)
+    variance = mean.var(axis=0)
+    return {
+        "images": int(len(images)),
+        "mse": float(np.mean((originals - reconstructions) ** 2)),
+        "ssim": float(np.mean(ssim)),
+        "kl": float(kl.sum()),
+        "kl_per_dimension": [round(float(v), 5) for v in kl],
+        "active_units": int((variance > ACTIVE_UNIT_THRESHOLD).sum()),
+        "latent_dim": int(mean.shape[1]),
+    }
+
+
+def evaluate(model, dataset: FaceDataset, split: str = "val") -> dict:
+    """Metrics per domain (and for all images) on one split of the un-augmented images."""
+    chosen = dataset.split == split
+    results = {}
+    for domain in ("lego", "emoji", "all"):
+        mask = chosen & ((dataset.domain == domain) if domain != "all" else True)
+        if mask.any():
+            results[domain] = image_metrics(model, dataset.images[mask])
+    return results
+
+
+def format_table(results: dict) -> str:
+    rows = [("domain", "images", "MSE", "SSIM", "KL", "active units")]
+    for domain, m in results.items():
+        rows.append((domain, str(m["images"]), f"{m['mse']:.5f}", f"{m['ssim']:.4f}", f"{m['kl']:.1f}",
+                     f"{m['active_units']}/{m['latent_dim']}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from vae.model import load_model_folder
+
+    parser = argparse.ArgumentParser(prog="python -m vae.evaluate", description=__doc__)
+    parser.add_argument("--model", type=Path, default=Path("assets"), help="model folder or .keras file")
+    parser.add_argument("--data", type=Path, default=Path("build") / "dataset-64.npz")
+    parser.add_argument("--split", default="val", choices=("train", "val"))
+    parser.add_argument("--out", type=Path, help="JSON file to write (default: evaluation.json beside the model)")
+    args = parser.parse_args(argv)
+    try:
+        model = load_model_folder(args.model)
+        results = evaluate(model, FaceDataset.load(args.data), args.split)
+    except SourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    folder = args.model if args.model.is_dir() else args.model.parent
+    out = args.out or folder / "evaluation.json"
+    atomic_write_text(out, json.dumps(results, indent=2))
+    print(format_table(results))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

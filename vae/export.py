@@ -1,0 +1,104 @@
+"""Write the dashboard's assets from a trained run: `python -m vae.export --run runs/default`.
+
+assets/ then holds the model, its config, history and evaluation, the un-augmented dataset,
+every image's posterior mean and log-variance, 2-D PCA and UMAP maps, and a precomputed UMAP
+inverse grid so that a click anywhere on the map decodes without running UMAP.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from data.atomic import atomic_path, atomic_write_text
+from data.dataset import FaceDataset
+from data.errors import SourceError
+from explorer.latent import fit_pca, pca_project
+from vae.evaluate import encode_in_batches, evaluate
+
+GRID_SIZE = 40
+ATTRIBUTION = """# Attribution of the shipped data
+
+`dataset.npz` holds images rendered or resized from these sources:
+
+- **Lego faces**: rendered by Legomoji from the LDraw.org Parts Library (update 2024-05),
+  licensed CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/). The parts' authors are
+  named in each part file's header; see the library's CAreadme.txt. LDraw is a trademark of
+  the Estate of James Jessiman. LEGO is a trademark of the LEGO Group, which does not sponsor,
+  authorise or endorse this project.
+- **Twemoji** graphics (source `twitter`), copyright Twitter, Inc. and other contributors,
+  licensed CC BY 4.0, from the npm package emoji-datasource-twitter.
+- **Noto Emoji** graphics (sources `google` and `noto-font`), copyright Google LLC, licensed
+  Apache 2.0, from the npm package emoji-datasource-google and the Noto Color Emoji font.
+
+The model weights in this folder were trained by Legomoji on these images.
+"""
+
+
+def umap_maps(latents: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """UMAP embedding (N, 2), and its inverse on a grid: (G, G, L) latents over extent (4,)."""
+    import umap  # slow to import (numba); only the export pays for it, never the dashboard
+
+    reducer = umap.UMAP(n_neighbors=15, min_dist=0.15, random_state=seed).fit(latents)
+    embedding = reducer.embedding_.astype(np.float32)
+    low, high = embedding.min(axis=0), embedding.max(axis=0)
+    margin = 0.05 * (high - low)
+    extent = np.array([low[0] - margin[0], high[0] + margin[0], low[1] - margin[1], high[1] + margin[1]])
+    xs = np.linspace(extent[0], extent[1], GRID_SIZE)
+    ys = np.linspace(extent[2], extent[3], GRID_SIZE)
+    plane = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)  # row i = y_i, column j = x_j
+    grid = reducer.inverse_transform(plane).reshape(GRID_SIZE, GRID_SIZE, -1).astype(np.float32)
+    return embedding, grid, extent.astype(np.float32)
+
+
+def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
+    from vae.model import load_model_folder
+
+    model = load_model_folder(run)
+    originals = dataset.originals()
+    started = time.perf_counter()
+    means, log_vars = encode_in_batches(model, originals.images)
+    pca_mean, pca_components = fit_pca(means)
+    pca_xy = pca_project(means, pca_mean, pca_components).astype(np.float32)
+    umap_xy, umap_grid, umap_extent = umap_maps(means, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "latents.npz") as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez_compressed(handle, means=means, log_vars=log_vars, pca_mean=pca_mean,
+                                pca_components=pca_components, pca_xy=pca_xy, umap_xy=umap_xy,
+                                umap_grid=umap_grid, umap_extent=umap_extent)
+    originals.save(out / "dataset.npz")
+    for name in ("model.keras", "config.json", "history.csv"):
+        with atomic_path(out / name) as temporary:
+            shutil.copyfile(run / name, temporary)
+    evaluation = evaluate(model, dataset)
+    atomic_write_text(out / "evaluation.json", json.dumps(evaluation, indent=2))
+    atomic_write_text(out / "ATTRIBUTION.md", ATTRIBUTION)
+    sizes = {p.name: p.stat().st_size for p in out.iterdir() if p.is_file()}
+    return {"seconds": round(time.perf_counter() - started, 1), "bytes": sizes, "total_bytes": sum(sizes.values())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vae.export", description=__doc__)
+    parser.add_argument("--run", type=Path, default=Path("runs") / "default", help="trained run folder")
+    parser.add_argument("--data", type=Path, default=Path("build") / "dataset-64.npz")
+    parser.add_argument("--out", type=Path, default=Path("assets"))
+    args = parser.parse_args(argv)
+    try:
+        summary = export(args.run, FaceDataset.load(args.data), args.out)
+    except SourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for name, size in sorted(summary["bytes"].items()):
+        print(f"{name:18s} {size / 1e6:6.2f} MB")
+    print(f"wrote {args.out} ({summary['total_bytes'] / 1e6:.1f} MB) in {summary['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

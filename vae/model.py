@@ -1,0 +1,231 @@
+"""The VAE: named functional encoder and decoder, a seeded Sampling layer and a VAE model.
+
+The dashboard only uses the interface `encode`, `decode`, `reconstruct` and `sample`, so it
+never cares which preset is loaded.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import layers  # noqa: E402
+
+from vae.config import VAEConfig  # noqa: E402
+
+PACKAGE = "legomoji"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Sampling(layers.Layer):
+    """z = mean + exp(log_var / 2) * eps, with eps from a seeded generator."""
+
+    def __init__(self, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        mean, log_var = inputs
+        epsilon = keras.random.normal(keras.ops.shape(mean), seed=self.seed_generator)
+        return mean + keras.ops.exp(0.5 * log_var) * epsilon
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+def _block(x, filters: int, cfg: VAEConfig, name: str):
+    """Optional batch norm, LeakyReLU, optional dropout: the activation tail of every block."""
+    if cfg.batch_norm:
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = layers.LeakyReLU(negative_slope=0.2, name=f"{name}_act")(x)
+    if cfg.dropout:
+        x = layers.Dropout(cfg.dropout, name=f"{name}_drop")(x)
+    return x
+
+
+def build_encoder(cfg: VAEConfig) -> keras.Model:
+    """images (B, S, S, 3) in [0, 1] -> mean (B, L), log_var (B, L)."""
+    images = keras.Input((cfg.image_size, cfg.image_size, 3), name="images")
+    x = images
+    for index, filters in enumerate(cfg.encoder_filters):
+        x = layers.Conv2D(filters, 3, strides=2, padding="same", name=f"enc_conv{index}")(x)  # halves H and W
+        x = _block(x, filters, cfg, f"enc{index}")
+    x = layers.Flatten(name="flatten")(x)  # (B, s * s * C)
+    mean = layers.Dense(cfg.latent_dim, name="z_mean")(x)
+    log_var = layers.Dense(cfg.latent_dim, name="z_log_var")(x)
+    return keras.Model(images, [mean, log_var], name="encoder")
+
+
+def build_decoder(cfg: VAEConfig) -> keras.Model:
+    """z (B, L) -> images (B, S, S, 3) in [0, 1]."""
+    z = keras.Input((cfg.latent_dim,), name="z")
+    side, channels = cfg.decoder_start_size, cfg.decoder_filters[0]
+    x = layers.Dense(side * side * channels, name="dec_dense")(z)
+    x = layers.Reshape((side, side, channels), name="dec_reshape")(x)  # (B, s, s, C)
+    x = _block(x, channels, cfg, "dec_in") if cfg.decoder_upsampling == "resize" else x
+    for index, filters in enumerate(cfg.decoder_filters):
+        if cfg.decoder_upsampling == "resize":
+            x = layers.UpSampling2D(2, interpolation="nearest", name=f"dec_up{index}")(x)
+            x = layers.Conv2D(filters, 3, padding="same", name=f"dec_conv{index}")(x)
+        else:
+            x = layers.Conv2DTranspose(filters, cfg.transpose_kernel, strides=2, padding="same",
+                                       name=f"dec_conv{index}")(x)
+        x = _block(x, filters, cfg, f"dec{index}")  # doubles H and W
+    if cfg.output_layer == "transpose":
+        images = layers.Conv2DTranspose(3, cfg.transpose_kernel, strides=2, padding="same", activation="sigmoid",
+                                        name="dec_out")(x)
+    else:
+        images = layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="dec_out")(x)
+    return keras.Model(z, images, name="decoder")
+
+
+def kl_per_dimension(mean, log_var):
+    """KL(q(z|x) || N(0, I)) for each latent dimension: (B, L)."""
+    return -0.5 * (1.0 + log_var - keras.ops.square(mean) - keras.ops.exp(log_var))
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class VAE(keras.Model):
+    """Encoder + sampling + decoder, trained on reconstruction terms plus beta * KL."""
+
+    def __init__(self, config: dict | VAEConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.cfg = config if isinstance(config, VAEConfig) else VAEConfig.from_dict(config)
+        self.encoder = build_encoder(self.cfg)
+        self.decoder = build_decoder(self.cfg)
+        self.sampling = Sampling(self.cfg.seed, name="sampling")
+        # Set by the KL warm-up callback in vae.train; 1.0 means the full beta.
+        self.kl_scale = keras.Variable(1.0, trainable=False, name="kl_scale")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in
+                         ("loss", "reconstruction", "kl", "mse", "ssim")}
+
+    def build(self, input_shape=None):
+        self.built = True  # encoder and decoder are functional models, built on construction
+
+    def get_config(self):
+        return {**super().get_config(), "config": {k: list(v) if isinstance(v, tuple) else v
+                                                   for k, v in self.cfg.__dict__.items()}}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config.pop("config"), **config)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, images, training=False):
+        mean, log_var = self.encoder(images, training=training)
+        z = self.sampling([mean, log_var]) if training else mean
+        return self.decoder(z, training=training)
+
+    def losses_for(self, images, training: bool):
+        """Every loss term in one place: (total, reconstruction, kl, mse, ssim)."""
+        mean, log_var = self.encoder(images, training=training)
+        z = self.sampling([mean, log_var])
+        decoded = self.decoder(z, training=training)
+        cfg = self.cfg
+        mse = tf.reduce_mean(tf.square(images - decoded))
+        ssim = tf.reduce_mean(tf.image.ssim(images, decoded, max_val=1.0, filter_size=7))
+        reconstruction = cfg.reconstruction_weight * mse
+        if cfg.ssim_weight:
+            reconstruction += cfg.ssim_weight * (1.0 - ssim)
+        if cfg.edge_weight:
+            true_dy, true_dx = tf.image.image_gradients(images)
+            pred_dy, pred_dx = tf.image.image_gradients(decoded)
+            edges = tf.reduce_mean(tf.abs(true_dy - pred_dy)) + tf.reduce_mean(tf.abs(true_dx - pred_dx))
+            reconstruction += cfg.edge_weight * edges
+        kl = tf.reduce_mean(tf.reduce_sum(kl_per_dimension(mean, log_var), axis=1))
+        total = reconstruction + cfg.beta * self.kl_scale * kl
+        return total, reconstruction, kl, mse, ssim
+
+    def _update(self, values):
+        for tracker, value in zip(self.trackers.values(), values):
+            tracker.update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        images = data[0] if isinstance(data, tuple) else data
+        with tf.GradientTape() as tape:
+            values = self.losses_for(images, training=True)
+        gradients = tape.gradient(values[0], self.trainable_weights)
+        self.optimizer.apply(gradients, self.trainable_weights)
+        return self._update(values)
+
+    def test_step(self, data):
+        images = data[0] if isinstance(data, tuple) else data
+        return self._update(self.losses_for(images, training=False))
+
+    # --- the interface the dashboard uses; numpy in, numpy out -------------------------------
+
+    def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and log-variance (B, L) of images (B, S, S, 3), uint8 or float in [0, 1]."""
+        mean, log_var = self.encoder(as_float_images(images), training=False)
+        return np.asarray(mean), np.asarray(log_var)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Images (B, S, S, 3) float32 in [0, 1] for latents (B, L)."""
+        return np.asarray(self.decoder(np.asarray(z, np.float32).reshape(-1, self.cfg.latent_dim), training=False))
+
+    def reconstruct(self, images: np.ndarray) -> np.ndarray:
+        """Decode of the posterior mean: the model's deterministic reconstruction."""
+        return self.decode(self.encode(images)[0])
+
+    def sample(self, count: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+        """`count` images decoded from N(0, temperature^2 I)."""
+        z = np.random.default_rng(seed).standard_normal((count, self.cfg.latent_dim)) * temperature
+        return self.decode(z)
+
+
+def as_float_images(images: np.ndarray) -> np.ndarray:
+    """(B, S, S, 3) float32 in [0, 1] from uint8 or float input."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    return images.astype(np.float32)
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(np.asarray(images) * 255.0), 0, 255).astype(np.uint8)
+
+
+def build_vae(cfg: VAEConfig) -> VAE:
+    """A fresh VAE for a config, with every weight created."""
+    keras.utils.set_random_seed(cfg.seed)
+    model = VAE(cfg)
+    model(np.zeros((1, cfg.image_size, cfg.image_size, 3), np.float32))
+    return model
+
+
+def load_vae(path) -> VAE:
+    """Load a .keras model with safe_mode=True (no Lambda layers, no pickle)."""
+    return keras.saving.load_model(path, safe_mode=True, compile=False)
+
+
+MODEL_HINT = "train one with `python -m vae.train` (or restore the shipped assets with `git checkout assets`)"
+
+
+def load_model_folder(path) -> VAE:
+    """The VAE in a folder (its model.keras) or a .keras file, or a SourceError saying what is wrong."""
+    import zipfile
+    from pathlib import Path
+
+    from data.errors import SourceError
+
+    path = Path(path)
+    file = path / "model.keras" if path.is_dir() else path
+    if not file.is_file():
+        raise SourceError(f"no model at {file}: {MODEL_HINT}.")
+    try:
+        model = load_vae(file)
+    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as error:
+        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        raise SourceError(f"{file} is not a loadable Legomoji model ({reason}): {MODEL_HINT}.") from error
+    if not isinstance(model, VAE):
+        raise SourceError(f"{file} holds a {type(model).__name__}, not a Legomoji VAE: {MODEL_HINT}.")
+    return model

@@ -1,0 +1,187 @@
+"""Train a VAE on a dataset built by `python -m data.build`: `python -m vae.train --help`.
+
+Every epoch writes a checkpoint and the CSV history atomically, so an interrupted run loses
+at most the epoch in progress and `--resume` carries on from the last checkpoint.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from data.atomic import atomic_path, atomic_write_text
+from data.dataset import FaceDataset
+from data.errors import SourceError
+from vae.config import PRESETS, VAEConfig, preset
+
+HISTORY_COLUMNS = ("epoch", "seconds", "kl_scale", "loss", "reconstruction", "kl", "mse", "ssim",
+                   "val_loss", "val_reconstruction", "val_kl", "val_mse", "val_ssim")
+DEFAULT_DATA = Path("build") / "dataset-64.npz"
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """`key=value` with value parsed as JSON where possible (numbers, lists, booleans)."""
+    key, separator, value = text.partition("=")
+    if not separator:
+        raise argparse.ArgumentTypeError(f"override {text!r} is not key=value")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+def make_tf_dataset(images, batch_size: int, shuffle: bool, seed: int):
+    """A tf.data pipeline of float images in [0, 1] from uint8 images."""
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices(images)
+    if shuffle:
+        data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    return data.batch(batch_size).map(lambda x: tf.cast(x, tf.float32) / 255.0).prefetch(2)
+
+
+def read_history(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_history(path: Path, rows: list[dict]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())
+
+
+def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], started_epoch: int,
+                   time_budget: float | None):
+    """KL warm-up, per-epoch checkpoint + history, and an optional wall-clock budget."""
+    import keras
+
+    class TrainingLog(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.started = time.perf_counter()
+            self.elapsed_before = float(history[-1]["seconds"]) if history else 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            warmup = cfg.kl_warmup_epochs
+            model.kl_scale.assign(min(1.0, (epoch + 1) / warmup) if warmup else 1.0)
+            self.epoch_started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            elapsed = self.elapsed_before + time.perf_counter() - self.started
+            row = {"epoch": epoch + 1, "seconds": round(elapsed, 2), "kl_scale": float(model.kl_scale.numpy())}
+            row.update({k: float(v) for k, v in (logs or {}).items() if k in HISTORY_COLUMNS})
+            history.append(row)
+            with atomic_path(out / "checkpoint.keras") as temporary:
+                model.save(temporary)
+            write_history(out / "history.csv", history)
+            atomic_write_text(out / "state.json", json.dumps({"epoch": epoch + 1}))
+            if time_budget is not None and time.perf_counter() - self.started >= time_budget:
+                model.stop_training = True
+
+    return [TrainingLog()]
+
+
+def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False, time_budget: float | None = None,
+          verbose: int = 1):
+    """Train (or resume) and write model.keras, config.json and history.csv into `out`."""
+    import keras
+    import tensorflow as tf
+
+    from vae.model import build_vae, load_vae
+
+    if dataset.size != cfg.image_size:
+        raise SourceError(f"the dataset holds {dataset.size}px images but the model expects {cfg.image_size}px: "
+                          f"rebuild with `python -m data.build --size {cfg.image_size}` or pass --set image_size=...")
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()
+    train_images = dataset.images[dataset.split == "train"]
+    val_images = dataset.images[dataset.split == "val"]
+    steps = -(-len(train_images) // cfg.batch_size)
+
+    history: list[dict] = []
+    initial_epoch = 0
+    if resume and (out / "checkpoint.keras").is_file():
+        saved = VAEConfig.load(out / "config.json")
+        if saved != cfg:
+            raise SourceError(f"{out} holds a run with another config: resume without overrides or pick a new --out.")
+        model = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
+        initial_epoch = json.loads((out / "state.json").read_text())["epoch"]
+        history = read_history(out / "history.csv")[:initial_epoch]
+    else:
+        if resume and verbose:
+            print(f"no checkpoint in {out}: starting from scratch")
+        model = build_vae(cfg)
+        learning_rate = cfg.learning_rate if cfg.lr_schedule == "constant" else keras.optimizers.schedules.CosineDecay(
+            cfg.learning_rate, decay_steps=cfg.epochs * steps, alpha=0.05)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+        cfg.save(out / "config.json")
+    if initial_epoch >= cfg.epochs:
+        if verbose:
+            print(f"{out} already finished its {cfg.epochs} epochs")
+    else:
+        model.fit(
+            make_tf_dataset(train_images, cfg.batch_size, True, cfg.seed),
+            validation_data=make_tf_dataset(val_images, cfg.batch_size, False, cfg.seed) if len(val_images) else None,
+            epochs=cfg.epochs, initial_epoch=initial_epoch, verbose=verbose,
+            callbacks=make_callbacks(model, cfg, out, history, initial_epoch, time_budget),
+        )
+    final = build_vae(cfg)  # a copy without optimizer state: what the dashboard loads
+    final.set_weights(model.get_weights())
+    with atomic_path(out / "model.keras") as temporary:
+        final.save(temporary)
+    return final, history
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vae.train", description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"dataset file (default {DEFAULT_DATA})")
+    parser.add_argument("--preset", default="default", choices=sorted(PRESETS))
+    parser.add_argument("--set", dest="overrides", type=parse_override, action="append", default=[],
+                        metavar="KEY=VALUE", help="override a config field, e.g. --set latent_dim=32")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--out", type=Path, help="output folder (default runs/<preset>)")
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    parser.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    overrides = dict(args.overrides)
+    if args.epochs:
+        overrides["epochs"] = args.epochs
+    if args.batch_size:
+        overrides["batch_size"] = args.batch_size
+    try:
+        cfg = preset(args.preset).override(**overrides)
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
+    out = args.out or Path("runs") / args.preset
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        dataset = FaceDataset.load(args.data)
+        train(cfg, dataset, out, resume=args.resume, time_budget=args.time_budget, verbose=0 if args.quiet else 1)
+    except SourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the last finished epoch is saved in {out}; continue with --resume", file=sys.stderr)
+        return 130
+    print(f"wrote {out / 'model.keras'}, {out / 'history.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
