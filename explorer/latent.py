@@ -116,3 +116,8 @@ def frame_smoothness(frames: np.ndarray) -> float:
     (1.0 means the morph moves evenly)."""
     changes = np.abs(np.diff(np.asarray(frames, np.float64), axis=0)).reshape(len(frames) - 1, -1).mean(axis=1)
     return float(changes.max() / max(changes.mean(), 1e-12))
+
+
+def kl_per_dimension(means: np.ndarray, log_vars: np.ndarray) -> np.ndarray:
+    """Mean KL(q(z|x) || N(0, 1)) of each latent dimension over the images: (L,)."""
+    return (-0.5 * (1.0 + log_vars - np.square(means) - np.exp(log_vars))).mean(axis=0)

@@ -112,8 +112,9 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
     initial_epoch = 0
     if resume and (out / "checkpoint.keras").is_file():
         saved = VAEConfig.load(out / "config.json")
-        if saved != cfg:
+        if saved.override(epochs=cfg.epochs) != cfg:  # only the number of epochs may change on resume
             raise SourceError(f"{out} holds a run with another config: resume without overrides or pick a new --out.")
+        cfg.save(out / "config.json")
         model = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
         initial_epoch = json.loads((out / "state.json").read_text())["epoch"]
         history = read_history(out / "history.csv")[:initial_epoch]

@@ -1,0 +1,60 @@
+"""Generate and inspect: random samples, a reconstruction gallery and the training curves."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from explorer.engine import Engine
+from explorer.ui import get_engine, query_int, show_faces
+
+
+def training_figure(history: dict[str, np.ndarray]) -> go.Figure:
+    figure = make_subplots(rows=1, cols=3, subplot_titles=("pixel MSE", "SSIM", "KL (nats)"))
+    for column, key in enumerate(("mse", "ssim", "kl"), start=1):
+        for prefix, colour in (("", "#29335c"), ("val_", "#e4572e")):
+            if prefix + key in history:
+                figure.add_trace(go.Scatter(x=history["epoch"], y=history[prefix + key], mode="lines",
+                                            name="validation" if prefix else "training", line=dict(color=colour),
+                                            legendgroup=prefix, showlegend=column == 1), row=1, col=column)
+    figure.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2))
+    figure.update_xaxes(title_text="epoch")
+    return figure
+
+
+def gallery_ui(engine: Engine) -> tuple[str, int]:
+    left, right = st.columns(2)
+    split = left.radio("Images from", ("val", "train"), horizontal=True, key="gallery_split",
+                       format_func=lambda s: {"val": "validation (unseen)", "train": "training"}[s])
+    seed = right.number_input("Shuffle", 0, 10_000, query_int("gallery", 0, 0, 10_000), key="gallery_seed")
+    return split, int(seed)
+
+
+def render_generate() -> None:
+    engine = get_engine()
+    st.title("Generate and inspect")
+    st.subheader("Random samples")
+    left, right = st.columns(2)
+    temperature = left.slider("Temperature", 0.1, 2.0, 0.7, 0.05, key="gen_temperature",
+                              help="scales the standard deviation of the random latent codes")
+    seed = right.number_input("Seed", 0, 10_000, query_int("seed", 0, 0, 10_000), key="gen_seed")
+    z = np.random.default_rng(int(seed)).standard_normal((12, engine.maps.means.shape[1])) * temperature
+    show_faces(engine.decode(z), [""] * 12, columns=12, width=96)
+
+    st.subheader("Reconstructions")
+    split, shuffle = gallery_ui(engine)
+    st.query_params.update(seed=str(seed), gallery=str(shuffle))
+    pool = np.flatnonzero(engine.dataset.split == split)
+    picks = np.random.default_rng(shuffle).choice(pool, size=min(12, len(pool)), replace=False)
+    originals = engine.dataset.images[picks]
+    reconstructions = engine.decode(engine.maps.means[picks])
+    st.caption("Originals above, the model's reconstructions below.")
+    show_faces(originals, [""] * len(picks), columns=12, width=96)
+    show_faces(reconstructions, [""] * len(picks), columns=12, width=96)
+
+    st.subheader("Training curves")
+    if engine.history:
+        st.plotly_chart(training_figure(engine.history), width="stretch")
+    else:
+        st.info("This model folder has no history.csv.")

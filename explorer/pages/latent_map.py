@@ -1,0 +1,127 @@
+"""Latent map: every image on a 2-D UMAP or PCA map; click a point or an empty spot to decode it."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer.engine import Engine
+from explorer.ui import get_engine, query_choice, query_int, show_faces, uploaded_face
+
+COLOUR_BY = ("domain", "expression", "source")
+PALETTE = ("#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8e5572", "#17bebb", "#ff8c42", "#6d6875",
+           "#2a9d8f", "#e76f51", "#264653", "#b5838d", "#588157", "#9d4edd", "#f28482", "#3a86ff")
+GRID_POINTS = 60  # the clickable background layer: GRID_POINTS x GRID_POINTS near-invisible markers
+
+
+def _groups(engine: Engine, colour_by: str) -> np.ndarray:
+    if colour_by == "domain":
+        return engine.dataset.domain
+    if colour_by == "source":
+        return engine.dataset.source
+    first = [t.split("|")[0] if t else "untagged" for t in engine.dataset.tags]
+    return np.array(first)
+
+
+@st.cache_resource(show_spinner=False)
+def map_figure(_engine: Engine, folder: str, projection: str, colour_by: str, extra_xy: tuple | None) -> go.Figure:
+    """The map, built once per (projection, colouring): rebuilding it would clear the selection."""
+    xy = _engine.maps.xy(projection)
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    pad = 0.04 * (high - low)
+    gx, gy = np.meshgrid(np.linspace(low[0] - pad[0], high[0] + pad[0], GRID_POINTS),
+                         np.linspace(low[1] - pad[1], high[1] + pad[1], GRID_POINTS))
+    figure = go.Figure()
+    figure.add_trace(go.Scattergl(
+        x=gx.ravel(), y=gy.ravel(), mode="markers", name="empty space", showlegend=False, hoverinfo="none",
+        marker=dict(size=9, color="rgba(250,251,252,0.01)", symbol="square"),
+    ))
+    groups = _groups(_engine, colour_by)
+    for number, group in enumerate(sorted(set(groups), key=lambda g: (g == "untagged", g))):
+        members = np.flatnonzero(groups == group)
+        figure.add_trace(go.Scattergl(
+            x=xy[members, 0], y=xy[members, 1], mode="markers", name=str(group), customdata=members,
+            text=[f"{_engine.dataset.name[i]}<br>{_engine.dataset.source[i]} · {_engine.dataset.tags[i] or 'no tag'}"
+                  for i in members],
+            hovertemplate="%{text}<extra></extra>",
+            marker=dict(size=7, color=PALETTE[number % len(PALETTE)], line=dict(width=0.5, color="white")),
+        ))
+    if extra_xy is not None:
+        figure.add_trace(go.Scattergl(x=[extra_xy[0]], y=[extra_xy[1]], mode="markers", name="your image",
+                                      hovertemplate="your image<extra></extra>",
+                                      marker=dict(size=16, symbol="star", color="#111", line=dict(color="white"))))
+    figure.update_layout(
+        height=560, margin=dict(l=10, r=10, t=30, b=10), dragmode="select", clickmode="event+select",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), plot_bgcolor="#fafbfc",
+        xaxis=dict(showticklabels=False, title=None, zeroline=False), yaxis=dict(showticklabels=False, title=None,
+                                                                                zeroline=False),
+    )
+    return figure
+
+
+def map_controls_ui() -> tuple[str, str, int]:
+    left, middle, right = st.columns([1, 1, 1])
+    projection = left.radio("Projection", ("UMAP", "PCA"), horizontal=True, key="map_projection",
+                            index=("UMAP", "PCA").index(query_choice("projection", "UMAP", ("UMAP", "PCA"))))
+    colour_by = middle.radio("Colour by", COLOUR_BY, horizontal=True, key="map_colour",
+                             index=COLOUR_BY.index(query_choice("colour", "domain", COLOUR_BY)))
+    k = right.slider("Neighbours shown", 3, 12, query_int("k", 6, 3, 12), key="map_k")
+    return projection, colour_by, k
+
+
+def selected_target(event, engine: Engine, projection: str) -> tuple[str, object] | None:
+    """('image', index) for a data point, ('point', (x, y)) for an empty spot or a box centre."""
+    selection = event.selection if event is not None else None
+    if not selection:
+        return None
+    points = selection.get("points", [])
+    data_points = [p for p in points if p.get("customdata") is not None and p.get("curve_number", 0) != 0]
+    if data_points:
+        return "image", int(np.ravel(data_points[0]["customdata"])[0])
+    boxes = selection.get("box", [])
+    if boxes:
+        box = boxes[0]
+        return "point", (float(np.mean(box["x"])), float(np.mean(box["y"])))
+    if points:
+        return "point", (float(points[0]["x"]), float(points[0]["y"]))
+    return None
+
+
+def render_latent_map() -> None:
+    engine = get_engine()
+    st.title("Latent map")
+    st.caption("Every face and emoji, placed by its position in the VAE's latent space. "
+               "Click a point to decode it, or click any empty spot to see what the model imagines there.")
+    projection, colour_by, k = map_controls_ui()
+    st.query_params.update(projection=projection, colour=colour_by, k=str(k))
+    upload = uploaded_face()
+    extra = tuple(upload[f"{projection.lower()}_xy"]) if upload else None
+    figure = map_figure(engine, str(engine.folder), projection, colour_by, extra)
+    event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box"),
+                            key=f"map_{projection}_{colour_by}_{extra is not None}", width="stretch")
+    target = selected_target(event, engine, projection)
+    if target is None and "image" in st.query_params:
+        target = "image", query_int("image", 0, 0, len(engine.dataset) - 1)
+    if target is None:
+        st.info("Click a point on the map, or an empty spot between the points.")
+        return
+    kind, value = target
+    if kind == "image":
+        index = value
+        st.query_params["image"] = str(index)
+        z = engine.maps.means[index]
+        decoded = engine.decode(z)[0]
+        st.subheader(engine.dataset.name[index])
+        st.caption(f"{engine.dataset.domain[index]} · {engine.dataset.source[index]} · "
+                   f"{engine.dataset.tags[index].replace('|', ', ') or 'no expression tag'}")
+        show_faces([engine.dataset.images[index], decoded], ["original", "reconstruction"], columns=6)
+        neighbours = engine.neighbours(z, k, exclude=index)
+    else:
+        st.query_params.pop("image", None)
+        z = engine.maps.plane_to_latent(projection, np.array([value]))[0]
+        st.subheader(f"Empty spot ({value[0]:.2f}, {value[1]:.2f})")
+        show_faces([engine.decode(z)[0]], ["decoded from this spot"], columns=6)
+        neighbours = engine.neighbours(z, k)
+    st.markdown(f"**{len(neighbours)} nearest neighbours in latent space**")
+    show_faces(engine.dataset.images[neighbours], [engine.dataset.name[i][:28] for i in neighbours], columns=6,
+               width=112)

@@ -1,0 +1,45 @@
+"""Morph: a Lego face on the left, an emoji on the right, and the strip between them."""
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.engine import gif_bytes, png_bytes, strip_image
+from explorer.ui import domain_default, enlarge, face_table_ui, get_engine, query_choice, query_int, uploaded_face
+
+METHODS = ("slerp", "lerp")
+
+
+def morph_controls_ui() -> tuple[int, str]:
+    left, right = st.columns(2)
+    steps = left.slider("Steps", 3, 20, query_int("steps", 10, 3, 20), key="morph_steps")
+    method = right.radio("Interpolation", METHODS, horizontal=True, key="morph_method",
+                         index=METHODS.index(query_choice("method", "slerp", METHODS)),
+                         format_func=lambda m: {"slerp": "spherical (slerp)", "lerp": "linear (lerp)"}[m])
+    return steps, method
+
+
+def render_morph() -> None:
+    engine = get_engine()
+    st.title("Morph")
+    st.caption("Pick a Lego face and an emoji; the strip walks through latent space from one to the other.")
+    steps, method = morph_controls_ui()
+    left, right = st.columns(2)
+    with left:
+        lego = face_table_ui(engine, "lego", "morph_lego", domain_default(engine, "lego", "lego"))
+    with right:
+        emoji = face_table_ui(engine, "emoji", "morph_emoji", domain_default(engine, "emoji", "emoji", 8))
+    upload = uploaded_face()
+    use_upload = upload is not None and st.toggle("Start from my uploaded image instead", key="morph_upload")
+    st.query_params.update(lego=str(lego), emoji=str(emoji), steps=str(steps), method=method)
+    start = upload["z"] if use_upload else engine.maps.means[lego]
+    start_name = "your image" if use_upload else engine.dataset.name[lego]
+    frames = engine.morph(start, engine.maps.means[emoji], steps, method)
+    st.markdown(f"**{start_name}** → **{engine.dataset.name[emoji]}**")
+    strip = strip_image(frames)
+    st.image(strip, width="stretch")
+    a, b, _ = st.columns([1, 1, 3])
+    a.download_button("Download PNG", png_bytes(strip), file_name="legomoji-morph.png", mime="image/png")
+    b.download_button("Download GIF", gif_bytes(frames), file_name="legomoji-morph.gif", mime="image/gif")
+    with st.expander("Originals"):
+        st.image([enlarge(upload["image"] if use_upload else engine.dataset.images[lego]),
+                  enlarge(engine.dataset.images[emoji])], caption=[start_name, engine.dataset.name[emoji]])

@@ -1,0 +1,85 @@
+"""Widgets shared by the pages; each *_ui() function returns plain values."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+from data.errors import SourceError
+from explorer.cache import load_engine, model_folder, thumbnail_urls
+from explorer.engine import Engine
+
+DISPLAY_SIZE = 160  # every face is shown at this width, enlarged without smoothing
+UPLOAD_KEY = "uploaded_face"
+
+
+def get_engine() -> Engine:
+    """The shared engine, or a clear error page that says which command rebuilds the assets."""
+    try:
+        return load_engine(str(model_folder()))
+    except SourceError as error:
+        st.error(f"The dashboard cannot start: {error}")
+        st.stop()
+
+
+def enlarge(image: np.ndarray, width: int = DISPLAY_SIZE) -> Image.Image:
+    return Image.fromarray(image).resize((width, width), Image.NEAREST)
+
+
+def show_faces(images, captions, columns: int | None = None, width: int = DISPLAY_SIZE) -> None:
+    """A row (or rows) of equally sized faces with captions."""
+    columns = columns or len(images)
+    for start in range(0, len(images), columns):
+        cells = st.columns(columns)
+        for cell, image, caption in zip(cells, images[start:start + columns], captions[start:start + columns]):
+            cell.image(enlarge(image, width), caption=caption)
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    """An integer from the URL's query string, clamped; the default when absent or malformed."""
+    try:
+        return min(high, max(low, int(st.query_params.get(name, default))))
+    except (TypeError, ValueError):
+        return default
+
+
+def query_choice(name: str, default: str, choices) -> str:
+    value = st.query_params.get(name, default)
+    return value if value in choices else default
+
+
+def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: int = 330) -> int:
+    """A scrollable, searchable table of one domain's faces; returns the chosen dataset index."""
+    indices = engine.indices(domain)
+    search = st.text_input(f"Search {domain} faces", key=f"{key}_search", placeholder="name or expression, e.g. smile")
+    urls = thumbnail_urls(str(engine.folder))
+    names, tags = engine.dataset.name[indices], engine.dataset.tags[indices]
+    if search:
+        words = search.lower().split()
+        keep = [all(w in f"{n} {t}".lower() for w in words) for n, t in zip(names, tags)]
+        indices, names, tags = indices[keep], names[keep], tags[keep]
+    table = pd.DataFrame({"face": [urls[i] for i in indices], "name": names,
+                          "expression": [t.replace("|", ", ") for t in tags]})
+    event = st.dataframe(
+        table, key=f"{key}_table", height=height, hide_index=True, on_select="rerun", selection_mode="single-row",
+        column_config={"face": st.column_config.ImageColumn("face", width="small"),
+                       "name": st.column_config.TextColumn("name", width="large")},
+        width="stretch",
+    )
+    rows = event.selection.rows if event is not None else []
+    if rows and rows[0] < len(indices):
+        return int(indices[rows[0]])
+    return default
+
+
+def domain_default(engine: Engine, domain: str, param: str, fallback: int = 0) -> int:
+    """A dataset index of `domain` from the URL, else the domain's `fallback`-th image."""
+    indices = engine.indices(domain)
+    value = query_int(param, int(indices[min(fallback, len(indices) - 1)]), 0, len(engine.dataset) - 1)
+    return value if engine.dataset.domain[value] == domain else int(indices[0])
+
+
+def uploaded_face() -> dict | None:
+    """The face this session uploaded on the "Your image" page: {'image', 'z', 'name'}."""
+    return st.session_state.get(UPLOAD_KEY)

@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+
+from data.dataset import FaceDataset
+from data.errors import SourceError
+from vae.config import PRESETS, VAEConfig, preset
+from vae.evaluate import evaluate
+from vae.model import build_vae, load_model_folder, load_vae
+from vae.train import main as train_main
+from vae.train import read_history, train
+
+
+@pytest.fixture(scope="module")
+def small_dataset(built_dataset):
+    """Real images: 256 training and 64 validation images of both domains."""
+    dataset = built_dataset[0]
+    rng = np.random.default_rng(0)
+    train_idx = rng.choice(np.flatnonzero(dataset.split == "train"), 256, replace=False)
+    val_idx = np.flatnonzero(dataset.split == "val")[::2][:64]
+    mask = np.zeros(len(dataset), bool)
+    mask[np.concatenate([train_idx, val_idx])] = True
+    return dataset.subset(mask)
+
+
+def test_seed_preset_is_the_baseline_architecture():
+    cfg = preset("seed")
+    model = build_vae(cfg)
+    convs = [layer for layer in model.encoder.layers if layer.name.startswith("enc_conv")]
+    assert [c.filters for c in convs] == [32, 64, 64, 64] and all(c.strides == (2, 2) for c in convs)
+    assert cfg.latent_dim == 200 and cfg.dropout == 0.25 and cfg.batch_norm
+    assert cfg.reconstruction_weight == 10000 and cfg.beta == 1.0 and cfg.batch_size == 512 and cfg.epochs == 250
+    assert model.decoder.output_shape == (None, 64, 64, 3)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_maps_images_to_images(name):
+    cfg = preset(name)
+    model = build_vae(cfg)
+    images = np.random.default_rng(0).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
+    mean, log_var = model.encode(images)
+    assert mean.shape == log_var.shape == (3, cfg.latent_dim)
+    out = model.reconstruct(images)
+    assert out.shape == (3, 64, 64, 3) and np.all((out >= 0) & (out <= 1))
+    assert model.sample(5, temperature=0.5).shape == (5, 64, 64, 3)
+
+
+def test_config_round_trips_through_json(tmp_path):
+    cfg = preset("default").override(latent_dim=32)
+    cfg.save(tmp_path / "config.json")
+    assert VAEConfig.load(tmp_path / "config.json") == cfg
+    with pytest.raises(ValueError, match="unknown config keys"):
+        VAEConfig.from_dict({"latent_size": 3})
+
+
+def test_tiny_preset_trains_and_its_loss_falls(small_dataset, tmp_path):
+    model, history = train(preset("tiny").override(epochs=3), small_dataset, tmp_path, verbose=0)
+    losses = [float(row["loss"]) for row in history]
+    assert len(history) == 3 and losses[-1] < losses[0]
+    assert all(np.isfinite(float(row[k])) for row in history for k in ("val_mse", "val_kl", "val_ssim"))
+    written = read_history(tmp_path / "history.csv")
+    assert [int(r["epoch"]) for r in written] == [1, 2, 3]
+
+
+def test_save_load_decode_is_bit_identical(tmp_path):
+    model = build_vae(preset("tiny"))
+    model.save(tmp_path / "model.keras")
+    loaded = load_vae(tmp_path / "model.keras")
+    z = np.random.default_rng(1).standard_normal((4, model.cfg.latent_dim)).astype(np.float32)
+    np.testing.assert_array_equal(model.decode(z), loaded.decode(z))
+    assert loaded.cfg == model.cfg
+
+
+def test_evaluate_figures_are_finite_and_in_range(small_dataset):
+    model = build_vae(preset("tiny"))
+    results = evaluate(model, small_dataset)
+    for domain in ("lego", "emoji", "all"):
+        m = results[domain]
+        assert 0 <= m["mse"] <= 1 and -1 <= m["ssim"] <= 1 and m["kl"] >= 0
+        assert 0 <= m["active_units"] <= m["latent_dim"] == 16
+        assert len(m["kl_per_dimension"]) == 16 and all(np.isfinite(m["kl_per_dimension"]))
+
+
+def test_resume_continues_epochs_and_history(small_dataset, tmp_path):
+    data = tmp_path / "data.npz"
+    small_dataset.save(data)
+    out = tmp_path / "run"
+    args = ["--data", str(data), "--preset", "tiny", "--out", str(out), "--quiet"]
+    assert train_main(args + ["--epochs", "2"]) == 0
+    first = read_history(out / "history.csv")
+    # continue the finished 2-epoch run to 3 epochs
+    assert train_main(args + ["--epochs", "3", "--resume"]) == 0
+    history = read_history(out / "history.csv")
+    assert [int(r["epoch"]) for r in history] == [1, 2, 3]
+    assert history[:2] == first
+    assert float(history[2]["seconds"]) > float(history[1]["seconds"])
+
+
+def test_training_cli_errors_are_one_line(tmp_path, capsys):
+    assert train_main(["--data", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "run")]) == 2
+    assert "python -m data.build" in capsys.readouterr().err
+
+
+def test_broken_model_file_gives_a_clear_error(tmp_path):
+    (tmp_path / "model.keras").write_bytes(b"PK\x03\x04 not really a model")
+    with pytest.raises(SourceError, match="not a loadable Legomoji model"):
+        load_model_folder(tmp_path)
+    with pytest.raises(SourceError, match="no model at"):
+        load_model_folder(tmp_path / "nowhere")
