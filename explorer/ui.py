@@ -33,7 +33,7 @@ def show_faces(images, captions, columns: int | None = None, width: int = DISPLA
     for start in range(0, len(images), columns):
         cells = st.columns(columns)
         for cell, image, caption in zip(cells, images[start:start + columns], captions[start:start + columns]):
-            cell.image(enlarge(image, width), caption=caption)
+            cell.image(enlarge(image, width), caption=caption, output_format="PNG")
 
 
 def query_int(name: str, default: int, low: int, high: int) -> int:

@@ -32,26 +32,27 @@ def map_figure(_engine: Engine, folder: str, projection: str, colour_by: str, ex
     gx, gy = np.meshgrid(np.linspace(low[0] - pad[0], high[0] + pad[0], GRID_POINTS),
                          np.linspace(low[1] - pad[1], high[1] + pad[1], GRID_POINTS))
     figure = go.Figure()
-    figure.add_trace(go.Scattergl(
+    figure.add_trace(go.Scatter(
         x=gx.ravel(), y=gy.ravel(), mode="markers", name="empty space", showlegend=False, hoverinfo="none",
         marker=dict(size=9, color="rgba(250,251,252,0.01)", symbol="square"),
     ))
     groups = _groups(_engine, colour_by)
     for number, group in enumerate(sorted(set(groups), key=lambda g: (g == "untagged", g))):
         members = np.flatnonzero(groups == group)
-        figure.add_trace(go.Scattergl(
+        figure.add_trace(go.Scatter(
             x=xy[members, 0], y=xy[members, 1], mode="markers", name=str(group), customdata=members,
             text=[f"{_engine.dataset.name[i]}<br>{_engine.dataset.source[i]} · {_engine.dataset.tags[i] or 'no tag'}"
                   for i in members],
             hovertemplate="%{text}<extra></extra>",
             marker=dict(size=7, color=PALETTE[number % len(PALETTE)], line=dict(width=0.5, color="white")),
+            selected=dict(marker=dict(size=13)), unselected=dict(marker=dict(opacity=0.55)),
         ))
     if extra_xy is not None:
-        figure.add_trace(go.Scattergl(x=[extra_xy[0]], y=[extra_xy[1]], mode="markers", name="your image",
+        figure.add_trace(go.Scatter(x=[extra_xy[0]], y=[extra_xy[1]], mode="markers", name="your image",
                                       hovertemplate="your image<extra></extra>",
                                       marker=dict(size=16, symbol="star", color="#111", line=dict(color="white"))))
     figure.update_layout(
-        height=560, margin=dict(l=10, r=10, t=30, b=10), dragmode="select", clickmode="event+select",
+        height=560, margin=dict(l=10, r=10, t=30, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), plot_bgcolor="#fafbfc",
         xaxis=dict(showticklabels=False, title=None, zeroline=False), yaxis=dict(showticklabels=False, title=None,
                                                                                 zeroline=False),
@@ -69,19 +70,18 @@ def map_controls_ui() -> tuple[str, str, int]:
     return projection, colour_by, k
 
 
-def selected_target(event, engine: Engine, projection: str) -> tuple[str, object] | None:
+def selected_target(event, figure: go.Figure) -> tuple[str, object] | None:
     """('image', index) for a data point, ('point', (x, y)) for an empty spot or a box centre."""
-    selection = event.selection if event is not None else None
-    if not selection:
-        return None
-    points = selection.get("points", [])
-    data_points = [p for p in points if p.get("customdata") is not None and p.get("curve_number", 0) != 0]
-    if data_points:
-        return "image", int(np.ravel(data_points[0]["customdata"])[0])
-    boxes = selection.get("box", [])
+    selection = (event or {}).get("selection") or {}
+    points = selection.get("points") or []
+    for point in points:
+        curve = point.get("curve_number", 0)
+        customdata = figure.data[curve].customdata if 0 < curve < len(figure.data) else None
+        if customdata is not None and point.get("point_index") is not None:
+            return "image", int(customdata[point["point_index"]])
+    boxes = selection.get("box") or []
     if boxes:
-        box = boxes[0]
-        return "point", (float(np.mean(box["x"])), float(np.mean(box["y"])))
+        return "point", (float(np.mean(boxes[0]["x"])), float(np.mean(boxes[0]["y"])))
     if points:
         return "point", (float(points[0]["x"]), float(points[0]["y"]))
     return None
@@ -99,7 +99,7 @@ def render_latent_map() -> None:
     figure = map_figure(engine, str(engine.folder), projection, colour_by, extra)
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box"),
                             key=f"map_{projection}_{colour_by}_{extra is not None}", width="stretch")
-    target = selected_target(event, engine, projection)
+    target = selected_target(event, figure)
     if target is None and "image" in st.query_params:
         target = "image", query_int("image", 0, 0, len(engine.dataset) - 1)
     if target is None:

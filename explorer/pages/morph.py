@@ -36,10 +36,10 @@ def render_morph() -> None:
     frames = engine.morph(start, engine.maps.means[emoji], steps, method)
     st.markdown(f"**{start_name}** → **{engine.dataset.name[emoji]}**")
     strip = strip_image(frames)
-    st.image(strip, width="stretch")
+    st.image(strip, width="stretch", output_format="PNG")
     a, b, _ = st.columns([1, 1, 3])
     a.download_button("Download PNG", png_bytes(strip), file_name="legomoji-morph.png", mime="image/png")
     b.download_button("Download GIF", gif_bytes(frames), file_name="legomoji-morph.gif", mime="image/gif")
     with st.expander("Originals"):
         st.image([enlarge(upload["image"] if use_upload else engine.dataset.images[lego]),
-                  enlarge(engine.dataset.images[emoji])], caption=[start_name, engine.dataset.name[emoji]])
+                  enlarge(engine.dataset.images[emoji])], caption=[start_name, engine.dataset.name[emoji]], output_format="PNG")

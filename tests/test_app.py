@@ -1,0 +1,217 @@
+"""The dashboard through streamlit.testing AppTest, on the shipped assets."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from explorer.engine import DEFAULT_ASSETS, Engine
+
+TIMEOUT = 120
+APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(DEFAULT_ASSETS)
+
+
+def page(name: str) -> AppTest:
+    """An AppTest that renders one page module's render_<name>() function."""
+    script = f"from explorer.pages.{name} import render_{name}\nrender_{name}()\n"
+    return AppTest.from_string(script, default_timeout=TIMEOUT)
+
+
+def run(app: AppTest) -> AppTest:
+    app.run()
+    assert not app.exception, app.exception[0].message if app.exception else ""
+    return app
+
+
+def image_urls(app: AppTest) -> list[str]:
+    """Media URLs of every image shown; they are content hashes, so they change with the pixels."""
+    return [image.proto.imgs[0].url if hasattr(image.proto, "imgs") else image.proto.url for image in app.get("image")]
+
+
+def test_router_opens_on_the_studio():
+    app = run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
+    assert app.title[0].value == "Expression studio"
+    assert len(app.get("image")) == 4
+
+
+def test_studio_widgets_change_the_result(engine):
+    app = run(page("studio"))
+    before = image_urls(app)
+    app.slider(key="studio_strength").set_value(1.6)
+    run(app)
+    after_strength = image_urls(app)
+    assert after_strength[0] == before[0] and after_strength[1] != before[1]
+    app.selectbox(key="studio_lego").set_value(int(engine.indices("lego")[40]))
+    run(app)
+    assert image_urls(app)[0] != after_strength[0]
+    app.selectbox(key="studio_emoji").set_value(int(engine.indices("emoji")[30]))
+    run(app)
+    assert image_urls(app)[3] != after_strength[3]
+    app.radio(key="studio_mode").set_value("an expression")
+    run(app)
+    assert len(app.get("image")) == 2 and app.query_params["mode"] == "an expression"
+
+
+def test_studio_surprise_me_picks_a_new_pair(engine):
+    app = run(page("studio"))
+    first = (app.selectbox(key="studio_lego").value, app.selectbox(key="studio_emoji").value)
+    picks = set()
+    for _ in range(3):
+        app.button(key="studio_surprise").click()
+        run(app)
+        picks.add((app.selectbox(key="studio_lego").value, app.selectbox(key="studio_emoji").value))
+    assert picks - {first}
+    lego, emoji = picks.pop()
+    assert engine.dataset.domain[lego] == "lego" and engine.dataset.domain[emoji] == "emoji"
+
+
+def test_studio_reads_its_selection_from_the_url(engine):
+    lego, emoji = int(engine.indices("lego")[7]), int(engine.indices("emoji")[12])
+    app = page("studio")
+    app.query_params.update(lego=str(lego), emoji=str(emoji), strength="0.50")
+    run(app)
+    assert app.selectbox(key="studio_lego").value == lego
+    assert app.selectbox(key="studio_emoji").value == emoji
+    assert app.slider(key="studio_strength").value == 0.5
+
+
+def test_morph_widgets_change_the_strip(engine):
+    app = run(page("morph"))
+    strip = image_urls(app)[0]
+    app.slider(key="morph_steps").set_value(6)
+    run(app)
+    assert image_urls(app)[0] != strip
+    steps_strip = image_urls(app)[0]
+    app.radio(key="morph_method").set_value("lerp")
+    run(app)
+    assert image_urls(app)[0] != steps_strip
+    assert app.query_params["steps"] == "6"
+    assert len(app.get("download_button")) == 2
+
+
+def test_morph_search_filters_the_face_tables():
+    app = run(page("morph"))
+    everything = len(app.dataframe[0].value)
+    app.text_input(key="morph_lego_search").input("sunglasses")
+    run(app)
+    filtered = app.dataframe[0].value
+    assert 0 < len(filtered) < everything
+    assert all("sunglasses" in f"{n} {e}".lower() for n, e in zip(filtered["name"], filtered["expression"]))
+
+
+def test_morph_opens_the_pair_named_in_the_url(engine):
+    lego, emoji = int(engine.indices("lego")[5]), int(engine.indices("emoji")[20])
+    app = page("morph")
+    app.query_params.update(lego=str(lego), emoji=str(emoji))
+    run(app)
+    heading = app.markdown[0].value
+    assert engine.dataset.name[lego] in heading and engine.dataset.name[emoji] in heading
+
+
+def select_on_map(app: AppTest, key: str, points=(), box=()):
+    app.session_state[key] = {"selection": {"points": list(points), "point_indices": [], "box": list(box),
+                                            "lasso": []}}
+
+
+def test_map_click_on_a_point_decodes_that_image(engine):
+    from explorer.pages.latent_map import map_figure
+
+    app = run(page("latent_map"))
+    figure = map_figure(engine, str(engine.folder), "UMAP", "domain", None)
+    curve = next(i for i, trace in enumerate(figure.data) if trace.name == "lego")
+    index = int(figure.data[curve].customdata[17])
+    select_on_map(app, "map_UMAP_domain_False",
+                  points=[{"curve_number": curve, "point_index": 17, "x": 0.0, "y": 0.0}])
+    run(app)
+    assert app.subheader[0].value == engine.dataset.name[index]
+    assert app.query_params["image"] == str(index)
+    assert len(app.get("image")) == 2 + 6  # original, reconstruction, six neighbours
+
+
+def test_map_click_on_an_empty_spot_decodes_it():
+    app = run(page("latent_map"))
+    select_on_map(app, "map_UMAP_domain_False", points=[{"curve_number": 0, "point_index": 3, "x": 1.5, "y": 2.5}])
+    run(app)
+    assert app.subheader[0].value.startswith("Empty spot (1.50, 2.50)")
+    first = image_urls(app)[0]
+    select_on_map(app, "map_UMAP_domain_False", box=[{"x": [0.0, 8.0], "y": [0.0, 4.0]}])
+    run(app)
+    assert app.subheader[0].value.startswith("Empty spot (4.00, 2.00)") and image_urls(app)[0] != first
+
+
+def test_map_widgets_change_the_view():
+    app = run(page("latent_map"))
+    app.radio(key="map_projection").set_value("PCA")
+    run(app)
+    select_on_map(app, "map_PCA_domain_False", points=[{"curve_number": 0, "point_index": 0, "x": 0.0, "y": 0.0}])
+    app.slider(key="map_k").set_value(4)
+    run(app)
+    assert len(app.get("image")) == 1 + 4
+    app.radio(key="map_colour").set_value("expression")
+    run(app)
+    assert app.query_params["colour"] == "expression"
+
+
+def chart_spec(app: AppTest) -> str:
+    return app.get("plotly_chart")[0].proto.spec
+
+
+def test_distributions_widgets_change_the_charts():
+    app = run(page("distributions"))
+    spec = chart_spec(app)
+    assert spec.count('"type":"bar"') == 50 or spec.count('"bar"') >= 50
+    app.slider(key="dist_dims").set_value(20)
+    run(app)
+    fewer = chart_spec(app)
+    assert len(fewer) < len(spec)
+    app.toggle(key="dist_split").set_value(True)
+    run(app)
+    assert '"lego"' in chart_spec(app) and '"emoji"' in chart_spec(app)
+    assert app.metric[0].value.endswith("/ 64")
+
+
+def test_generate_widgets_change_the_samples():
+    app = run(page("generate"))
+    samples = image_urls(app)[:12]
+    app.slider(key="gen_temperature").set_value(1.3)
+    run(app)
+    assert image_urls(app)[:12] != samples
+    gallery = image_urls(app)[12:]
+    app.number_input(key="gallery_seed").set_value(5)
+    run(app)
+    assert image_urls(app)[12:] != gallery
+    app.radio(key="gallery_split").set_value("train")
+    run(app)
+    assert len(app.get("plotly_chart")) == 1
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_upload_is_encoded_placed_and_usable_elsewhere(engine):
+    app = run(page("your_image"))
+    face = Image.fromarray(engine.dataset.images[int(engine.indices("emoji")[10])])
+    app.file_uploader(key="upload_file").set_value(("face.png", png(face.resize((200, 200))), "image/png"))
+    run(app)
+    assert not app.error and len(app.get("image")) == 2 + 6
+    upload = app.session_state["uploaded_face"]
+    assert upload["z"].shape == (engine.model.cfg.latent_dim,) and np.all(np.isfinite(upload["umap_xy"]))
+
+
+def test_upload_of_garbage_is_a_clear_error():
+    app = run(page("your_image"))
+    app.file_uploader(key="upload_file").set_value(("face.png", b"<html>not an image</html>", "image/png"))
+    run(app)
+    assert "not a PNG, JPEG or WebP" in app.error[0].value
