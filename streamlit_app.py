@@ -21,4 +21,6 @@ pages = [
     st.Page(render_generate, title="Generate and inspect", icon="🎲", url_path="generate"),
     st.Page(render_your_image, title="Your own image", icon="📤", url_path="upload"),
 ]
-st.navigation(pages).run()
+navigation = st.navigation(pages)
+st.sidebar.markdown("**Legomoji** · a VAE's shared latent space of Lego faces and emoji")
+navigation.run()

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` measures speed, memory and quality and writes the results."""

@@ -1,0 +1,38 @@
+"""Server-side cost of each dashboard interaction, on the shipped assets."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from bench.timing import time_calls
+from explorer.engine import Engine
+from explorer.upload import prepare_upload
+
+
+def measure_interactions(engine: Engine, calls: int = 50) -> dict:
+    rng = np.random.default_rng(0)
+    means = engine.maps.means
+    lego, emoji = engine.indices("lego"), engine.indices("emoji")
+    z = means[lego[0]]
+    tag = engine.available_expressions()[0]
+    upload = io.BytesIO()
+    Image.fromarray(engine.dataset.images[emoji[3]]).resize((256, 256)).save(upload, format="PNG")
+    raw = upload.getvalue()
+
+    def empty_spot(projection: str):
+        xy = engine.maps.xy(projection)
+        point = xy.min(axis=0) + rng.random(2) * (xy.max(axis=0) - xy.min(axis=0))
+        return engine.decode(engine.maps.plane_to_latent(projection, point[None]))
+
+    return {
+        "decode one latent": time_calls(lambda: engine.decode(z), calls),
+        "10-step morph strip": time_calls(lambda: engine.morph(z, means[emoji[5]], 10, "slerp"), calls),
+        "expression transfer": time_calls(lambda: engine.decode(engine.transfer(z, 1.0, tag=tag)), calls),
+        "k nearest neighbours (k=6)": time_calls(lambda: engine.neighbours(z, 6), calls),
+        "empty-spot click, UMAP": time_calls(lambda: empty_spot("UMAP"), calls),
+        "empty-spot click, PCA": time_calls(lambda: empty_spot("PCA"), calls),
+        "encode an uploaded image": time_calls(lambda: engine.encode(prepare_upload(raw, engine.dataset.size)[None]),
+                                               calls),
+    }
