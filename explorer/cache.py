@@ -25,8 +25,11 @@ def model_folder() -> Path:
 
 @st.cache_resource(show_spinner="Loading the model and the latent maps...")
 def load_engine(folder: str) -> Engine:
-    """One Engine per process, shared by every session (its model calls take a lock)."""
-    return Engine(folder)
+    """One Engine per process, shared by every session (its model calls take a lock).
+
+    The model loads in a background thread so that the first page draws without waiting for
+    TensorFlow; pages that need the model wait for it through `ui.get_engine`."""
+    return Engine(folder, background=True)
 
 
 @st.cache_data(show_spinner=False)

@@ -61,24 +61,56 @@ class Maps:
 class Engine:
     """The loaded model, dataset and maps, with the operations the pages need."""
 
-    def __init__(self, folder: str | Path = DEFAULT_ASSETS):
-        from vae.model import load_model_folder
-
+    def __init__(self, folder: str | Path = DEFAULT_ASSETS, background: bool = False):
+        """Load the dataset and maps now and the model too, or, with `background`, in a thread:
+        TensorFlow takes seconds to import, and the map can be drawn without it."""
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise SourceError(f"model folder {self.folder} does not exist: {EXPORT_HINT}.")
-        self.model = load_model_folder(self.folder)
         self.dataset = FaceDataset.load(self.folder / "dataset.npz")
         self.maps = Maps.load(self.folder / "latents.npz")
-        if len(self.maps.means) != len(self.dataset) or self.maps.means.shape[1] != self.model.cfg.latent_dim:
-            raise SourceError(f"{self.folder}: latents.npz does not match the model or dataset: {EXPORT_HINT}.")
-        if self.dataset.size != self.model.cfg.image_size:
-            raise SourceError(f"{self.folder}: the dataset's image size differs from the model's: {EXPORT_HINT}.")
+        if len(self.maps.means) != len(self.dataset):
+            raise SourceError(f"{self.folder}: latents.npz does not match dataset.npz: {EXPORT_HINT}.")
         self.lock = threading.Lock()
         self.tags = self.dataset.tag_matrix()  # (N, E) bool
         self.history = read_history(self.folder / "history.csv")
         self._vectors: dict[str, np.ndarray] = {}
-        self.decode(self.maps.means[:1])  # trace the decoder once, before the first click
+        self._model = None
+        self._model_error: SourceError | None = None
+        self._loader = threading.Thread(target=self._load_model, name="legomoji-model-loader", daemon=True)
+        self._loader.start()
+        if not background:
+            self.wait_for_model()
+
+    def _load_model(self) -> None:
+        from vae.model import load_model_folder
+
+        try:
+            model = load_model_folder(self.folder)
+            if model.cfg.latent_dim != self.maps.means.shape[1] or model.cfg.image_size != self.dataset.size:
+                raise SourceError(f"{self.folder}: the model does not match latents.npz or dataset.npz: "
+                                  f"{EXPORT_HINT}.")
+            model.decode(self.maps.means[:1])  # trace the decoder once, before the first click
+            self._model = model
+        except SourceError as error:
+            self._model_error = error
+        except Exception as error:  # noqa: BLE001 - reported to the user as a clear message, never lost
+            self._model_error = SourceError(f"the model in {self.folder} could not be loaded ({error}): {EXPORT_HINT}.")
+
+    def wait_for_model(self):
+        """The loaded model, waiting for the loader thread; SourceError when it could not load."""
+        self._loader.join()
+        if self._model_error is not None:
+            raise self._model_error
+        return self._model
+
+    @property
+    def model(self):
+        return self.wait_for_model()
+
+    @property
+    def model_loading(self) -> bool:
+        return self._loader.is_alive()
 
     # --- model calls (serialised) -----------------------------------------------------------
 

@@ -14,13 +14,31 @@ DISPLAY_SIZE = 160  # every face is shown at this width, enlarged without smooth
 UPLOAD_KEY = "uploaded_face"
 
 
-def get_engine() -> Engine:
+def get_engine(wait_for_model: bool = True) -> Engine:
     """The shared engine, or a clear error page that says which command rebuilds the assets."""
     try:
-        return load_engine(str(model_folder()))
+        engine = load_engine(str(model_folder()))
+        if wait_for_model:
+            require_model(engine)
+        return engine
     except SourceError as error:
-        st.error(f"The dashboard cannot start: {error}")
-        st.stop()
+        show_asset_error(error)
+
+
+def require_model(engine: Engine) -> None:
+    """Wait for the model (loading in the background); a clear error page if it cannot load."""
+    try:
+        if engine.model_loading:
+            with st.spinner("Loading the model..."):
+                engine.wait_for_model()
+        engine.wait_for_model()
+    except SourceError as error:
+        show_asset_error(error)
+
+
+def show_asset_error(error: SourceError):
+    st.error(f"The dashboard cannot start: {error}")
+    st.stop()
 
 
 def enlarge(image: np.ndarray, width: int = DISPLAY_SIZE) -> Image.Image:

@@ -148,7 +148,9 @@ def test_map_click_decodes_points_and_empty_spots(server, page, tmp_path):
 def click_table_row(page, table_index: int, row: int) -> None:
     """Tick the selection box of a row of the n-th dataframe on the page (a canvas grid)."""
     table = page.locator('[data-testid="stDataFrame"]').nth(table_index)
+    table.locator("canvas").first.wait_for(timeout=60_000)
     table.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)  # the grid settles its layout after scrolling
     box = table.bounding_box()
     row_height = 35
     page.mouse.click(box["x"] + 18, box["y"] + row_height * (row + 1.5))
@@ -156,20 +158,22 @@ def click_table_row(page, table_index: int, row: int) -> None:
 
 def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     open_page(page, f"{server}/morph", "Morph")
-    heading = page.locator('[data-testid="stMarkdownContainer"] strong').first
+    strong = page.locator('[data-testid="stMain"] [data-testid="stMarkdownContainer"] strong')
+    heading = strong.first
     before = heading.inner_text()
     click_table_row(page, 0, 3)
     wait_idle(page)
-    page.wait_for_function("(old) => document.querySelector('[data-testid=\"stMarkdownContainer\"] strong')"
-                           ".innerText !== old", arg=before, timeout=60_000)
+    page.wait_for_function("(old) => document.querySelector('[data-testid=\"stMain\"] "
+                           "[data-testid=\"stMarkdownContainer\"] strong').innerText !== old", arg=before,
+                           timeout=60_000)
     lego_pick = heading.inner_text()
     assert lego_pick != before
-    strong = page.locator('[data-testid="stMarkdownContainer"] strong')
     emoji_before = strong.nth(1).inner_text()
     click_table_row(page, 1, 2)
     wait_idle(page)
-    page.wait_for_function("(old) => document.querySelectorAll('[data-testid=\"stMarkdownContainer\"] strong')[1]"
-                           ".innerText !== old", arg=emoji_before, timeout=60_000)
+    page.wait_for_function("(old) => document.querySelectorAll('[data-testid=\"stMain\"] "
+                           "[data-testid=\"stMarkdownContainer\"] strong')[1].innerText !== old", arg=emoji_before,
+                           timeout=60_000)
     assert page.locator('[data-testid="stImage"] img').first.is_visible()
     assert "lego=" in page.url and "emoji=" in page.url
     page.screenshot(path=str(tmp_path / "morph.png"), full_page=True)

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.engine import Engine
-from explorer.ui import get_engine, query_choice, query_int, show_faces, uploaded_face
+from explorer.ui import get_engine, query_choice, query_int, require_model, show_faces, uploaded_face
 
 COLOUR_BY = ("domain", "expression", "source")
 PALETTE = ("#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8e5572", "#17bebb", "#ff8c42", "#6d6875",
@@ -88,7 +88,7 @@ def selected_target(event, figure: go.Figure) -> tuple[str, object] | None:
 
 
 def render_latent_map() -> None:
-    engine = get_engine()
+    engine = get_engine(wait_for_model=False)  # the map draws while the model is still loading
     st.title("Latent map")
     st.caption("Every face and emoji, placed by its position in the VAE's latent space. "
                "Click a point to decode it, or click any empty spot to see what the model imagines there.")
@@ -106,6 +106,7 @@ def render_latent_map() -> None:
         st.info("Click a point on the map, or an empty spot between the points.")
         return
     kind, value = target
+    require_model(engine)
     if kind == "image":
         index = value
         st.query_params["image"] = str(index)
