@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from data.labels import EXPRESSIONS
-from explorer.engine import Engine
+from explorer.engine import DEFAULT_STRENGTH, Engine
 from explorer.latent import frame_smoothness
 
 JUDGE_SIZE = 32
@@ -40,7 +40,7 @@ class Judge:
         return self.expressions[tag].predict(features).astype(bool), self.domain.predict(features).astype(bool)
 
 
-def transfer_quality(engine: Engine, pairs: int = 160, strength: float = 1.0, seed: int = 0) -> dict:
+def transfer_quality(engine: Engine, pairs: int = 160, strength: float = DEFAULT_STRENGTH, seed: int = 0) -> dict:
     """How often the studio's result shows the target expression and still looks Lego,
     with the plain halfway morph and the unchanged face as references."""
     dataset = engine.dataset

@@ -19,6 +19,7 @@ from explorer import latent
 
 DEFAULT_ASSETS = Path(__file__).resolve().parents[1] / "assets"
 EXPORT_HINT = "rebuild the assets with `python -m vae.export` (or restore them with `git checkout assets`)"
+DEFAULT_STRENGTH = 1.5  # the studio's starting strength: visible on most faces before they blur
 LATENT_KEYS = ("means", "log_vars", "pca_mean", "pca_components", "pca_xy", "umap_xy", "umap_grid", "umap_extent")
 
 

@@ -62,6 +62,14 @@ def query_int(name: str, default: int, low: int, high: int) -> int:
         return default
 
 
+def query_float(name: str, default: float, low: float, high: float) -> float:
+    try:
+        value = float(st.query_params.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return min(high, max(low, value)) if np.isfinite(value) else default
+
+
 def query_choice(name: str, default: str, choices) -> str:
     value = st.query_params.get(name, default)
     return value if value in choices else default

@@ -6,8 +6,8 @@ import time
 import numpy as np
 import streamlit as st
 
-from explorer.engine import Engine
-from explorer.ui import domain_default, enlarge, get_engine, query_choice, show_faces, uploaded_face
+from explorer.engine import DEFAULT_STRENGTH, Engine
+from explorer.ui import domain_default, enlarge, get_engine, query_choice, query_float, show_faces, uploaded_face
 
 MODES = ("an emoji", "an expression")
 SPIN_FRAMES = 9
@@ -53,7 +53,8 @@ def studio_controls_ui(engine: Engine) -> tuple[int, str, int, str, float]:
         emoji = right.selectbox("Emoji (type to search)", emoji_options, key="studio_emoji", format_func=engine.label)
     else:
         tag = right.pills("Expression", expressions, default=tag, key="studio_tag") or tag
-    strength = st.slider("Strength", 0.0, 2.0, float(st.query_params.get("strength", 1.0)), 0.05, key="studio_strength")
+    strength = st.slider("Strength", 0.0, 2.0, query_float("strength", DEFAULT_STRENGTH, 0.0, 2.0), 0.05,
+                         key="studio_strength")
     return lego, mode, emoji, tag, strength
 
 
