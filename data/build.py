@@ -11,7 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from data.archive import Archive
-from data.atomic import atomic_path
+from data.atomic import atomic_path, interrupt_on_sigterm
 from data.dataset import FaceDataset, contact_sheet, stratified_split
 from data.emoji_font import find_emoji_fonts, load_font_emoji
 from data.emoji_pack import load_emoji_pack, read_emoji_metadata
@@ -206,13 +206,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    interrupt_on_sigterm()
     try:
         dataset, problems = build_dataset(args)
+        dataset.meta["build_seconds"] = round(time.perf_counter() - started, 1)
+        dataset.save(args.out)
     except SourceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    dataset.meta["build_seconds"] = round(time.perf_counter() - started, 1)
-    dataset.save(args.out)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {args.out} was left as it was", file=sys.stderr)
+        return 130
     print(count_table(dataset))
     for problem, count in sorted(problems.items()):
         print(f"skipped: {count} {problem}")

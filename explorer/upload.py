@@ -62,7 +62,8 @@ def prepare_upload(raw: bytes, size: int) -> np.ndarray:
     except UploadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise UploadError("The image is too large to open safely. Upload a smaller picture.") from error
+        raise UploadError(f"The image is too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels). "
+                          "Upload a smaller picture.") from error
     except (OSError, ValueError, SyntaxError, EOFError, struct.error) as error:
         raise UploadError(f"The {kind} file is damaged or truncated and cannot be read.") from error
     rgba = _to_rgba(image)

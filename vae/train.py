@@ -9,12 +9,11 @@ import argparse
 import csv
 import io
 import json
-import signal
 import sys
 import time
 from pathlib import Path
 
-from data.atomic import atomic_path, atomic_write_text
+from data.atomic import atomic_path, atomic_write_text, interrupt_on_sigterm
 from data.dataset import FaceDataset
 from data.errors import SourceError
 from vae.config import PRESETS, VAEConfig, preset
@@ -83,7 +82,6 @@ def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], starte
             with atomic_path(out / "checkpoint.keras") as temporary:
                 model.save(temporary)
             write_history(out / "history.csv", history)
-            atomic_write_text(out / "state.json", json.dumps({"epoch": epoch + 1}))
             if time_budget is not None and time.perf_counter() - self.started >= time_budget:
                 model.stop_training = True
 
@@ -116,7 +114,8 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
             raise SourceError(f"{out} holds a run with another config: resume without overrides or pick a new --out.")
         cfg.save(out / "config.json")
         model = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
-        initial_epoch = json.loads((out / "state.json").read_text())["epoch"]
+        # the checkpoint's own optimizer step count says how many epochs it holds
+        initial_epoch = int(model.optimizer.iterations.numpy()) // steps
         history = read_history(out / "history.csv")[:initial_epoch]
     else:
         if resume and verbose:
@@ -143,10 +142,6 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
     return final, history
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vae.train", description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"dataset file (default {DEFAULT_DATA})")
@@ -170,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     except (TypeError, ValueError) as error:
         parser.error(str(error))
     out = args.out or Path("runs") / args.preset
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    interrupt_on_sigterm()
     try:
         dataset = FaceDataset.load(args.data)
         train(cfg, dataset, out, resume=args.resume, time_budget=args.time_budget, verbose=0 if args.quiet else 1)

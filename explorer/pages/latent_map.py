@@ -89,6 +89,8 @@ def selected_target(event, figure: go.Figure) -> tuple[str, object] | None:
 
 def render_latent_map() -> None:
     engine = get_engine(wait_for_model=False)  # the map draws while the model is still loading
+    if not engine.model_loading:
+        require_model(engine)  # a model that failed to load gets its error page here too
     st.title("Latent map")
     st.caption("Every face and emoji, placed by its position in the VAE's latent space. "
                "Click a point to decode it, or click any empty spot to see what the model imagines there.")

@@ -1,0 +1,203 @@
+"""Corrupt assets, concurrent sessions and broken sources: clear messages, identical results, nothing lost."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import threading
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from data.build import main as build_main
+from data.dataset import FaceDataset
+from data.errors import SourceError
+from explorer.engine import DEFAULT_ASSETS, Engine
+from tests.conftest import LDRAW_ZIP, TWITTER_ZIP
+
+STUDIO = "from explorer.pages.studio import render_studio\nrender_studio()\n"
+MAP = "from explorer.pages.latent_map import render_latent_map\nrender_latent_map()\n"
+MORPH = "from explorer.pages.morph import render_morph\nrender_morph()\n"
+
+
+def broken_copy(tmp_path: Path, name: str, damage) -> Path:
+    folder = tmp_path / name
+    shutil.copytree(DEFAULT_ASSETS, folder)
+    damage(folder)
+    return folder
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+
+
+def incompatible_model(folder: Path) -> None:
+    from vae.config import preset
+    from vae.model import build_vae
+
+    build_vae(preset("tiny")).save(folder / "model.keras")  # a 16-d latent against 64-d maps
+
+
+DAMAGE = {
+    "missing model": lambda f: (f / "model.keras").unlink(),
+    "truncated model": lambda f: truncate(f / "model.keras"),
+    "incompatible model": incompatible_model,
+    "missing dataset": lambda f: (f / "dataset.npz").unlink(),
+    "truncated dataset": lambda f: truncate(f / "dataset.npz"),
+    "missing latents": lambda f: (f / "latents.npz").unlink(),
+    "truncated latents": lambda f: truncate(f / "latents.npz"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_broken_assets_give_a_clear_page(tmp_path, monkeypatch, damage):
+    folder = broken_copy(tmp_path, damage.replace(" ", "-"), DAMAGE[damage])
+    with pytest.raises(SourceError, match=r"python -m (vae\.export|vae\.train|data\.build)|git checkout assets"):
+        Engine(folder)
+    monkeypatch.setenv("LEGOMOJI_MODEL", str(folder))
+    for script in (STUDIO, MAP):
+        app = AppTest.from_string(script, default_timeout=120)
+        app.run()
+        assert not app.exception, app.exception[0].message
+        assert app.error and "cannot start" in app.error[0].value
+        assert "python -m" in app.error[0].value or "git checkout assets" in app.error[0].value
+
+
+def test_models_load_only_in_safe_mode(tmp_path):
+    """A .keras file with a Lambda layer (arbitrary code) is refused."""
+    import keras
+
+    from vae.model import load_model_folder
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    model.save(tmp_path / "model.keras")
+    with pytest.raises(SourceError, match="not a loadable Legomoji model"):
+        load_model_folder(tmp_path)
+
+
+def outputs(script: str, params: dict) -> list[str]:
+    """The image URLs (content hashes) a page shows for the given URL parameters."""
+    app = AppTest.from_string(script, default_timeout=180)
+    app.query_params.update(params)
+    app.run()
+    assert not app.exception, app.exception[0].message
+    return [image.proto.imgs[0].url if hasattr(image.proto, "imgs") else image.proto.url for image in app.get("image")]
+
+
+def test_sixteen_concurrent_sessions_match_sequential_results():
+    engine = Engine(DEFAULT_ASSETS)
+    lego, emoji = engine.indices("lego"), engine.indices("emoji")
+    jobs = []
+    for i in range(16):
+        pair = {"lego": str(int(lego[i * 7])), "emoji": str(int(emoji[i * 5]))}
+        script = (STUDIO, MORPH, MAP)[i % 3]
+        params = dict(pair, strength=f"{0.5 + 0.1 * i:.2f}") if script is STUDIO else \
+            dict(pair, steps=str(4 + i % 8)) if script is MORPH else {"image": pair["lego"], "k": str(3 + i % 6)}
+        jobs.append((script, params))
+    expected = [outputs(script, params) for script, params in jobs]
+    results: list = [None] * len(jobs)
+    errors: list = []
+    barrier = threading.Barrier(len(jobs))
+
+    def session(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = outputs(*jobs[index])
+        except Exception as error:  # noqa: BLE001 - collected and reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not errors, errors
+    assert results == expected
+    assert all(len(r) >= 2 for r in results)
+
+
+def test_concurrent_engine_calls_equal_sequential_calls():
+    engine = Engine(DEFAULT_ASSETS)
+    z = engine.maps.means[:32]
+    expected = [engine.decode(z[i]) for i in range(32)]
+    results: list = [None] * 32
+
+    def decode(i):
+        results[i] = engine.decode(z[i])
+
+    threads = [threading.Thread(target=decode, args=(i,)) for i in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(np.array_equal(a, b) for a, b in zip(results, expected))
+
+
+def png(colour=(250, 200, 40, 255)) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    image.paste(colour, (8, 8, 56, 56))
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_build_from_damaged_sources_skips_and_counts_and_finishes(tmp_path, capsys):
+    # LDraw: the real library plus a malformed head that uses every kind of damage
+    ldraw = tmp_path / "ldraw.zip"
+    with zipfile.ZipFile(LDRAW_ZIP) as source, zipfile.ZipFile(ldraw, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item))
+        target.writestr("ldraw/parts/3626zzp01.dat", (
+            "0 Minifig Head with Broken Smile Pattern\n"
+            "1 16 0 0 0 1 0 0 0 1 0 0 0 1 3626b.dat\n"
+            "3 16 1 2 x 4 5 6 7 8 9\n3 987654 0 0 0 1 0 0 0 1 0\n"
+            "1 16 0 0 0 1 0 0 0 1 0 0 0 1 missing.dat\n1 16 0 0 0 1 0 0 0 1 0 0 0 1 s\\loop.dat\n"
+            "1 16 0 0 0 1 0 0 0 1 0 0 0 1 huge.dat\n"))
+        target.writestr("ldraw/parts/s/loop.dat", "1 16 0 0 0 1 0 0 0 1 0 0 0 1 s\\loop.dat\n")
+        target.writestr("ldraw/parts/huge.dat", "0 " + "x" * (5 * 1024 * 1024))
+    # emoji pack: the real Twemoji pack with a corrupt PNG and malformed entries
+    pack = tmp_path / "pack.zip"
+    with zipfile.ZipFile(TWITTER_ZIP) as source, zipfile.ZipFile(pack, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.endswith("emoji.json"):
+                entries = json.loads(data)
+                entries += [{"name": "BROKEN"}, 42, {"name": "X", "unified": "nothex", "image": "x.png"}]
+                data = json.dumps(entries).encode()
+            elif item.filename.endswith("/1f600.png"):
+                data = b"\x89PNG\r\n\x1a\ncorrupt"
+            target.writestr(item, data)
+    # Kaggle CSV: one good row and malformed ones
+    import csv
+
+    from data.kaggle_emoji import encode_data_url
+
+    kaggle = tmp_path / "full_emoji.csv"
+    with open(kaggle, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerows([["#", "name", "Apple", "Google"], ["1", "winking face", encode_data_url(png()), ""],
+                          ["2", "angry face", "data:image/png;base64,@@@", encode_data_url(b"not a png")],
+                          ["3"]])
+    out = tmp_path / "dataset.npz"
+    code = build_main(["--quiet", "--ldraw", str(ldraw), "--emoji-pack", str(pack), "--kaggle-csv", str(kaggle),
+                       "--augment", "0", "--no-fonts", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    dataset = FaceDataset.load(out)
+    skipped = dataset.meta["skipped"]
+    assert skipped["LDraw malformed lines"] >= 1 and skipped["LDraw unknown colours"] >= 1
+    assert skipped["LDraw missing sub-files"] >= 1 and skipped["LDraw cyclic references"] >= 1
+    assert skipped["LDraw oversized files"] >= 1
+    assert skipped["corrupt emoji images"] == 1 and skipped["malformed emoji.json entries"] == 3
+    assert skipped["malformed CSV cells"] == 1 and skipped["corrupt CSV images"] == 1
+    assert skipped["malformed CSV rows"] == 1
+    assert "skipped:" in printed
+    originals = Counter(dataset.source)
+    assert originals["ldraw"] == 398 + 1 and originals["twitter"] == 117 and originals["kaggle-apple"] == 1
+    assert np.all(dataset.images.reshape(len(dataset), -1).std(axis=1) > 5)  # every image is a real picture
