@@ -61,6 +61,19 @@ def test_studio_widgets_change_the_result(engine):
     assert len(app.get("image")) == 2 and app.query_params["mode"] == "an expression"
 
 
+def test_studio_expression_pills_change_the_result():
+    app = run(page("studio"))
+    app.radio(key="studio_mode").set_value("an expression")
+    run(app)
+    app.button_group(key="studio_tag").set_value("angry")
+    run(app)
+    angry = image_urls(app)[1]
+    app.button_group(key="studio_tag").set_value("smile")
+    run(app)
+    assert image_urls(app)[1] != angry
+    assert app.query_params["tag"] == "smile"
+
+
 def test_studio_surprise_me_picks_a_new_pair(engine):
     app = run(page("studio"))
     first = (app.selectbox(key="studio_lego").value, app.selectbox(key="studio_emoji").value)
@@ -185,6 +198,10 @@ def test_generate_widgets_change_the_samples():
     app.slider(key="gen_temperature").set_value(1.3)
     run(app)
     assert image_urls(app)[:12] != samples
+    hotter = image_urls(app)[:12]
+    app.number_input(key="gen_seed").set_value(3)
+    run(app)
+    assert image_urls(app)[:12] != hotter
     gallery = image_urls(app)[12:]
     app.number_input(key="gallery_seed").set_value(5)
     run(app)

@@ -106,3 +106,11 @@ def test_broken_model_file_gives_a_clear_error(tmp_path):
         load_model_folder(tmp_path)
     with pytest.raises(SourceError, match="no model at"):
         load_model_folder(tmp_path / "nowhere")
+
+
+def test_training_is_deterministic_for_a_seed(small_dataset, tmp_path):
+    cfg = preset("tiny").override(epochs=1)
+    first, _ = train(cfg, small_dataset, tmp_path / "a", verbose=0)
+    second, _ = train(cfg, small_dataset, tmp_path / "b", verbose=0)
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
