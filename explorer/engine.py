@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,7 @@ class Maps:
                 if missing:
                     raise SourceError(f"{path} lacks {', '.join(sorted(missing))}: {EXPORT_HINT}.")
                 return cls(**{key: archive[key] for key in LATENT_KEYS})
-        except (OSError, ValueError, EOFError) as error:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             raise SourceError(f"{path} is not readable ({error}): {EXPORT_HINT}.") from error
 
     def xy(self, projection: str) -> np.ndarray:

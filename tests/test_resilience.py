@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import sys
 import threading
 import zipfile
 from collections import Counter
@@ -81,45 +83,76 @@ def test_models_load_only_in_safe_mode(tmp_path):
         load_model_folder(tmp_path)
 
 
-def outputs(script: str, params: dict) -> list[str]:
-    """The image URLs (content hashes) a page shows for the given URL parameters."""
-    app = AppTest.from_string(script, default_timeout=180)
-    app.query_params.update(params)
-    app.run()
-    assert not app.exception, app.exception[0].message
-    return [image.proto.imgs[0].url if hasattr(image.proto, "imgs") else image.proto.url for image in app.get("image")]
+def session_jobs(engine: Engine, count: int = 16) -> list[tuple[str, dict, int]]:
+    """(page path, URL parameters, images expected) for studio, morph and map sessions."""
+    lego, emoji = engine.indices("lego"), engine.indices("emoji")
+    jobs = []
+    for i in range(count):
+        pair = {"lego": str(int(lego[i * 7])), "emoji": str(int(emoji[i * 5]))}
+        if i % 3 == 0:
+            jobs.append(("", dict(pair, strength=f"{0.5 + 0.1 * i:.2f}"), 4))
+        elif i % 3 == 1:
+            jobs.append(("morph", dict(pair, steps=str(4 + i % 8)), 3))
+        else:
+            k = 3 + i % 6
+            jobs.append(("map", {"image": pair["lego"], "k": str(k)}, 2 + k))
+    return jobs
+
+
+async def page_images(browser, url: str, path: str, params: dict, expected: int) -> list[str]:
+    """The image sources a fresh session shows for a page and its URL parameters."""
+    from urllib.parse import urlencode
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    await page.goto(f"{url}/{path}?{urlencode(params)}", wait_until="commit", timeout=240_000)
+    images = page.locator('[data-testid="stMain"] [data-testid="stImage"] img')
+    await page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=\"stMain\"] [data-testid=\"stImage\"] img').length >= n"
+        " && !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')", arg=expected,
+        timeout=240_000)
+    await page.wait_for_timeout(500)
+    sources = [await images.nth(i).get_attribute("src") for i in range(await images.count())]
+    errors = await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
+    await context.close()
+    assert errors == 0
+    return sources
 
 
 def test_sixteen_concurrent_sessions_match_sequential_results():
-    engine = Engine(DEFAULT_ASSETS)
-    lego, emoji = engine.indices("lego"), engine.indices("emoji")
-    jobs = []
-    for i in range(16):
-        pair = {"lego": str(int(lego[i * 7])), "emoji": str(int(emoji[i * 5]))}
-        script = (STUDIO, MORPH, MAP)[i % 3]
-        params = dict(pair, strength=f"{0.5 + 0.1 * i:.2f}") if script is STUDIO else \
-            dict(pair, steps=str(4 + i % 8)) if script is MORPH else {"image": pair["lego"], "k": str(3 + i % 6)}
-        jobs.append((script, params))
-    expected = [outputs(script, params) for script, params in jobs]
-    results: list = [None] * len(jobs)
-    errors: list = []
-    barrier = threading.Barrier(len(jobs))
+    """16 real browser sessions on one server, all at once, show exactly what they show one at a time."""
+    import asyncio
 
-    def session(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = outputs(*jobs[index])
-        except Exception as error:  # noqa: BLE001 - collected and reported by the assertion below
-            errors.append(error)
+    from tests.test_browser import CHROMIUM, FLAGS, free_port, wait_healthy
 
-    threads = [threading.Thread(target=session, args=(i,)) for i in range(len(jobs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    assert not errors, errors
-    assert results == expected
-    assert all(len(r) >= 2 for r in results)
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.async_api import async_playwright
+
+    jobs = session_jobs(Engine(DEFAULT_ASSETS))
+    port = free_port()
+    root = Path(__file__).resolve().parents[1]
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port",
+                               str(port), "--server.headless", "true"], cwd=root, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    async def scenario():
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            sequential = [await page_images(browser, url, *job) for job in jobs]
+            concurrent = await asyncio.gather(*(page_images(browser, url, *job) for job in jobs))
+            await browser.close()
+            return sequential, concurrent
+
+    try:
+        wait_healthy(url, server)
+        sequential, concurrent = asyncio.run(scenario())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert all(len(images) >= job[2] for images, job in zip(sequential, jobs))
+    assert concurrent == sequential
 
 
 def test_concurrent_engine_calls_equal_sequential_calls():
