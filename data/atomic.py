@@ -34,6 +34,8 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def interrupt_on_sigterm() -> None:
-    """Treat SIGTERM like Ctrl-C, so `finally` blocks remove temporary files on a kill too."""
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+def interrupt_on_signals() -> None:
+    """Make SIGINT and SIGTERM raise KeyboardInterrupt, so `finally` blocks remove temporary
+    files on a kill too (and Ctrl-C works even where the parent shell ignored SIGINT)."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _raise_interrupt)

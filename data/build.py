@@ -11,7 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from data.archive import Archive
-from data.atomic import atomic_path, interrupt_on_sigterm
+from data.atomic import atomic_path, interrupt_on_signals
 from data.dataset import FaceDataset, contact_sheet, stratified_split
 from data.emoji_font import find_emoji_fonts, load_font_emoji
 from data.emoji_pack import load_emoji_pack, read_emoji_metadata
@@ -206,7 +206,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    interrupt_on_sigterm()
+    interrupt_on_signals()
     try:
         dataset, problems = build_dataset(args)
         dataset.meta["build_seconds"] = round(time.perf_counter() - started, 1)

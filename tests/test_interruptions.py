@@ -26,10 +26,14 @@ def digest(path: Path) -> str:
 def run_and_kill(args: list[str], sig: int, after: float) -> int:
     process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
-    time.sleep(after)
-    process.send_signal(sig)
-    _, err = process.communicate(timeout=120)
-    return process.returncode
+    try:
+        time.sleep(after)
+        process.send_signal(sig)
+        process.communicate(timeout=120)
+        return process.returncode
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 @pytest.mark.parametrize("sig,after", [(signal.SIGINT, 1.5), (signal.SIGTERM, 4.0), (signal.SIGINT, 7.0),

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from data.atomic import atomic_path, atomic_write_text, interrupt_on_sigterm
+from data.atomic import atomic_path, atomic_write_text, interrupt_on_signals
 from data.dataset import FaceDataset
 from data.errors import SourceError
 from vae.config import PRESETS, VAEConfig, preset
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     except (TypeError, ValueError) as error:
         parser.error(str(error))
     out = args.out or Path("runs") / args.preset
-    interrupt_on_sigterm()
+    interrupt_on_signals()
     try:
         dataset = FaceDataset.load(args.data)
         train(cfg, dataset, out, resume=args.resume, time_budget=args.time_budget, verbose=0 if args.quiet else 1)
