@@ -91,7 +91,8 @@ def markdown(results: dict) -> str:
     for name, p in t["presets"].items():
         lines.append(f"| {name} | {p['images_per_second']:.0f} | {p['epochs']} | {p['lego']['mse']:.5f} | "
                      f"{p['lego']['ssim']:.4f} | {p['emoji']['mse']:.5f} | {p['emoji']['ssim']:.4f} |")
-    lines += ["", "| domain | MSE default / seed | goal | | SSIM seed -> default | goal | |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "| domain | MSE default / seed | goal | | SSIM seed -> default | goal | |",
+              "|---|---|---|---|---|---|---|"]
     for domain in ("lego", "emoji"):
         r = t["default_vs_seed"][domain]
         lines.append(f"| {domain} | {r['mse_ratio']:.3f} | <= 0.8 | {verdict(r['mse_ratio'], 0.8)} | "

@@ -71,9 +71,9 @@ def measure_app(sessions: int = 8) -> dict:
                 try:
                     urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
                     break
-                except OSError:
+                except OSError as error:
                     if server.poll() is not None or time.perf_counter() - started > 120:
-                        raise RuntimeError("streamlit did not start")
+                        raise RuntimeError("streamlit did not start") from error
                     time.sleep(0.1)
             first = _open_map(browser, url)
             cold_start = time.perf_counter() - started

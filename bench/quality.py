@@ -80,5 +80,6 @@ def morph_smoothness(engine: Engine, strips: int = 120, steps: int = 10, seed: i
     for method in ("lerp", "slerp"):
         ratios = [frame_smoothness(engine.morph(engine.maps.means[a], engine.maps.means[b], steps, method))
                   for a, b in pairs]
-        results[method] = {"median": round(float(np.median(ratios)), 3), "p95": round(float(np.percentile(ratios, 95)), 3)}
+        results[method] = {"median": round(float(np.median(ratios)), 3),
+                           "p95": round(float(np.percentile(ratios, 95)), 3)}
     return {"strips": strips, "steps": steps, **results}

@@ -60,7 +60,8 @@ def collect_faces(args: argparse.Namespace, problems: Counter) -> list[SourceFac
     for font in fonts:
         source, path = font if isinstance(font, tuple) else (f"{Path(font).stem.lower()}-font", font)
         if not pack_entries:
-            raise SourceError("--emoji-font needs an --emoji-pack too: the pack's emoji.json says which emoji are faces.")
+            raise SourceError("--emoji-font needs an --emoji-pack too: the pack's emoji.json says which emoji "
+                              "are faces.")
         faces += load_font_emoji(path, pack_entries, problems, source=source.replace("notocoloremoji", "noto"),
                                  include_animals=args.include_animals)
     if args.kaggle_csv:
@@ -70,7 +71,8 @@ def collect_faces(args: argparse.Namespace, problems: Counter) -> list[SourceFac
     return faces
 
 
-def frame_all(faces: list[SourceFace], size: int, problems: Counter, quiet: bool) -> tuple[list[SourceFace], np.ndarray]:
+def frame_all(faces: list[SourceFace], size: int, problems: Counter,
+              quiet: bool) -> tuple[list[SourceFace], np.ndarray]:
     """Frame every face; faces that cannot be framed (blank images) are counted and dropped."""
     kept, images = [], []
     for face in tqdm(faces, desc="framing", unit="img", disable=quiet, leave=False):
@@ -170,14 +172,16 @@ def preview_images(dataset: FaceDataset, columns: int = 16) -> np.ndarray:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m data.build", description=__doc__)
-    parser.add_argument("--ldraw", type=Path, help="LDraw library folder or zip (default: the shared minifig-heads zip)")
+    parser.add_argument("--ldraw", type=Path,
+                        help="LDraw library folder or zip (default: the shared minifig-heads zip)")
     parser.add_argument("--emoji-pack", type=Path, action="append",
                         help="emoji-datasource pack, folder or zip; repeat for several (default: twitter + google)")
     parser.add_argument("--emoji-font", type=Path, action="append",
                         help="colour emoji font file; repeat for several (default: every installed one)")
     parser.add_argument("--no-fonts", action="store_true", help="use no emoji font")
     parser.add_argument("--kaggle-csv", type=Path, help="Kaggle 'Full Emoji Image Dataset' full_emoji.csv")
-    parser.add_argument("--lego-photos", type=Path, help="folder or zip of Lego-face photos (lego-face-VAE dataset.zip)")
+    parser.add_argument("--lego-photos", type=Path,
+                        help="folder or zip of Lego-face photos (lego-face-VAE dataset.zip)")
     parser.add_argument("--include-animals", action="store_true", help="keep cat and monkey face emoji too")
     parser.add_argument("--size", type=int, default=64, help="square image size in pixels (default 64; 128 works)")
     parser.add_argument("--augment", type=int, default=2400,

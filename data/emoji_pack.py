@@ -61,7 +61,7 @@ def read_emoji_metadata(archive: Archive, problems: Counter) -> tuple[str, list[
                 subcategory=str(item.get("subcategory", "")),
                 short_names=tuple(str(s) for s in item.get("short_names", ())),
             )
-            entry.character  # the code points must parse
+            _ = entry.character  # the code points must parse
         except (KeyError, TypeError, AttributeError, ValueError):
             problems["malformed emoji.json entries"] += 1
             continue

@@ -60,7 +60,8 @@ def make_library(tmp_path: Path, part: str, extra: dict[str, str] | None = None)
 
 
 def test_resolves_subfiles_case_insensitively_with_either_slash(tmp_path):
-    library = make_library(tmp_path, "1 16 0 0 0 1 0 0 0 1 0 0 0 1 S\\Face.DAT\n1 0 0 0 0 1 0 0 0 1 0 0 0 1 p/quad.dat\n",
+    part = "1 16 0 0 0 1 0 0 0 1 0 0 0 1 S\\Face.DAT\n1 0 0 0 0 1 0 0 0 1 0 0 0 1 p/quad.dat\n"
+    library = make_library(tmp_path, part,
                            {"parts/s/face.dat": QUAD, "p/QUAD.dat": QUAD})
     stats = RenderStats()
     mesh = library.head_mesh(library.printed_heads()[0], stats)

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from data.dataset import FaceDataset
 from data.errors import SourceError
 from vae.config import PRESETS, VAEConfig, preset
 from vae.evaluate import evaluate

@@ -50,7 +50,8 @@ def compare(dataset: FaceDataset, budget: float, out: Path, verbose: int = 0) ->
     ratios = {}
     for domain in ("lego", "emoji", "all"):
         seed, ours = results["seed"]["validation"][domain], results["default"]["validation"][domain]
-        ratios[domain] = {"mse_ratio": ours["mse"] / seed["mse"], "ssim_seed": seed["ssim"], "ssim_default": ours["ssim"]}
+        ratios[domain] = {"mse_ratio": ours["mse"] / seed["mse"], "ssim_seed": seed["ssim"],
+                          "ssim_default": ours["ssim"]}
     report = {"budget_seconds": budget, "train_images": train_images, "presets": results, "default_vs_seed": ratios,
               "command": f"python -m vae.compare --budget {budget:g}"}
     atomic_write_text(out / "compare.json", json.dumps(report, indent=2))

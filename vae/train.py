@@ -59,8 +59,7 @@ def write_history(path: Path, rows: list[dict]) -> None:
     atomic_write_text(path, buffer.getvalue())
 
 
-def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], started_epoch: int,
-                   time_budget: float | None):
+def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_budget: float | None):
     """KL warm-up, per-epoch checkpoint + history, and an optional wall-clock budget."""
     import keras
 
@@ -94,7 +93,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
     import keras
     import tensorflow as tf
 
-    from vae.model import build_vae, load_vae
+    from vae.model import build_vae
 
     if dataset.size != cfg.image_size:
         raise SourceError(f"the dataset holds {dataset.size}px images but the model expects {cfg.image_size}px: "
@@ -133,7 +132,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
             make_tf_dataset(train_images, cfg.batch_size, True, cfg.seed),
             validation_data=make_tf_dataset(val_images, cfg.batch_size, False, cfg.seed) if len(val_images) else None,
             epochs=cfg.epochs, initial_epoch=initial_epoch, verbose=verbose,
-            callbacks=make_callbacks(model, cfg, out, history, initial_epoch, time_budget),
+            callbacks=make_callbacks(model, cfg, out, history, time_budget),
         )
     final = build_vae(cfg)  # a copy without optimizer state: what the dashboard loads
     final.set_weights(model.get_weights())

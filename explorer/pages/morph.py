@@ -42,4 +42,5 @@ def render_morph() -> None:
     b.download_button("Download GIF", gif_bytes(frames), file_name="legomoji-morph.gif", mime="image/gif")
     with st.expander("Originals"):
         st.image([enlarge(upload["image"] if use_upload else engine.dataset.images[lego]),
-                  enlarge(engine.dataset.images[emoji])], caption=[start_name, engine.dataset.name[emoji]], output_format="PNG")
+                  enlarge(engine.dataset.images[emoji])],
+                 caption=[start_name, engine.dataset.name[emoji]], output_format="PNG")
