@@ -113,3 +113,19 @@ def test_training_is_deterministic_for_a_seed(small_dataset, tmp_path):
     second, _ = train(cfg, small_dataset, tmp_path / "b", verbose=0)
     for a, b in zip(first.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_shipped_assets_load_and_decode():
+    """The pretrained default in assets/ opens in safe mode and reconstructs its own dataset well."""
+    from explorer.engine import DEFAULT_ASSETS, Engine
+
+    engine = Engine(DEFAULT_ASSETS)
+    assert engine.model.cfg == VAEConfig.load(DEFAULT_ASSETS / "config.json")
+    images = engine.dataset.images[::50]
+    decoded = engine.decode(engine.maps.means[::50])
+    assert decoded.shape == images.shape and decoded.dtype == np.uint8
+    mse = np.mean((decoded.astype(np.float32) - images) ** 2) / 255.0 ** 2
+    assert mse < 0.02
+    np.testing.assert_allclose(engine.encode(images), engine.maps.means[::50], atol=1e-4)
+    assert (DEFAULT_ASSETS / "ATTRIBUTION.md").is_file()
+    assert sum(p.stat().st_size for p in DEFAULT_ASSETS.iterdir()) < 25 * 2**20
