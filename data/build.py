@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from data.archive import Archive
 from data.atomic import atomic_path, interrupt_on_signals
 from data.dataset import FaceDataset, contact_sheet, stratified_split
 from data.emoji_font import find_emoji_fonts, load_font_emoji
-from data.emoji_pack import load_emoji_pack, read_emoji_metadata
+from data.emoji_pack import load_emoji_pack_and_metadata
 from data.errors import SourceError
 from data.framing import frame_face, random_jitter
 from data.kaggle_emoji import load_kaggle_csv
@@ -54,8 +53,9 @@ def collect_faces(args: argparse.Namespace, problems: Counter) -> list[SourceFac
         problems.update({f"LDraw {k}": v for k, v in stats.counts.items()})
     pack_entries = []
     for pack in args.emoji_pack:
-        faces += load_emoji_pack(pack, problems, include_animals=args.include_animals)
-        pack_entries = pack_entries or read_emoji_metadata(Archive(pack, "emoji pack"), Counter())[1]
+        pack_faces, entries = load_emoji_pack_and_metadata(pack, problems, include_animals=args.include_animals)
+        faces += pack_faces
+        pack_entries = pack_entries or entries
     fonts = args.emoji_font if args.emoji_font is not None else list(find_emoji_fonts().items())
     for font in fonts:
         source, path = font if isinstance(font, tuple) else (f"{Path(font).stem.lower()}-font", font)

@@ -71,6 +71,12 @@ def read_emoji_metadata(archive: Archive, problems: Counter) -> tuple[str, list[
 
 def load_emoji_pack(path, problems: Counter, include_animals: bool = False) -> list[SourceFace]:
     """Face emoji images of every set found in the pack (source name = the set, e.g. `twitter`)."""
+    return load_emoji_pack_and_metadata(path, problems, include_animals)[0]
+
+
+def load_emoji_pack_and_metadata(path, problems: Counter,
+                                 include_animals: bool = False) -> tuple[list[SourceFace], list[EmojiEntry]]:
+    """The pack's face images and its metadata, read once (the font source needs the metadata too)."""
     archive = Archive(path, "emoji-datasource pack (folder or zip with emoji.json and img/<set>/64/)")
     root, entries = read_emoji_metadata(archive, problems)
     prefix = f"{root}/img/" if root else "img/"
@@ -90,4 +96,4 @@ def load_emoji_pack(path, problems: Counter, include_animals: bool = False) -> l
             image = decode_image(archive.read(name), problems, "corrupt emoji images")
             if image is not None:
                 faces.append(SourceFace(image, EMOJI, emoji_set, entry.name.lower(), entry.tags))
-    return faces
+    return faces, entries

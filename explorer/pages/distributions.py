@@ -43,8 +43,7 @@ def histogram_figure(_engine: Engine, folder: str, dimensions: int, split_domain
     return figure
 
 
-def kl_figure(engine: Engine) -> go.Figure:
-    kl = kl_per_dimension(engine.maps.means, engine.maps.log_vars)
+def kl_figure(engine: Engine, kl: np.ndarray) -> go.Figure:
     active = engine.maps.means.var(axis=0) > ACTIVE_THRESHOLD
     figure = go.Figure(go.Bar(x=[f"z{d}" for d in range(len(kl))], y=kl,
                               marker_color=np.where(active, "#29335c", "#c9ccd5")))
@@ -71,4 +70,4 @@ def render_distributions() -> None:
     c.metric("Images", len(engine.dataset))
     st.plotly_chart(histogram_figure(engine, str(engine.folder), dimensions, split), width="stretch")
     st.subheader("KL per dimension")
-    st.plotly_chart(kl_figure(engine), width="stretch")
+    st.plotly_chart(kl_figure(engine, kl), width="stretch")
