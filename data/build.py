@@ -14,6 +14,7 @@ from data.atomic import atomic_path, interrupt_on_signals
 from data.dataset import FaceDataset, contact_sheet, stratified_split
 from data.emoji_font import find_emoji_fonts, load_font_emoji
 from data.emoji_pack import load_emoji_pack_and_metadata
+from data.emoji_svg import load_fluent, load_openmoji
 from data.errors import SourceError
 from data.framing import frame_face, random_jitter
 from data.kaggle_emoji import load_kaggle_csv
@@ -25,7 +26,9 @@ from data.record import EMOJI, LEGO, SourceFace
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_LDRAW = SHARED_DATA / "ldraw-minifig-heads.zip"
 DEFAULT_PACKS = (SHARED_DATA / "emoji-datasource-twitter-faces.zip", SHARED_DATA / "emoji-datasource-google-faces.zip")
-DEFAULT_OUTPUT = Path("build") / "dataset-64.npz"
+DEFAULT_OPENMOJI = SHARED_DATA / "openmoji-faces.zip"
+DEFAULT_FLUENT = SHARED_DATA / "fluentui-emoji-faces.zip"
+DEFAULT_OUTPUT = Path("build") / "dataset-{size}.npz"
 
 
 def load_ldraw_heads(path, size: int, stats: RenderStats, progress: bool = True) -> list[SourceFace]:
@@ -64,6 +67,10 @@ def collect_faces(args: argparse.Namespace, problems: Counter) -> list[SourceFac
                               "are faces.")
         faces += load_font_emoji(path, pack_entries, problems, source=source.replace("notocoloremoji", "noto"),
                                  include_animals=args.include_animals)
+    if args.openmoji:
+        faces += load_openmoji(args.openmoji, problems)
+    if args.fluent:
+        faces += load_fluent(args.fluent, problems)
     if args.kaggle_csv:
         faces += load_kaggle_csv(args.kaggle_csv, problems)
     if args.lego_photos:
@@ -179,6 +186,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--emoji-font", type=Path, action="append",
                         help="colour emoji font file; repeat for several (default: every installed one)")
     parser.add_argument("--no-fonts", action="store_true", help="use no emoji font")
+    parser.add_argument("--openmoji", type=Path, help="OpenMoji pack, folder or zip (`npm pack openmoji`)")
+    parser.add_argument("--fluent", type=Path, help="Fluent Emoji pack, folder or zip (`npm pack fluentui-emoji`)")
     parser.add_argument("--kaggle-csv", type=Path, help="Kaggle 'Full Emoji Image Dataset' full_emoji.csv")
     parser.add_argument("--lego-photos", type=Path,
                         help="folder or zip of Lego-face photos (lego-face-VAE dataset.zip)")
@@ -188,7 +197,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="fill each domain to half this total with jittered training copies (0: none)")
     parser.add_argument("--val-fraction", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUTPUT, help=f"output .npz (default {DEFAULT_OUTPUT})")
+    parser.add_argument("--out", type=Path, help=f"output .npz (default {DEFAULT_OUTPUT})")
     parser.add_argument("--preview", type=Path, help="also write a contact sheet PNG here")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
@@ -196,13 +205,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--size must be at least 16 pixels")
     if not 0 <= args.val_fraction < 1:
         parser.error("--val-fraction must be in [0, 1)")
+    args.out = args.out or Path(str(DEFAULT_OUTPUT).format(size=args.size))
     if args.no_fonts:
         args.emoji_font = []
-    named = any([args.ldraw, args.emoji_pack, args.kaggle_csv, args.lego_photos])
+    named = any([args.ldraw, args.emoji_pack, args.openmoji, args.fluent, args.kaggle_csv, args.lego_photos])
     if not named:
         if not DEFAULT_LDRAW.is_file():
             parser.error("no sources given: pass --ldraw PATH and --emoji-pack PATH (see README).")
         args.ldraw, args.emoji_pack = DEFAULT_LDRAW, [p for p in DEFAULT_PACKS if p.is_file()]
+        args.openmoji = DEFAULT_OPENMOJI if DEFAULT_OPENMOJI.is_file() else None
+        args.fluent = DEFAULT_FLUENT if DEFAULT_FLUENT.is_file() else None
     args.emoji_pack = args.emoji_pack or []
     return args
 

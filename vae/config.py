@@ -13,6 +13,9 @@ class VAEConfig:
     """Architecture, loss and training settings of one VAE."""
 
     preset: str = "default"
+    # "plain": one VAE for every image; "shared": the domain is a condition of the decoder and
+    # the code is pushed to hold content only (see vae/shared.py)
+    family: str = "plain"
     image_size: int = 64
     latent_dim: int = 64
     encoder_filters: tuple[int, ...] = (32, 64, 128, 256)  # one stride-2 3x3 conv each
@@ -31,6 +34,15 @@ class VAEConfig:
     kl_warmup_epochs: int = 5
     learning_rate: float = 1e-3
     lr_schedule: str = "cosine"  # "constant" or "cosine" (decays to 5 % over the run)
+    # the shared family's terms (all in nats per image, like the ELBO)
+    reconstruction_loss: str = "weighted"  # "weighted": the weights above; "sigma": calibrated decoder variance
+    frequency_weight: float = 0.0  # focal frequency loss, on the calibrated precision's scale
+    expression_dims: int = 0  # the first dims of z carry the expression, read by a tag classifier
+    expression_weight: float = 0.0  # multi-label tag classification from the expression dims
+    domain_adversary_weight: float = 0.0  # adversary predicting the domain from z, through gradient reversal
+    content_adversary_weight: float = 0.0  # adversary predicting the tags from the rest of z, reversed
+    adversary_warmup_epochs: int = 0
+    extra_convs: bool = False  # a second 3x3 conv in each encoder and decoder block at <= 32 px
     batch_size: int = 64
     epochs: int = 60
     seed: int = 0
@@ -45,6 +57,12 @@ class VAEConfig:
             raise ValueError("decoder_upsampling must be 'resize' or 'transpose'")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError("lr_schedule must be 'constant' or 'cosine'")
+        if self.family not in ("plain", "shared"):
+            raise ValueError("family must be 'plain' or 'shared'")
+        if self.reconstruction_loss not in ("weighted", "sigma"):
+            raise ValueError("reconstruction_loss must be 'weighted' or 'sigma'")
+        if not 0 <= self.expression_dims < self.latent_dim:
+            raise ValueError("expression_dims must be at least 0 and below latent_dim")
 
     @property
     def upsamplings(self) -> int:
@@ -89,10 +107,36 @@ PRESETS: dict[str, VAEConfig] = {
     ),
     # Ours: no dropout or batch norm, wider layers with 4x4 transposed convs and a full-size
     # output conv, a 64-d latent, SSIM and edge terms for sharpness, a KL warm-up, small batches.
-    "default": VAEConfig(),
+    "plain": VAEConfig(preset="plain"),
+    # The shipped model: 128 px, the domain as a decoder condition, a content-only code with an
+    # expression part, a calibrated decoder variance and a focal frequency term.
+    "default": VAEConfig(
+        preset="default", family="shared", image_size=128, latent_dim=96,
+        encoder_filters=(32, 64, 128, 256, 256), decoder_filters=(256, 128, 64, 32, 32), extra_convs=True,
+        reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, kl_warmup_epochs=5,
+        expression_dims=16, expression_weight=300.0, domain_adversary_weight=300.0,
+        content_adversary_weight=100.0, adversary_warmup_epochs=3, batch_size=32, epochs=60,
+        learning_rate=5e-4, notes="conditional 128 px VAE with latent adversaries (see README)",
+    ),
+    # The same design at 64 px and a third of the epochs: trains in minutes.
+    "fast": VAEConfig(
+        preset="fast", family="shared", image_size=64, latent_dim=64,
+        encoder_filters=(32, 64, 128, 256), decoder_filters=(256, 128, 64, 32), extra_convs=True,
+        reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, kl_warmup_epochs=3,
+        expression_dims=16, expression_weight=300.0, domain_adversary_weight=300.0,
+        content_adversary_weight=100.0, adversary_warmup_epochs=2, batch_size=32, epochs=20,
+        learning_rate=5e-4,
+    ),
     # A small model for tests and quick experiments.
     "tiny": VAEConfig(preset="tiny", latent_dim=16, encoder_filters=(8, 16, 16, 16), decoder_filters=(16, 16, 8, 8),
                       batch_size=32, epochs=2, kl_warmup_epochs=1),
+    # The shared design at its smallest, for tests.
+    "tiny-shared": VAEConfig(
+        preset="tiny-shared", family="shared", latent_dim=16, encoder_filters=(8, 16, 16, 16),
+        decoder_filters=(16, 16, 8, 8), reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0,
+        expression_dims=4, expression_weight=300.0, domain_adversary_weight=300.0, content_adversary_weight=100.0,
+        adversary_warmup_epochs=1, batch_size=32, epochs=2, kl_warmup_epochs=1,
+    ),
 }
 
 

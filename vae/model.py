@@ -93,16 +93,21 @@ def kl_per_dimension(mean, log_var):
 class VAE(keras.Model):
     """Encoder + sampling + decoder, trained on reconstruction terms plus beta * KL."""
 
+    loss_names: tuple[str, ...] = ("loss", "reconstruction", "kl", "mse", "ssim")
+
     def __init__(self, config: dict | VAEConfig, **kwargs):
         super().__init__(**kwargs)
         self.cfg = config if isinstance(config, VAEConfig) else VAEConfig.from_dict(config)
+        self.build_parts()
+        self.sampling = Sampling(self.cfg.seed, name="sampling")
+        # Set by the warm-up callback in vae.train; 1.0 means the full beta.
+        self.kl_scale = keras.Variable(1.0, trainable=False, name="kl_scale")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
+
+    def build_parts(self) -> None:
+        """Create the encoder and decoder (and, in subclasses, any other network)."""
         self.encoder = build_encoder(self.cfg)
         self.decoder = build_decoder(self.cfg)
-        self.sampling = Sampling(self.cfg.seed, name="sampling")
-        # Set by the KL warm-up callback in vae.train; 1.0 means the full beta.
-        self.kl_scale = keras.Variable(1.0, trainable=False, name="kl_scale")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in
-                         ("loss", "reconstruction", "kl", "mse", "ssim")}
 
     def build(self, input_shape=None):
         self.built = True  # encoder and decoder are functional models, built on construction
@@ -124,8 +129,9 @@ class VAE(keras.Model):
         z = self.sampling([mean, log_var]) if training else mean
         return self.decoder(z, training=training)
 
-    def losses_for(self, images, training: bool):
-        """Every loss term in one place: (total, reconstruction, kl, mse, ssim)."""
+    def losses_for(self, data, training: bool) -> dict:
+        """Every loss term in one place, by name; "loss" is what the optimiser minimises."""
+        images = data["images"]
         mean, log_var = self.encoder(images, training=training)
         z = self.sampling([mean, log_var])
         decoded = self.decoder(z, training=training)
@@ -142,44 +148,58 @@ class VAE(keras.Model):
             reconstruction += cfg.edge_weight * edges
         kl = tf.reduce_mean(tf.reduce_sum(kl_per_dimension(mean, log_var), axis=1))
         total = reconstruction + cfg.beta * self.kl_scale * kl
-        return total, reconstruction, kl, mse, ssim
+        return {"loss": total, "reconstruction": reconstruction, "kl": kl, "mse": mse, "ssim": ssim}
 
-    def _update(self, values):
-        for tracker, value in zip(self.trackers.values(), values):
-            tracker.update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+    def _update(self, values: dict) -> dict:
+        for name, tracker in self.trackers.items():
+            if name in values:
+                tracker.update_state(values[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items() if name in values}
 
     def train_step(self, data):
-        images = data[0] if isinstance(data, tuple) else data
+        data = as_batch(data)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
-            values = self.losses_for(images, training=True)
-        gradients = tape.gradient(values[0], self.trainable_weights)
+            values = self.losses_for(data, training=True)
+            objective = values["loss"] / replicas  # gradients are summed over replicas
+        gradients = tape.gradient(objective, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
         return self._update(values)
 
     def test_step(self, data):
-        images = data[0] if isinstance(data, tuple) else data
-        return self._update(self.losses_for(images, training=False))
+        return self._update(self.losses_for(as_batch(data), training=False))
 
     # --- the interface the dashboard uses; numpy in, numpy out -------------------------------
 
     def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and log-variance (B, L) of images (B, S, S, 3), uint8 or float in [0, 1]."""
-        mean, log_var = self.encoder(as_float_images(images), training=False)
+        mean, log_var = self.encoder(as_float_images(images), training=False)[:2]
         return np.asarray(mean), np.asarray(log_var)
 
-    def decode(self, z: np.ndarray) -> np.ndarray:
-        """Images (B, S, S, 3) float32 in [0, 1] for latents (B, L)."""
+    def decode(self, z: np.ndarray, domain=None) -> np.ndarray:
+        """Images (B, S, S, 3) float32 in [0, 1] for latents (B, L); this family has no domain
+        condition, so `domain` is accepted and ignored."""
         return np.asarray(self.decoder(np.asarray(z, np.float32).reshape(-1, self.cfg.latent_dim), training=False))
 
-    def reconstruct(self, images: np.ndarray) -> np.ndarray:
-        """Decode of the posterior mean: the model's deterministic reconstruction."""
-        return self.decode(self.encode(images)[0])
+    def domain_of(self, images: np.ndarray) -> np.ndarray:
+        """Emoji-ness in [0, 1] of each image; NaN for a family that cannot tell."""
+        return np.full(len(images), np.nan, np.float32)
 
-    def sample(self, count: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+    def reconstruct(self, images: np.ndarray, domain=None) -> np.ndarray:
+        """Decode of the posterior mean (in the image's own domain): the deterministic reconstruction."""
+        return self.decode(self.encode(images)[0], self.domain_of(images) if domain is None else domain)
+
+    def sample(self, count: int, temperature: float = 1.0, seed: int = 0, domain=0.0) -> np.ndarray:
         """`count` images decoded from N(0, temperature^2 I)."""
         z = np.random.default_rng(seed).standard_normal((count, self.cfg.latent_dim)) * temperature
-        return self.decode(z)
+        return self.decode(z, domain)
+
+
+def as_batch(data) -> dict:
+    """A training batch as a dict with at least "images" (tf.data gives dicts, arrays or tuples)."""
+    if isinstance(data, dict):
+        return data
+    return {"images": data[0] if isinstance(data, tuple) else data}
 
 
 def as_float_images(images: np.ndarray) -> np.ndarray:
@@ -195,8 +215,12 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def build_vae(cfg: VAEConfig) -> VAE:
-    """A fresh VAE for a config, with every weight created."""
+    """A fresh VAE of the config's family, with every weight created."""
     keras.utils.set_random_seed(cfg.seed)
+    if cfg.family == "shared":
+        from vae.shared import SharedVAE
+
+        return SharedVAE(cfg)
     model = VAE(cfg)
     model(np.zeros((1, cfg.image_size, cfg.image_size, 3), np.float32))
     return model
@@ -215,6 +239,7 @@ def load_model_folder(path) -> VAE:
     import zipfile
     from pathlib import Path
 
+    import vae.shared  # noqa: F401 - registers the shared family's classes for loading
     from data.errors import SourceError
 
     path = Path(path)

@@ -18,9 +18,7 @@ from data.dataset import FaceDataset
 from data.errors import SourceError
 from vae.config import PRESETS, VAEConfig, preset
 
-HISTORY_COLUMNS = ("epoch", "seconds", "kl_scale", "loss", "reconstruction", "kl", "mse", "ssim",
-                   "val_loss", "val_reconstruction", "val_kl", "val_mse", "val_ssim")
-DEFAULT_DATA = Path("build") / "dataset-64.npz"
+DEFAULT_DATA = Path("build") / "dataset-{size}.npz"
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -34,14 +32,28 @@ def parse_override(text: str) -> tuple[str, object]:
         return key.strip(), value
 
 
-def make_tf_dataset(images, batch_size: int, shuffle: bool, seed: int):
-    """A tf.data pipeline of float images in [0, 1] from uint8 images."""
+def make_tf_dataset(dataset: FaceDataset, mask, batch_size: int, shuffle: bool, seed: int):
+    """A tf.data pipeline of dict batches: float images in [0, 1], the domain (0 Lego, 1 emoji),
+    the expression tags (B, T) and whether the image carries any tag."""
+    import numpy as np
     import tensorflow as tf
 
-    data = tf.data.Dataset.from_tensor_slices(images)
+    tags = dataset.tag_matrix()[mask].astype(np.float32)
+    columns = {
+        "images": dataset.images[mask],
+        "domain": (dataset.domain[mask] == "emoji").astype(np.float32)[:, None],
+        "tags": tags,
+        "tagged": tags.any(axis=1).astype(np.float32),
+    }
+    data = tf.data.Dataset.from_tensor_slices(columns)
     if shuffle:
-        data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return data.batch(batch_size).map(lambda x: tf.cast(x, tf.float32) / 255.0).prefetch(2)
+        data = data.shuffle(len(tags), seed=seed, reshuffle_each_iteration=True)
+    return data.batch(batch_size).map(lambda b: {**b, "images": tf.cast(b["images"], tf.float32) / 255.0}).prefetch(2)
+
+
+def history_columns(model) -> tuple[str, ...]:
+    names = tuple(model.loss_names)
+    return ("epoch", "seconds", "kl_scale", *names, *(f"val_{n}" for n in names))
 
 
 def read_history(path: Path) -> list[dict]:
@@ -51,17 +63,19 @@ def read_history(path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def write_history(path: Path, rows: list[dict]) -> None:
+def write_history(path: Path, rows: list[dict], columns: tuple[str, ...]) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(path, buffer.getvalue())
 
 
 def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_budget: float | None):
-    """KL warm-up, per-epoch checkpoint + history, and an optional wall-clock budget."""
+    """KL and adversary warm-ups, per-epoch checkpoint + history, and an optional wall-clock budget."""
     import keras
+
+    columns = history_columns(model)
 
     class TrainingLog(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -71,24 +85,39 @@ def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_b
         def on_epoch_begin(self, epoch, logs=None):
             warmup = cfg.kl_warmup_epochs
             model.kl_scale.assign(min(1.0, (epoch + 1) / warmup) if warmup else 1.0)
+            if hasattr(model, "adversary_scale"):
+                warmup = cfg.adversary_warmup_epochs
+                model.adversary_scale.assign(min(1.0, (epoch + 1) / warmup) if warmup else 1.0)
             self.epoch_started = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
             elapsed = self.elapsed_before + time.perf_counter() - self.started
             row = {"epoch": epoch + 1, "seconds": round(elapsed, 2), "kl_scale": float(model.kl_scale.numpy())}
-            row.update({k: float(v) for k, v in (logs or {}).items() if k in HISTORY_COLUMNS})
+            row.update({k: float(v) for k, v in (logs or {}).items() if k in columns})
             history.append(row)
             with atomic_path(out / "checkpoint.keras") as temporary:
                 model.save(temporary)
-            write_history(out / "history.csv", history)
+            write_history(out / "history.csv", history, columns)
             if time_budget is not None and time.perf_counter() - self.started >= time_budget:
                 model.stop_training = True
 
     return [TrainingLog()]
 
 
+def distribution_strategy(name: str):
+    """The tf.distribute strategy for --strategy: "default" (one device) or "mirrored"
+    (data-parallel over every local GPU, or the logical CPU devices configured)."""
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "default":
+        return tf.distribute.get_strategy()
+    raise ValueError(f"unknown strategy {name!r}: use 'default' or 'mirrored'")
+
+
 def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False, time_budget: float | None = None,
-          verbose: int = 1):
+          verbose: int = 1, strategy: str = "default"):
     """Train (or resume) and write model.keras, config.json and history.csv into `out`."""
     import keras
     import tensorflow as tf
@@ -100,37 +129,41 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
                           f"rebuild with `python -m data.build --size {cfg.image_size}` or pass --set image_size=...")
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
-    tf.config.experimental.enable_op_determinism()
-    train_images = dataset.images[dataset.split == "train"]
-    val_images = dataset.images[dataset.split == "val"]
-    steps = -(-len(train_images) // cfg.batch_size)
+    if strategy == "default":
+        tf.config.experimental.enable_op_determinism()
+    distribution = distribution_strategy(strategy)
+    train_mask, val_mask = dataset.split == "train", dataset.split == "val"
+    steps = -(-int(train_mask.sum()) // cfg.batch_size)
 
     history: list[dict] = []
     initial_epoch = 0
-    if resume and (out / "checkpoint.keras").is_file():
-        saved = VAEConfig.load(out / "config.json")
-        if saved.override(epochs=cfg.epochs) != cfg:  # only the number of epochs may change on resume
-            raise SourceError(f"{out} holds a run with another config: resume without overrides or pick a new --out.")
-        cfg.save(out / "config.json")
-        model = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
-        # the checkpoint's own optimizer step count says how many epochs it holds
-        initial_epoch = int(model.optimizer.iterations.numpy()) // steps
-        history = read_history(out / "history.csv")[:initial_epoch]
-    else:
-        if resume and verbose:
-            print(f"no checkpoint in {out}: starting from scratch")
-        model = build_vae(cfg)
-        learning_rate = cfg.learning_rate if cfg.lr_schedule == "constant" else keras.optimizers.schedules.CosineDecay(
-            cfg.learning_rate, decay_steps=cfg.epochs * steps, alpha=0.05)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-        cfg.save(out / "config.json")
+    with distribution.scope():
+        if resume and (out / "checkpoint.keras").is_file():
+            saved = VAEConfig.load(out / "config.json")
+            if saved.override(epochs=cfg.epochs) != cfg:  # only the number of epochs may change on resume
+                raise SourceError(f"{out} holds a run with another config: resume without overrides or pick a "
+                                  "new --out.")
+            cfg.save(out / "config.json")
+            model = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
+            # the checkpoint's own optimizer step count says how many epochs it holds
+            initial_epoch = int(model.optimizer.iterations.numpy()) // steps
+            history = read_history(out / "history.csv")[:initial_epoch]
+        else:
+            if resume and verbose:
+                print(f"no checkpoint in {out}: starting from scratch")
+            model = build_vae(cfg)
+            learning_rate = cfg.learning_rate if cfg.lr_schedule == "constant" else \
+                keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=cfg.epochs * steps, alpha=0.05)
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+            cfg.save(out / "config.json")
     if initial_epoch >= cfg.epochs:
         if verbose:
             print(f"{out} already finished its {cfg.epochs} epochs")
     else:
         model.fit(
-            make_tf_dataset(train_images, cfg.batch_size, True, cfg.seed),
-            validation_data=make_tf_dataset(val_images, cfg.batch_size, False, cfg.seed) if len(val_images) else None,
+            make_tf_dataset(dataset, train_mask, cfg.batch_size, True, cfg.seed),
+            validation_data=make_tf_dataset(dataset, val_mask, cfg.batch_size, False, cfg.seed)
+            if val_mask.any() else None,
             epochs=cfg.epochs, initial_epoch=initial_epoch, verbose=verbose,
             callbacks=make_callbacks(model, cfg, out, history, time_budget),
         )
@@ -143,7 +176,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vae.train", description=__doc__)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"dataset file (default {DEFAULT_DATA})")
+    parser.add_argument("--data", type=Path, help=f"dataset file (default {DEFAULT_DATA}, size from the preset)")
     parser.add_argument("--preset", default="default", choices=sorted(PRESETS))
     parser.add_argument("--set", dest="overrides", type=parse_override, action="append", default=[],
                         metavar="KEY=VALUE", help="override a config field, e.g. --set latent_dim=32")
@@ -152,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output folder (default runs/<preset>)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     parser.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
+    parser.add_argument("--strategy", default="default", choices=("default", "mirrored"),
+                        help="mirrored: data-parallel over the local devices (tf.distribute.MirroredStrategy)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     overrides = dict(args.overrides)
@@ -166,8 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path("runs") / args.preset
     interrupt_on_signals()
     try:
-        dataset = FaceDataset.load(args.data)
-        train(cfg, dataset, out, resume=args.resume, time_budget=args.time_budget, verbose=0 if args.quiet else 1)
+        dataset = FaceDataset.load(args.data or Path(str(DEFAULT_DATA).format(size=cfg.image_size)))
+        train(cfg, dataset, out, resume=args.resume, time_budget=args.time_budget, verbose=0 if args.quiet else 1,
+              strategy=args.strategy)
     except SourceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

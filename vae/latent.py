@@ -1,4 +1,5 @@
-"""Latent-space maths for the dashboard, in pure numpy (never imports streamlit or keras)."""
+"""Latent-space maths in pure numpy, shared by the model's tools and the dashboard (never
+imports streamlit, keras or tensorflow)."""
 from __future__ import annotations
 
 import numpy as np
@@ -106,18 +107,46 @@ def place_on_map(z: np.ndarray, latents: np.ndarray, embedding: np.ndarray, k: i
     return (embedding[nearest] * weights[:, None]).sum(axis=0) / weights.sum()
 
 
-def gaussian_density(x: np.ndarray) -> np.ndarray:
-    """Standard normal density, overlaid on the latent histograms."""
-    return np.exp(-0.5 * np.square(x)) / np.sqrt(2 * np.pi)
-
-
-def frame_smoothness(frames: np.ndarray) -> float:
-    """Largest mean-absolute pixel change between neighbouring frames over the mean change
-    (1.0 means the morph moves evenly)."""
-    changes = np.abs(np.diff(np.asarray(frames, np.float64), axis=0)).reshape(len(frames) - 1, -1).mean(axis=1)
-    return float(changes.max() / max(changes.mean(), 1e-12))
-
-
 def kl_per_dimension(means: np.ndarray, log_vars: np.ndarray) -> np.ndarray:
     """Mean KL(q(z|x) || N(0, 1)) of each latent dimension over the images: (L,)."""
     return (-0.5 * (1.0 + log_vars - np.square(means) - np.exp(log_vars))).mean(axis=0)
+
+
+def move_expression(z_face: np.ndarray, z_target: np.ndarray, strength: float, expression_dims: int) -> np.ndarray:
+    """The face's latent with its expression dims moved `strength` of the way to the target's
+    (1 replaces them, above 1 exaggerates); every other dim, the face's identity, is kept."""
+    z_face = np.asarray(z_face, np.float64)
+    moved = z_face.copy()
+    head = slice(0, expression_dims)
+    moved[..., head] = z_face[..., head] + strength * (np.asarray(z_target, np.float64)[..., :expression_dims]
+                                                       - z_face[..., head])
+    return moved
+
+
+def tag_centroid(latents: np.ndarray, has_tag: np.ndarray) -> np.ndarray:
+    """Mean latent of the images that carry a tag, whatever their domain."""
+    if not np.any(has_tag):
+        raise ValueError("no image carries this expression")
+    return latents[has_tag].mean(axis=0)
+
+
+def fit_gaussian_mixture(latents: np.ndarray, components: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Ex-post density estimate of the aggregate posterior (Ghosh et al. 2020): weights (K,),
+    means (K, L) and Cholesky factors (K, L, L) of a full-covariance Gaussian mixture."""
+    from sklearn.mixture import GaussianMixture
+
+    components = max(1, min(components, len(latents) // 4))
+    mixture = GaussianMixture(components, covariance_type="full", reg_covar=1e-4, random_state=seed).fit(latents)
+    return {"weights": mixture.weights_.astype(np.float32), "means": mixture.means_.astype(np.float32),
+            "cholesky": np.linalg.cholesky(mixture.covariances_).astype(np.float32)}
+
+
+def sample_gaussian_mixture(mixture: dict[str, np.ndarray], count: int, temperature: float = 1.0,
+                            seed: int = 0) -> np.ndarray:
+    """(count, L) latents drawn from a mixture written by `fit_gaussian_mixture`; temperature
+    scales each component's spread."""
+    rng = np.random.default_rng(seed)
+    weights = np.asarray(mixture["weights"], np.float64)
+    chosen = rng.choice(len(weights), size=count, p=weights / weights.sum())
+    noise = rng.standard_normal((count, mixture["means"].shape[1])) * temperature
+    return mixture["means"][chosen] + np.einsum("nij,nj->ni", mixture["cholesky"][chosen], noise)

@@ -1,0 +1,106 @@
+"""Face emoji drawn as SVG: OpenMoji (flat, outlined) and Microsoft Fluent (shaded) packs.
+
+Both packs are rasterised with `resvg-py` (a pip wheel, no system library). Each pack names
+its emoji in its own metadata file; the expression tags come from the same vocabulary as the
+other emoji sources.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from data.archive import Archive
+from data.errors import SourceError
+from data.labels import emoji_tags
+from data.record import EMOJI, SourceFace, decode_image
+
+RENDER_SIZE = 256  # SVGs are drawn at this side, then framed and shrunk like every other source
+MAX_SVG_BYTES = 2_000_000
+
+
+def render_svg(markup: bytes, problems: Counter, size: int = RENDER_SIZE):
+    """RGBA image of an SVG drawn at `size` x `size`, or None (counted) when it cannot be drawn."""
+    import resvg_py
+
+    try:
+        png = resvg_py.svg_to_bytes(svg_string=markup.decode("utf-8"), width=size, height=size,
+                                    skip_system_fonts=True)
+    except (UnicodeDecodeError, ValueError, RuntimeError, OSError):
+        problems["unreadable emoji SVGs"] += 1
+        return None
+    return decode_image(bytes(png), problems, "unreadable emoji SVGs")
+
+
+def _read_json(archive: Archive, suffix: str, what: str) -> list:
+    candidates = sorted((n for n in archive.names() if n.endswith(suffix)), key=len)
+    if not candidates:
+        raise SourceError(f"{archive.path} has no {suffix}: pass the {what}.")
+    try:
+        raw = json.loads(archive.read(candidates[0]).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SourceError(f"{archive.path}: {suffix} is not valid JSON ({error}); re-extract the pack.") from error
+    if not isinstance(raw, list):
+        raise SourceError(f"{archive.path}: {suffix} should hold a list of emoji; re-extract the pack.")
+    return raw
+
+
+def _faces(archive: Archive, entries: list[tuple[str, str, str]], source: str,
+           problems: Counter) -> list[SourceFace]:
+    """(file name in the archive, emoji name, subcategory) -> labelled faces."""
+    available = set(archive.names())
+    faces = []
+    for file, name, subcategory in entries:
+        if not subcategory.startswith("face-"):
+            continue
+        if file not in available:
+            problems[f"{source} images missing from the pack"] += 1
+            continue
+        if archive.size(file) > MAX_SVG_BYTES:
+            problems["oversized emoji SVGs"] += 1
+            continue
+        image = render_svg(archive.read(file), problems)
+        if image is not None:
+            faces.append(SourceFace(image, EMOJI, source, name.lower(), emoji_tags(name, (), subcategory)))
+    return faces
+
+
+def load_openmoji(path, problems: Counter) -> list[SourceFace]:
+    """Colour OpenMoji faces from the npm package layout (`color/svg/<HEXCODE>.svg` and
+    `data/openmoji*.json` with `hexcode`, `annotation`, `subgroups`)."""
+    what = "OpenMoji pack (folder or zip with data/openmoji.json and color/svg/, e.g. from `npm pack openmoji`)"
+    archive = Archive(path, what)
+    svgs = {n.rsplit("/", 1)[-1].upper(): n for n in archive.names() if "/color/svg/" in f"/{n}" and n.endswith(".svg")}
+    if not svgs:
+        raise SourceError(f"{archive.path} has no color/svg/*.svg files: pass the {what}.")
+    entries = []
+    metadata = "openmoji-faces.json" if any(n.endswith("openmoji-faces.json") for n in archive.names()) \
+        else "openmoji.json"
+    for item in _read_json(archive, metadata, what):
+        try:
+            hexcode, name, subgroup = str(item["hexcode"]), str(item["annotation"]), str(item.get("subgroups", ""))
+        except (KeyError, TypeError):
+            problems["malformed OpenMoji metadata entries"] += 1
+            continue
+        if item.get("skintone"):
+            continue  # one picture per emoji; skin-tone variants would only repeat it
+        entries.append((svgs.get(f"{hexcode.upper()}.SVG", f"missing:{hexcode}"), name, subgroup))
+    return _faces(archive, entries, "openmoji", problems)
+
+
+def load_fluent(path, problems: Counter) -> list[SourceFace]:
+    """Fluent Emoji faces from the `fluentui-emoji` npm layout (`icons/modern/<name>.svg` and a
+    `faces.json` of `file`, `name`, `subcategory`)."""
+    what = "Fluent Emoji pack (folder or zip with faces.json and icons/modern/*.svg)"
+    archive = Archive(path, what)
+    by_file = {n.rsplit("/", 1)[-1]: n for n in archive.names() if "icons/modern/" in n and n.endswith(".svg")}
+    if not by_file:
+        raise SourceError(f"{archive.path} has no icons/modern/*.svg files: pass the {what}.")
+    entries = []
+    for item in _read_json(archive, "faces.json", what):
+        try:
+            file, name, subcategory = str(item["file"]), str(item["name"]), str(item.get("subcategory", ""))
+        except (KeyError, TypeError):
+            problems["malformed Fluent metadata entries"] += 1
+            continue
+        entries.append((by_file.get(file, f"missing:{file}"), name, subcategory))
+    return _faces(archive, entries, "fluent", problems)

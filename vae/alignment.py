@@ -1,0 +1,163 @@
+"""How shared the latent space is and how well its operations work, judged without the model.
+
+- domain accuracy: can a 5-fold logistic regression tell Lego from emoji by the code?
+- expression neighbours: do a tagged Lego face's nearest emoji share one of its tags?
+- transfer: does the studio's result show the target expression (an independent pixel judge),
+  still look Lego, and still look like the chosen face (among its 5 nearest Lego originals)?
+- translation: is a translated face judged the other domain, with its expression kept?
+
+`python -m vae.evaluate` and `python -m bench` both report these.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from data.labels import EXPRESSIONS
+from vae import latent
+from vae.space import LatentSpace, domain_value
+
+JUDGE_SIZE = 32
+IDENTITY_RANK = 5  # the source face must be among this many nearest Lego originals
+NEIGHBOURS = 10
+BATCH = 128
+
+
+def domain_accuracy(means: np.ndarray, domains: np.ndarray, folds: int = 5, seed: int = 0) -> dict:
+    """Cross-validated accuracy of a logistic regression predicting the domain from the code,
+    beside the majority-class rate (what a probe that learnt nothing would score)."""
+    labels = domains == "lego"
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
+    scores = cross_val_score(probe, means, labels, cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    return {"accuracy": round(float(scores.mean()), 3), "majority": round(float(max(labels.mean(), 1 - labels.mean())), 3)}
+
+
+def expression_neighbour_rate(means: np.ndarray, domains: np.ndarray, tags: np.ndarray, k: int = NEIGHBOURS) -> dict:
+    """For each tagged Lego face, the share of its k nearest emoji that carry one of its tags;
+    chance is the share of all emoji that do."""
+    lego = np.flatnonzero((domains == "lego") & tags.any(axis=1))
+    emoji = np.flatnonzero(domains == "emoji")
+    hits, chance = [], []
+    for index in lego:
+        shares = (tags[emoji] & tags[index]).any(axis=1)  # (E,) emoji sharing a tag with this face
+        nearest = latent.nearest_neighbours(means[emoji], means[index], k)
+        hits.append(shares[nearest].mean())
+        chance.append(shares.mean())
+    rate, base = float(np.mean(hits)), float(np.mean(chance))
+    return {"rate": round(rate, 3), "chance": round(base, 3), "ratio": round(rate / base, 2), "faces": len(lego)}
+
+
+def judge_features(images: np.ndarray) -> np.ndarray:
+    """Pixels at 32x32 RGB, scaled to [0, 1]: features that owe nothing to the model."""
+    small = [np.asarray(Image.fromarray(im).resize((JUDGE_SIZE, JUDGE_SIZE), Image.BILINEAR)) for im in images]
+    return np.stack(small).reshape(len(images), -1).astype(np.float32) / 255.0
+
+
+class Judge:
+    """Logistic regressions on pixels: one for the domain, one per expression (one vs rest)."""
+
+    description = "logistic regressions on 32x32 RGB pixels of the un-augmented labelled images"
+
+    def __init__(self, images: np.ndarray, domains: np.ndarray, tags: np.ndarray, expressions: list[str]):
+        features = judge_features(images)
+        self.domain = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=3000))
+        self.domain.fit(features, domains == "lego")
+        self.expressions = {}
+        for tag in expressions:
+            column = tags[:, EXPRESSIONS.index(tag)]
+            model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=3000, class_weight="balanced"))
+            self.expressions[tag] = model.fit(features, column)
+
+    def is_lego(self, images: np.ndarray) -> np.ndarray:
+        return self.domain.predict(judge_features(images)).astype(bool)
+
+    def shows(self, images: np.ndarray, tag: str) -> np.ndarray:
+        return self.expressions[tag].predict(judge_features(images)).astype(bool)
+
+
+def decode_uint8(model, z: np.ndarray, domain) -> np.ndarray:
+    """uint8 images of latents in a domain, a batch at a time."""
+    from vae.model import to_uint8
+
+    z = np.atleast_2d(z)
+    domain = np.broadcast_to(np.asarray(domain_value(domain), np.float32), (len(z),))
+    return np.concatenate([to_uint8(model.decode(z[i:i + BATCH], domain[i:i + BATCH]))
+                           for i in range(0, len(z), BATCH)])
+
+
+def identity_kept(results: np.ndarray, faces: np.ndarray, lego_images: np.ndarray, lego_indices: np.ndarray,
+                  rank: int = IDENTITY_RANK) -> np.ndarray:
+    """Whether each result's source face (a dataset index) is among its `rank` nearest Lego
+    originals by pixel MSE."""
+    originals = lego_images.reshape(len(lego_images), -1).astype(np.float32) / 255.0
+    kept = []
+    for image, face in zip(results, faces):
+        errors = ((originals - image.reshape(-1).astype(np.float32) / 255.0) ** 2).mean(axis=1)
+        kept.append(face in lego_indices[np.argsort(errors)[:rank]])
+    return np.array(kept)
+
+
+def transfer_quality(model, space: LatentSpace, images: np.ndarray, judge: Judge, strength: float,
+                     pairs: int = 160, seed: int = 0) -> dict:
+    """The studio on random (Lego face, target) pairs: the emoji's expression (the studio's
+    default) and the tag's. Success = the judge sees the target expression on a Lego face;
+    identity = the source face is among the 5 nearest Lego originals."""
+    rng = np.random.default_rng(seed)
+    expressions = space.available_expressions()
+    lego, emoji = np.flatnonzero(space.domains == "lego"), np.flatnonzero(space.domains == "emoji")
+    plan = []
+    for _ in range(pairs):
+        tag = expressions[rng.integers(len(expressions))]
+        column = space.tag_column(tag)
+        plan.append((tag, int(rng.choice(lego[~column[lego]])), int(rng.choice(emoji[column[emoji]]))))
+    report = {"pairs": pairs, "strength": strength, "judge": Judge.description}
+    for mode in ("emoji", "tag", "unchanged"):
+        if mode == "unchanged":
+            z = space.means[[face for _, face, _ in plan]]
+        else:
+            z = np.stack([space.transfer(space.means[face], strength,
+                                         **({"tag": tag} if mode == "tag" else {"emoji_z": space.means[target]}))
+                          for tag, face, target in plan])
+        results = decode_uint8(model, z, "lego")
+        shows = np.array([judge.shows(results[i:i + 1], plan[i][0])[0] for i in range(pairs)])
+        success = shows & judge.is_lego(results)
+        kept = identity_kept(results, np.array([face for _, face, _ in plan]), images[lego], lego)
+        per_tag = {tag: round(float(np.mean([s for (t, _, _), s in zip(plan, success) if t == tag])), 3)
+                   for tag in sorted({t for t, _, _ in plan})}
+        report[mode] = {"success": round(float(success.mean()), 3), "identity_kept": round(float(kept.mean()), 3),
+                        "both": round(float((success & kept).mean()), 3), "per_expression": per_tag}
+    return report
+
+
+def translation_quality(model, space: LatentSpace, judge: Judge) -> dict:
+    """Every tagged original decoded in the other domain: judged the other domain, and judged
+    to show at least one of its own tags."""
+    report = {}
+    expressions = set(judge.expressions)
+    for source, target in (("lego", "emoji"), ("emoji", "lego")):
+        chosen = np.flatnonzero((space.domains == source) & space.tags.any(axis=1))
+        z = np.stack([space.translate(space.means[i], source, target) for i in chosen])
+        results = decode_uint8(model, z, target)
+        other = judge.is_lego(results) == (target == "lego")
+        kept = []
+        for image, index in zip(results, chosen):
+            tags = [t for j, t in enumerate(EXPRESSIONS) if space.tags[index, j] and t in expressions]
+            kept.append(any(judge.shows(image[None], t)[0] for t in tags) if tags else False)
+        report[f"{source}_to_{target}"] = {"faces": len(chosen), "other_domain": round(float(other.mean()), 3),
+                                           "expression_kept": round(float(np.mean(kept)), 3)}
+    return report
+
+
+def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: float, pairs: int = 160) -> dict:
+    """Every figure above for one model and its dataset's originals."""
+    judge = Judge(images, space.domains, space.tags, space.available_expressions())
+    return {
+        "domain_accuracy": domain_accuracy(space.means, space.domains),
+        "expression_neighbours": expression_neighbour_rate(space.means, space.domains, space.tags),
+        "transfer": transfer_quality(model, space, images, judge, strength, pairs),
+        "translation": translation_quality(model, space, judge),
+    }

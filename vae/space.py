@@ -1,0 +1,93 @@
+"""The operations of the latent space that do not need the model: where a face's expression,
+an expression tag or the other domain lies. Pure numpy; `explorer.engine` pairs it with the
+model and `vae.alignment` measures it.
+
+Two families answer differently:
+- "shared": the code holds content only, its first `expression_dims` are the expression, and
+  the domain is the decoder's condition. Transfer moves the expression dims and keeps the rest;
+  translation keeps the code and changes the condition.
+- "plain": one code for everything. Transfer adds an attribute vector (what sets the emoji
+  apart from the average emoji, or the mean difference made by a tag); translation adds the
+  difference between the two domains' mean codes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from data.labels import EXPRESSIONS
+from vae import latent
+
+DOMAINS = {"lego": 0.0, "emoji": 1.0}
+
+
+def domain_value(domain) -> float | np.ndarray:
+    """The decoder's domain condition: "lego" is 0, "emoji" is 1, a number in [0, 1] a mix."""
+    if isinstance(domain, str):
+        if domain not in DOMAINS:
+            raise ValueError(f"unknown domain {domain!r}: use 'lego', 'emoji' or a number in [0, 1]")
+        return DOMAINS[domain]
+    value = np.asarray(domain, np.float64)
+    if not np.all((value >= 0) & (value <= 1)):
+        raise ValueError("a domain mix must lie in [0, 1] (0 Lego, 1 emoji)")
+    return float(value) if value.ndim == 0 else value
+
+
+class LatentSpace:
+    """The dataset's posterior means with their domains and tags, and the operations on them."""
+
+    def __init__(self, means: np.ndarray, domains: np.ndarray, tags: np.ndarray, family: str = "plain",
+                 expression_dims: int = 0):
+        if len(means) != len(domains) or len(means) != len(tags):
+            raise ValueError("means, domains and tags must have one row per image")
+        self.means = np.asarray(means, np.float64)
+        self.domains = np.asarray(domains)
+        self.tags = np.asarray(tags, bool)  # (N, len(EXPRESSIONS))
+        self.family = family
+        self.expression_dims = expression_dims if family == "shared" else 0
+        self._targets: dict[str, np.ndarray] = {}
+
+    @property
+    def shared(self) -> bool:
+        return self.expression_dims > 0
+
+    def domain_mean(self, domain: str) -> np.ndarray:
+        return self.means[self.domains == domain].mean(axis=0)
+
+    def tag_column(self, tag: str) -> np.ndarray:
+        if tag not in EXPRESSIONS:
+            raise ValueError(f"unknown expression {tag!r}: choose one of {', '.join(EXPRESSIONS)}")
+        return self.tags[:, EXPRESSIONS.index(tag)]
+
+    def expression_target(self, tag: str) -> np.ndarray:
+        """Shared: the mean code of the faces with the tag (both domains). Plain: the tag's
+        attribute vector (mean with minus mean without, averaged over the domains)."""
+        if tag not in self._targets:
+            column = self.tag_column(tag)
+            self._targets[tag] = latent.tag_centroid(self.means, column) if self.shared \
+                else latent.expression_vector(self.means, column, self.domains)
+        return self._targets[tag]
+
+    def transfer(self, face_z: np.ndarray, strength: float, tag: str | None = None,
+                 emoji_z: np.ndarray | None = None) -> np.ndarray:
+        """The face's code given a tag's or an emoji's expression; 0 leaves it unchanged."""
+        if (tag is None) == (emoji_z is None):
+            raise ValueError("give either an expression tag or an emoji latent, not both or neither")
+        face_z = np.asarray(face_z, np.float64)
+        if self.shared:
+            target = self.expression_target(tag) if tag is not None else np.asarray(emoji_z, np.float64)
+            return latent.move_expression(face_z, target, strength, self.expression_dims)
+        vector = self.expression_target(tag) if tag is not None else emoji_z - self.domain_mean("emoji")
+        return latent.apply_expression(face_z, vector, strength)
+
+    def translate(self, z: np.ndarray, from_domain: str, to_domain: str) -> np.ndarray:
+        """The code to decode in `to_domain`: unchanged for the shared family (the condition does
+        the work), shifted by the difference of the domains' mean codes for the plain one."""
+        z = np.asarray(z, np.float64)
+        if self.shared or from_domain == to_domain:
+            return z
+        return z + self.domain_mean(to_domain) - self.domain_mean(from_domain)
+
+    def available_expressions(self) -> list[str]:
+        """Expressions carried by images of both domains (the ones a target can be built for)."""
+        lego, emoji = self.domains == "lego", self.domains == "emoji"
+        return [t for j, t in enumerate(EXPRESSIONS) if self.tags[lego, j].any() and self.tags[emoji, j].any()]
