@@ -7,6 +7,7 @@ import streamlit as st
 from explorer.pages.distributions import render_distributions
 from explorer.pages.generate import render_generate
 from explorer.pages.latent_map import render_latent_map
+from explorer.pages.mirror import render_mirror
 from explorer.pages.morph import render_morph
 from explorer.pages.studio import render_studio
 from explorer.pages.your_image import render_your_image
@@ -15,6 +16,7 @@ st.set_page_config(page_title="Legomoji", page_icon="🙂", layout="wide")
 
 pages = [
     st.Page(render_studio, title="Expression studio", icon="🎭", default=True),
+    st.Page(render_mirror, title="Mirror", icon="🪞", url_path="mirror"),
     st.Page(render_morph, title="Morph", icon="🔀", url_path="morph"),
     st.Page(render_latent_map, title="Latent map", icon="🗺️", url_path="map"),
     st.Page(render_distributions, title="Latent distributions", icon="📊", url_path="distributions"),

@@ -30,6 +30,8 @@ def measure_interactions(engine: Engine, calls: int = 50) -> dict:
         "decode one latent": time_calls(lambda: engine.decode(z), calls),
         "10-step morph strip": time_calls(lambda: engine.morph(z, means[emoji[5]], 10, "slerp"), calls),
         "expression transfer": time_calls(lambda: engine.decode(engine.transfer(z, 1.0, tag=tag)), calls),
+        "translate a face to emoji": time_calls(lambda: engine.translate(z, "emoji"), calls),
+        "12 samples from the fitted mixture": time_calls(lambda: engine.sample(12, 1.0, 0, "lego"), calls),
         "k nearest neighbours (k=6)": time_calls(lambda: engine.neighbours(z, 6), calls),
         "empty-spot click, UMAP": time_calls(lambda: empty_spot("UMAP"), calls),
         "empty-spot click, PCA": time_calls(lambda: empty_spot("PCA"), calls),

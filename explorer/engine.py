@@ -1,6 +1,16 @@
-"""Everything the dashboard computes, without Streamlit: load the assets once, then decode,
-morph, transfer expressions and map points. Model calls are serialised by a lock because
-TensorFlow models are not safe to call from several sessions' threads at once."""
+"""Everything the dashboard computes, without Streamlit: load the assets once, then encode,
+decode, translate, transfer expressions, morph and sample. Model calls are serialised by a
+lock because TensorFlow models are not safe to call from several sessions' threads at once.
+
+The public calls (the same whatever model family is loaded):
+    encode(images) -> z                        posterior means (B, L) of uint8 images
+    decode(z, domain="lego") -> images         uint8 (B, S, S, 3); domain "lego", "emoji" or a mix in [0, 1]
+    reconstruct(images) -> images              decode(encode(images)) in each image's own domain
+    transfer(face_z, strength, tag=None, emoji_z=None) -> z
+    translate(z, to_domain, from_domain="lego") -> images
+    morph(z0, z1, steps, method, domains=("lego", "emoji")) -> images
+    sample(count, temperature, seed, domain, prior="posterior") -> images
+"""
 from __future__ import annotations
 
 import csv
@@ -15,13 +25,14 @@ from PIL import Image
 
 from data.dataset import FaceDataset
 from data.errors import SourceError
-from data.labels import EXPRESSIONS
-from explorer import latent
+from vae import latent
+from vae.config import VAEConfig
+from vae.space import DEFAULT_STRENGTH, LatentSpace, domain_value
 
 DEFAULT_ASSETS = Path(__file__).resolve().parents[1] / "assets"
 EXPORT_HINT = "rebuild the assets with `python -m vae.export` (or restore them with `git checkout assets`)"
-DEFAULT_STRENGTH = 1.5  # the studio's starting strength: visible on most faces before they blur
 LATENT_KEYS = ("means", "log_vars", "pca_mean", "pca_components", "pca_xy", "umap_xy", "umap_grid", "umap_extent")
+MIXTURE_KEYS = ("weights", "means", "cholesky")
 
 
 @dataclass
@@ -36,6 +47,7 @@ class Maps:
     umap_xy: np.ndarray  # (N, 2)
     umap_grid: np.ndarray  # (G, G, L) latents on a regular grid of the UMAP plane
     umap_extent: np.ndarray  # (x0, x1, y0, y1) of that grid
+    mixtures: dict  # domain -> Gaussian mixture of its posterior means (weights, means, cholesky)
 
     @classmethod
     def load(cls, path: Path) -> "Maps":
@@ -46,7 +58,9 @@ class Maps:
                 missing = set(LATENT_KEYS) - set(archive.files)
                 if missing:
                     raise SourceError(f"{path} lacks {', '.join(sorted(missing))}: {EXPORT_HINT}.")
-                return cls(**{key: archive[key] for key in LATENT_KEYS})
+                mixtures = {domain: {key: archive[f"mixture_{domain}_{key}"] for key in MIXTURE_KEYS}
+                            for domain in ("lego", "emoji") if f"mixture_{domain}_weights" in archive.files}
+                return cls(**{key: archive[key] for key in LATENT_KEYS}, mixtures=mixtures)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             raise SourceError(f"{path} is not readable ({error}): {EXPORT_HINT}.") from error
 
@@ -73,10 +87,12 @@ class Engine:
         self.maps = Maps.load(self.folder / "latents.npz")
         if len(self.maps.means) != len(self.dataset):
             raise SourceError(f"{self.folder}: latents.npz does not match dataset.npz: {EXPORT_HINT}.")
-        self.lock = threading.Lock()
+        self.config = read_config(self.folder / "config.json")
         self.tags = self.dataset.tag_matrix()  # (N, E) bool
+        self.space = LatentSpace(self.maps.means, self.dataset.domain, self.tags, self.config.family,
+                                 self.config.expression_dims)
         self.history = read_history(self.folder / "history.csv")
-        self._vectors: dict[str, np.ndarray] = {}
+        self.lock = threading.Lock()
         self._model = None
         self._model_error: SourceError | None = None
         self._loader = threading.Thread(target=self._load_model, name="legomoji-model-loader", daemon=True)
@@ -92,7 +108,7 @@ class Engine:
             if model.cfg.latent_dim != self.maps.means.shape[1] or model.cfg.image_size != self.dataset.size:
                 raise SourceError(f"{self.folder}: the model does not match latents.npz or dataset.npz: "
                                   f"{EXPORT_HINT}.")
-            model.decode(self.maps.means[:1])  # trace the decoder once, before the first click
+            model.decode(self.maps.means[:1], 0.0)  # trace the decoder once, before the first click
             self._model = model
         except SourceError as error:
             self._model_error = error
@@ -114,19 +130,41 @@ class Engine:
     def model_loading(self) -> bool:
         return self._loader.is_alive()
 
+    @property
+    def shared(self) -> bool:
+        """Whether the model is of the shared family (domain condition, expression dims)."""
+        return self.space.shared
+
+    @property
+    def default_strength(self) -> float:
+        return DEFAULT_STRENGTH[self.config.family]
+
     # --- model calls (serialised) -----------------------------------------------------------
 
-    def decode(self, z: np.ndarray) -> np.ndarray:
-        """uint8 images (B, S, S, 3) for latents (B, L) or (L,)."""
+    def decode(self, z: np.ndarray, domain="lego") -> np.ndarray:
+        """uint8 images (B, S, S, 3) for latents (B, L) or (L,), in a domain ("lego", "emoji",
+        a mix in [0, 1], or one value per latent)."""
         from vae.model import to_uint8
 
+        z = np.atleast_2d(z)
+        domain = np.broadcast_to(np.asarray(domain_value(domain), np.float32), (len(z),))
         with self.lock:
-            return to_uint8(self.model.decode(np.atleast_2d(z)))
+            return to_uint8(self.model.decode(z, np.ascontiguousarray(domain)))
 
     def encode(self, images: np.ndarray) -> np.ndarray:
         """Posterior means (B, L) of uint8 images."""
         with self.lock:
             return self.model.encode(images)[0]
+
+    def domain_of(self, images: np.ndarray) -> np.ndarray:
+        """Emoji-ness in [0, 1] of each image as the encoder reads it (NaN for the plain family)."""
+        with self.lock:
+            return self.model.domain_of(images)
+
+    def reconstruct(self, images: np.ndarray) -> np.ndarray:
+        """uint8 reconstructions, each decoded in its own (read) domain."""
+        domains = np.nan_to_num(np.round(self.domain_of(images)), nan=0.0)
+        return self.decode(self.encode(images), domains)
 
     # --- operations ---------------------------------------------------------------------------
 
@@ -139,32 +177,51 @@ class Engine:
     def neighbours(self, z: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
         return latent.nearest_neighbours(self.maps.means, z, k, exclude)
 
-    def morph(self, z0: np.ndarray, z1: np.ndarray, steps: int, method: str) -> np.ndarray:
-        """uint8 frames (steps, S, S, 3) from z0 to z1."""
-        return self.decode(latent.interpolate_latents(z0, z1, steps, method))
-
-    def expression_vector(self, tag: str) -> np.ndarray:
-        if tag not in self._vectors:
-            column = self.tags[:, EXPRESSIONS.index(tag)]
-            self._vectors[tag] = latent.expression_vector(self.maps.means, column, self.dataset.domain)
-        return self._vectors[tag]
-
-    def emoji_expression_vector(self, emoji_z: np.ndarray) -> np.ndarray:
-        """What sets one emoji apart from the average emoji: its expression, not its emoji-ness."""
-        return emoji_z - self.maps.means[self.indices("emoji")].mean(axis=0)
+    def morph(self, z0: np.ndarray, z1: np.ndarray, steps: int, method: str,
+              domains: tuple = ("lego", "emoji")) -> np.ndarray:
+        """uint8 frames (steps, S, S, 3) from z0 to z1, the domain sliding from domains[0] to
+        domains[1] with the content."""
+        start, end = (domain_value(d) for d in domains)
+        return self.decode(latent.interpolate_latents(z0, z1, steps, method), np.linspace(start, end, steps))
 
     def transfer(self, face_z: np.ndarray, strength: float, tag: str | None = None,
                  emoji_z: np.ndarray | None = None) -> np.ndarray:
-        """The face's latent moved towards an expression tag or a given emoji's expression."""
-        if (tag is None) == (emoji_z is None):
-            raise ValueError("give either an expression tag or an emoji latent")
-        vector = self.expression_vector(tag) if tag is not None else self.emoji_expression_vector(emoji_z)
-        return latent.apply_expression(face_z, vector, strength)
+        """The face's latent given an expression tag's or an emoji's expression; with the shared
+        family only the expression dims move, so the face keeps its identity."""
+        return self.space.transfer(face_z, strength, tag=tag, emoji_z=emoji_z)
+
+    def translate(self, z: np.ndarray, to_domain="emoji", from_domain: str = "lego") -> np.ndarray:
+        """uint8 images of faces shown in another domain (or a mix in [0, 1])."""
+        z = np.atleast_2d(z)
+        if isinstance(to_domain, str):
+            z = np.stack([self.space.translate(row, from_domain, to_domain) for row in z])
+        return self.decode(z, to_domain)
+
+    def sample(self, count: int, temperature: float = 1.0, seed: int = 0, domain: str = "lego",
+               prior: str = "posterior") -> np.ndarray:
+        """uint8 random faces: from the domain's fitted mixture of posterior means ("posterior",
+        ex-post density estimation) or from the VAE's N(0, I) prior ("normal")."""
+        if prior == "posterior" and domain in self.maps.mixtures:
+            z = latent.sample_gaussian_mixture(self.maps.mixtures[domain], count, temperature, seed)
+        elif prior in ("posterior", "normal"):
+            z = np.random.default_rng(seed).standard_normal((count, self.maps.means.shape[1])) * temperature
+        else:
+            raise ValueError(f"unknown prior {prior!r}: use 'posterior' or 'normal'")
+        return self.decode(z, domain)
 
     def available_expressions(self) -> list[str]:
-        """Expressions carried by images of both domains (the ones a vector can be built for)."""
-        lego, emoji = self.dataset.domain == "lego", self.dataset.domain == "emoji"
-        return [t for j, t in enumerate(EXPRESSIONS) if self.tags[lego, j].any() and self.tags[emoji, j].any()]
+        """Expressions carried by images of both domains (the ones a target can be built for)."""
+        return self.space.available_expressions()
+
+
+def read_config(path: Path) -> VAEConfig:
+    """The model's config.json (read without TensorFlow), or a SourceError saying how to rebuild."""
+    if not path.is_file():
+        raise SourceError(f"{path} is missing: {EXPORT_HINT}.")
+    try:
+        return VAEConfig.load(path)
+    except (OSError, ValueError, TypeError) as error:
+        raise SourceError(f"{path} is not a readable model config ({error}): {EXPORT_HINT}.") from error
 
 
 def read_history(path: Path) -> dict[str, np.ndarray]:

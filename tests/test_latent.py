@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from explorer import latent
+from bench.quality import frame_smoothness
+from vae import latent
 
 
 @pytest.fixture
@@ -93,10 +94,10 @@ def test_place_on_map_returns_the_position_of_an_exact_match():
 
 def test_frame_smoothness_is_one_for_an_even_morph():
     frames = np.linspace(0, 1, 10)[:, None, None] * np.ones((10, 4, 4))
-    assert latent.frame_smoothness(frames) == pytest.approx(1.0)
+    assert frame_smoothness(frames) == pytest.approx(1.0)
     jumpy = frames.copy()
     jumpy[5:] += 1
-    assert latent.frame_smoothness(jumpy) > 3
+    assert frame_smoothness(jumpy) > 3
 
 
 def test_kl_per_dimension_is_zero_for_the_prior():

@@ -35,12 +35,13 @@ def test_seed_preset_is_the_baseline_architecture():
 def test_every_preset_maps_images_to_images(name):
     cfg = preset(name)
     model = build_vae(cfg)
-    images = np.random.default_rng(0).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
+    side = cfg.image_size
+    images = np.random.default_rng(0).integers(0, 256, (3, side, side, 3), dtype=np.uint8)
     mean, log_var = model.encode(images)
     assert mean.shape == log_var.shape == (3, cfg.latent_dim)
     out = model.reconstruct(images)
-    assert out.shape == (3, 64, 64, 3) and np.all((out >= 0) & (out <= 1))
-    assert model.sample(5, temperature=0.5).shape == (5, 64, 64, 3)
+    assert out.shape == (3, side, side, 3) and np.all((out >= 0) & (out <= 1))
+    assert model.sample(5, temperature=0.5).shape == (5, side, side, 3)
 
 
 def test_config_round_trips_through_json(tmp_path):

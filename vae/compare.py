@@ -1,7 +1,10 @@
-"""Train the `seed` and `default` presets for the same wall-clock budget and compare them.
+"""Train several presets for the same wall-clock budget on one dataset and compare them.
 
-`python -m vae.compare --budget 240` writes results/compare.json, results/compare.md and
-results/reconstructions.png (originals, seed reconstructions, default reconstructions).
+`python -m vae.compare --budget 240` trains `seed` (the seed project's VAE), `plain` (the first
+round's model) and `fast` (the shared design at 64 px) and writes results/compare.json,
+results/compare.md and results/reconstructions.png (originals, then each preset's
+reconstructions). Beside reconstruction, it measures how shared each model's latent space is
+(vae.alignment).
 """
 from __future__ import annotations
 
@@ -17,10 +20,12 @@ from PIL import Image
 from data.atomic import atomic_path, atomic_write_text
 from data.dataset import FaceDataset, contact_sheet
 from data.errors import SourceError
+from vae.config import PRESETS as PRESET_NAMES
 from vae.config import preset
 from vae.evaluate import evaluate
+from vae.space import DEFAULT_STRENGTH
 
-PRESETS = ("seed", "default")
+PRESETS = ("seed", "plain", "fast")
 
 
 def images_per_second(history: list[dict], train_images: int) -> float:
@@ -30,39 +35,56 @@ def images_per_second(history: list[dict], train_images: int) -> float:
     return (len(history) - 1) * train_images / (float(history[-1]["seconds"]) - float(history[0]["seconds"]))
 
 
-def compare(dataset: FaceDataset, budget: float, out: Path, verbose: int = 0) -> dict:
-    """Train both presets for `budget` seconds each, evaluate on validation, write the report."""
+def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, ...] = PRESETS,
+            verbose: int = 0, pairs: int = 160) -> dict:
+    """Train each preset for `budget` seconds, evaluate on validation, write the report."""
+    from vae.alignment import alignment_report
+    from vae.inspect import latent_space
     from vae.train import train
 
     results, models = {}, {}
     train_images = int((dataset.split == "train").sum())
-    for name in PRESETS:
+    originals = dataset.originals()
+    for name in presets:
+        cfg = preset(name).override(image_size=dataset.size)
         started = time.perf_counter()
-        model, history = train(preset(name), dataset, out / name, time_budget=budget, verbose=verbose)
+        model, history = train(cfg, dataset, out / name, time_budget=budget, verbose=verbose)
         models[name] = model
+        space = latent_space(model, originals)
         results[name] = {
             "epochs": len(history),
             "train_seconds": float(history[-1]["seconds"]),
             "wall_seconds": round(time.perf_counter() - started, 1),
             "images_per_second": round(images_per_second(history, train_images), 1),
             "validation": evaluate(model, dataset),
+            "alignment": alignment_report(model, space, originals.images, DEFAULT_STRENGTH[cfg.family], pairs),
         }
-    ratios = {}
-    for domain in ("lego", "emoji", "all"):
-        seed, ours = results["seed"]["validation"][domain], results["default"]["validation"][domain]
-        ratios[domain] = {"mse_ratio": ours["mse"] / seed["mse"], "ssim_seed": seed["ssim"],
-                          "ssim_default": ours["ssim"]}
-    report = {"budget_seconds": budget, "train_images": train_images, "presets": results, "default_vs_seed": ratios,
-              "command": f"python -m vae.compare --budget {budget:g}"}
+    report = {"budget_seconds": budget, "train_images": train_images, "image_size": dataset.size,
+              "presets": results, "command": f"python -m vae.compare --budget {budget:g}"}
     atomic_write_text(out / "compare.json", json.dumps(report, indent=2))
     atomic_write_text(out / "compare.md", format_report(report))
     write_reconstructions(dataset, models, out / "reconstructions.png")
     return report
 
 
+def alignment_row(alignment: dict) -> str:
+    """Domain accuracy, neighbour ratio, studio success / identity and translation, as table cells."""
+    transfer, translation = alignment["transfer"]["emoji"], alignment["translation"]
+    return (f"{alignment['domain_accuracy']['accuracy']:.2f} | {alignment['expression_neighbours']['ratio']:.2f}x | "
+            f"{transfer['success']:.0%} / {transfer['identity_kept']:.0%} | "
+            f"{translation['lego_to_emoji']['other_domain']:.0%} / {translation['lego_to_emoji']['expression_kept']:.0%}"
+            f" | {translation['emoji_to_lego']['other_domain']:.0%} / "
+            f"{translation['emoji_to_lego']['expression_kept']:.0%}")
+
+
+ALIGNMENT_HEADER = ("domain accuracy from the code | expression neighbours / chance | studio: expression shown / "
+                    "identity kept | Lego -> emoji: judged emoji / expression kept | emoji -> Lego: judged Lego / "
+                    "expression kept")
+
+
 def format_report(report: dict) -> str:
-    lines = [f"Same wall-clock budget: {report['budget_seconds']:g} s of training each "
-             f"on {report['train_images']} training images. Reproduce with `{report['command']}`.", "",
+    lines = [f"Same wall-clock budget: {report['budget_seconds']:g} s of training each on {report['train_images']} "
+             f"training images of {report['image_size']} px. Reproduce with `{report['command']}`.", "",
              "| preset | epochs | images/s | domain | val MSE | val SSIM | active units |",
              "|---|---|---|---|---|---|---|"]
     for name, r in report["presets"].items():
@@ -70,18 +92,21 @@ def format_report(report: dict) -> str:
             m = r["validation"][domain]
             lines.append(f"| {name} | {r['epochs']} | {r['images_per_second']:.0f} | {domain} | {m['mse']:.5f} | "
                          f"{m['ssim']:.4f} | {m['active_units']}/{m['latent_dim']} |")
-    lines += ["", "| domain | MSE default / seed (goal <= 0.8) | SSIM seed | SSIM default |", "|---|---|---|---|"]
-    for domain, r in report["default_vs_seed"].items():
-        lines.append(f"| {domain} | {r['mse_ratio']:.3f} | {r['ssim_seed']:.4f} | {r['ssim_default']:.4f} |")
+    lines += ["", f"| preset | {ALIGNMENT_HEADER} |", "|---|---|---|---|---|---|"]
+    for name, r in report["presets"].items():
+        lines.append(f"| {name} | {alignment_row(r['alignment'])} |")
     return "\n".join(lines) + "\n"
 
 
 def write_reconstructions(dataset: FaceDataset, models: dict, path: Path, per_domain: int = 8) -> None:
     """Rows: validation originals, then each model's reconstructions of them."""
+    from vae.model import to_uint8
+
     val = np.flatnonzero(dataset.split == "val")
     picks = np.concatenate([val[dataset.domain[val] == d][:per_domain] for d in ("lego", "emoji")])
     originals = dataset.images[picks]
-    rows = [originals] + [np.clip(m.reconstruct(originals) * 255, 0, 255).astype(np.uint8) for m in models.values()]
+    domains = (dataset.domain[picks] == "emoji").astype(np.float32)
+    rows = [originals] + [to_uint8(m.reconstruct(originals, domains)) for m in models.values()]
     sheet = contact_sheet(np.concatenate(rows), columns=len(picks))
     sheet = sheet.resize((sheet.width * 2, sheet.height * 2), Image.NEAREST)
     with atomic_path(path) as temporary:
@@ -91,11 +116,12 @@ def write_reconstructions(dataset: FaceDataset, models: dict, path: Path, per_do
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vae.compare", description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("build") / "dataset-64.npz")
+    parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=sorted(PRESET_NAMES))
     parser.add_argument("--budget", type=float, default=240.0, help="seconds of training per preset")
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
     try:
-        report = compare(FaceDataset.load(args.data), args.budget, args.out)
+        report = compare(FaceDataset.load(args.data), args.budget, args.out, tuple(args.presets))
     except SourceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

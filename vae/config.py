@@ -34,11 +34,13 @@ class VAEConfig:
     kl_warmup_epochs: int = 5
     learning_rate: float = 1e-3
     lr_schedule: str = "cosine"  # "constant" or "cosine" (decays to 5 % over the run)
-    # the shared family's terms (all in nats per image, like the ELBO)
+    # the shared family's terms, in nats per image like the ELBO; the auxiliary weights are per
+    # 64x64 image and scale with the pixel count, so a preset behaves alike at any size
     reconstruction_loss: str = "weighted"  # "weighted": the weights above; "sigma": calibrated decoder variance
     frequency_weight: float = 0.0  # focal frequency loss, on the calibrated precision's scale
     expression_dims: int = 0  # the first dims of z carry the expression, read by a tag classifier
     expression_weight: float = 0.0  # multi-label tag classification from the expression dims
+    domain_mmd_weight: float = 0.0  # maximum mean discrepancy between the domains' codes in a batch
     domain_adversary_weight: float = 0.0  # adversary predicting the domain from z, through gradient reversal
     content_adversary_weight: float = 0.0  # adversary predicting the tags from the rest of z, reversed
     adversary_warmup_epochs: int = 0
@@ -123,8 +125,8 @@ PRESETS: dict[str, VAEConfig] = {
         preset="fast", family="shared", image_size=64, latent_dim=64,
         encoder_filters=(32, 64, 128, 256), decoder_filters=(256, 128, 64, 32), extra_convs=True,
         reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, kl_warmup_epochs=3,
-        expression_dims=16, expression_weight=300.0, domain_adversary_weight=300.0,
-        content_adversary_weight=100.0, adversary_warmup_epochs=2, batch_size=32, epochs=20,
+        expression_dims=16, expression_weight=1500.0, domain_mmd_weight=3000.0, domain_adversary_weight=1000.0,
+        content_adversary_weight=500.0, adversary_warmup_epochs=2, batch_size=32, epochs=20,
         learning_rate=5e-4,
     ),
     # A small model for tests and quick experiments.

@@ -18,10 +18,12 @@ import numpy as np
 from data.atomic import atomic_path, atomic_write_text
 from data.dataset import FaceDataset
 from data.errors import SourceError
-from explorer.latent import fit_pca, pca_project
+from vae.latent import fit_gaussian_mixture, fit_pca, pca_project
+from vae.config import VAEConfig
 from vae.evaluate import encode_in_batches, evaluate
 
 GRID_SIZE = 40
+MIXTURE_COMPONENTS = 6
 ATTRIBUTION = """# Attribution of the shipped data
 
 `dataset.npz` holds images rendered or resized from these sources:
@@ -35,6 +37,12 @@ ATTRIBUTION = """# Attribution of the shipped data
   licensed CC BY 4.0, from the npm package emoji-datasource-twitter.
 - **Noto Emoji** graphics (sources `google` and `noto-font`), copyright Google LLC, licensed
   Apache 2.0, from the npm package emoji-datasource-google and the Noto Color Emoji font.
+- **OpenMoji** graphics (source `openmoji`), by OpenMoji, the open-source emoji and icon
+  project of HfG Schwäbisch Gmünd, licensed CC BY-SA 4.0
+  (https://creativecommons.org/licenses/by-sa/4.0/), from the npm package openmoji. The
+  OpenMoji images in `dataset.npz` are resized copies and are shared under the same licence.
+- **Microsoft Fluent Emoji** graphics (source `fluent`), copyright Microsoft Corporation,
+  licensed MIT, from the npm package fluentui-emoji.
 
 The model weights in this folder were trained by Legomoji on these images.
 """
@@ -56,6 +64,18 @@ def umap_maps(latents: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, n
     return embedding, grid, extent.astype(np.float32)
 
 
+def posterior_mixtures(model, dataset: FaceDataset, seed: int) -> dict[str, np.ndarray]:
+    """Per domain, a Gaussian mixture fitted to the posterior means of all its images
+    (augmented copies included), as flat arrays named mixture_<domain>_<part>."""
+    arrays = {}
+    for domain in ("lego", "emoji"):
+        images = dataset.images[dataset.domain == domain]
+        if len(images):
+            mixture = fit_gaussian_mixture(encode_in_batches(model, images)[0], MIXTURE_COMPONENTS, seed)
+            arrays.update({f"mixture_{domain}_{key}": value for key, value in mixture.items()})
+    return arrays
+
+
 def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
     from vae.model import load_model_folder
 
@@ -63,6 +83,7 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
     originals = dataset.originals()
     started = time.perf_counter()
     means, log_vars = encode_in_batches(model, originals.images)
+    mixtures = posterior_mixtures(model, dataset, seed)
     pca_mean, pca_components = fit_pca(means)
     pca_xy = pca_project(means, pca_mean, pca_components).astype(np.float32)
     umap_xy, umap_grid, umap_extent = umap_maps(means, seed)
@@ -71,7 +92,7 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
         with open(temporary, "wb") as handle:
             np.savez_compressed(handle, means=means, log_vars=log_vars, pca_mean=pca_mean,
                                 pca_components=pca_components, pca_xy=pca_xy, umap_xy=umap_xy,
-                                umap_grid=umap_grid, umap_extent=umap_extent)
+                                umap_grid=umap_grid, umap_extent=umap_extent, **mixtures)
     originals.save(out / "dataset.npz")
     for name in ("model.keras", "config.json", "history.csv"):
         with atomic_path(out / name) as temporary:
@@ -83,14 +104,21 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
     return {"seconds": round(time.perf_counter() - started, 1), "bytes": sizes, "total_bytes": sum(sizes.values())}
 
 
+def read_config(path: Path) -> VAEConfig:
+    if not path.is_file():
+        raise SourceError(f"{path} is missing: pass the folder of a run trained by `python -m vae.train`.")
+    return VAEConfig.load(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vae.export", description=__doc__)
     parser.add_argument("--run", type=Path, default=Path("runs") / "default", help="trained run folder")
-    parser.add_argument("--data", type=Path, default=Path("build") / "dataset-64.npz")
+    parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<model size>.npz)")
     parser.add_argument("--out", type=Path, default=Path("assets"))
     args = parser.parse_args(argv)
     try:
-        summary = export(args.run, FaceDataset.load(args.data), args.out)
+        data = args.data or Path("build") / f"dataset-{read_config(args.run / 'config.json').image_size}.npz"
+        summary = export(args.run, FaceDataset.load(data), args.out)
     except SourceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

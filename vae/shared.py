@@ -3,12 +3,15 @@
 - The domain (0 = Lego, 1 = emoji, anything between = a mix) is a condition of the decoder,
   fed to every upsampling block by feature-wise modulation (FiLM, Perez et al. 2018), so the
   code does not need to say which domain a face belongs to.
-- A domain adversary reads the posterior mean through a gradient-reversal layer (Ganin and
-  Lempitsky 2015; the single-optimiser form of Fader Networks' latent discriminator, Lample et
-  al. 2017): it learns to tell the domains apart while the encoder learns to make that
-  impossible, so Lego faces and emoji share one map.
+- Two forces push the domain out of the code, so Lego faces and emoji share one map: a
+  maximum mean discrepancy between the two domains' posterior means in each batch (as the
+  Variational Fair Autoencoder removes a nuisance variable, Louizos et al. 2016), and a latent
+  domain adversary in the style of Fader Networks (Lample et al. 2017): the adversary learns to
+  tell the domains apart from the code while the encoder learns to leave it guessing (its
+  target is the uninformed 50/50 answer, a bounded "confusion" loss, Tzeng et al. 2015, rather
+  than the adversary's unbounded error).
 - The first `expression_dims` of the code are the expression: a linear classifier reads the
-  expression tags from them, and a second reversed adversary keeps the tags out of the rest,
+  expression tags from them, and a second adversary keeps the tags out of the rest,
   so changing those dims changes the expression and leaves the face (the rest) alone.
 - Reconstruction is a Gaussian likelihood with a calibrated variance (sigma-VAE, Rybkin et al.
   2021: sigma^2 = the batch MSE, no hand-set weight) plus a focal frequency term (Jiang et al.
@@ -24,6 +27,9 @@ from keras import layers, ops
 from vae.config import VAEConfig
 from vae.model import PACKAGE, VAE, as_float_images, kl_per_dimension
 
+REFERENCE_PIXELS = 64 * 64 * 3  # auxiliary weights are per 64x64 image and scale with the pixel count
+MMD_BANDWIDTHS = (0.5, 1.0, 2.0, 4.0)  # RBF kernel widths, relative to the code's root-mean-square norm
+STANDARDISED_WEIGHT = 0.25  # share of the per-dim standardised mean difference in the domain discrepancy
 HIGH_DETAIL_SIDE = 32  # blocks at or below this side get a second (residual) 3x3 conv when extra_convs
 
 
@@ -49,11 +55,6 @@ class DomainFiLM(layers.Layer):
         return {**super().get_config(), "channels": self.channels}
 
 
-def reverse_gradient(x, scale):
-    """Identity forward; the gradient comes back multiplied by -scale."""
-    return tf.stop_gradient(x * (1.0 + scale)) - scale * x
-
-
 def _residual_conv(x, filters: int, name: str):
     y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv")(x)
     y = layers.LeakyReLU(negative_slope=0.2, name=f"{name}_act")(y)
@@ -70,12 +71,12 @@ def build_shared_encoder(cfg: VAEConfig) -> keras.Model:
         side //= 2
         if cfg.extra_convs and side <= HIGH_DETAIL_SIDE:
             x = _residual_conv(x, filters, f"enc{index}_res")
+        if index == 1:  # the image's own domain, from early colour and texture statistics (not the code)
+            pooled = layers.LayerNormalization(name="pool_norm")(layers.GlobalAveragePooling2D(name="pool")(x))
+            domain_logit = layers.Dense(1, name="domain_logit")(pooled)
     features = layers.Flatten(name="flatten")(x)  # (B, s * s * C)
     mean = layers.Dense(cfg.latent_dim, name="z_mean")(features)
     log_var = layers.Dense(cfg.latent_dim, name="z_log_var")(features)
-    # the image's own domain, read from the features (not the code): tells an upload's domain
-    pooled = layers.GlobalAveragePooling2D(name="pool")(x)
-    domain_logit = layers.Dense(1, name="domain_logit")(pooled)
     return keras.Model(images, [mean, log_var, domain_logit], name="encoder")
 
 
@@ -122,17 +123,42 @@ def focal_frequency_error(images, decoded, alpha: float = 1.0):
     return tf.reduce_mean(weight * error)
 
 
+def domain_mmd(z, domain):
+    """Squared maximum mean discrepancy between the codes of the two domains in a batch, with a
+    sum of RBF kernels; 0 when the batch holds only one domain."""
+    weights = tf.reshape(domain, (-1,))  # (B,) 1 for emoji, 0 for Lego
+    emoji_count, lego_count = tf.reduce_sum(weights), tf.reduce_sum(1.0 - weights)
+    squared = tf.reduce_sum(tf.square(z[:, None, :] - z[None, :, :]), axis=-1)  # (B, B)
+    scale = tf.stop_gradient(tf.reduce_mean(tf.reduce_sum(tf.square(z), axis=1))) + 1e-6
+    kernel = tf.add_n([tf.exp(-squared / (2.0 * width ** 2 * scale)) for width in MMD_BANDWIDTHS])
+    a = weights / tf.maximum(emoji_count, 1.0) - (1.0 - weights) / tf.maximum(lego_count, 1.0)  # (B,)
+    mmd = tf.reduce_sum(a[:, None] * a[None, :] * kernel)
+    # what a linear probe sees: each dim's difference of domain means in units of its spread
+    difference = tf.reduce_sum(a[:, None] * z, axis=0)  # (L,) emoji mean - Lego mean
+    spread = tf.math.reduce_std(z, axis=0) + 1e-3
+    standardised = tf.reduce_mean(tf.square(difference / spread))
+    both = tf.cast((emoji_count > 0) & (lego_count > 0), tf.float32)
+    return both * (mmd + STANDARDISED_WEIGHT * standardised)
+
+
 def _masked_tag_loss(tags, logits, tagged):
     """Multi-label cross-entropy summed over tags, averaged over the images that carry tags."""
     per_image = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tags, logits=logits), axis=1)
     return tf.reduce_sum(per_image * tagged) / tf.maximum(tf.reduce_sum(tagged), 1.0)
 
 
+def _uninformed(labels, tagged=None):
+    """The answer of a predictor that knows nothing: each label's rate in the batch, (1, K)."""
+    if tagged is None:
+        return tf.reduce_mean(labels, axis=0, keepdims=True)
+    return tf.reduce_sum(labels * tagged[:, None], axis=0, keepdims=True) / tf.maximum(tf.reduce_sum(tagged), 1.0)
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class SharedVAE(VAE):
     """Domain-conditioned VAE with latent adversaries; same interface as VAE plus `domain`."""
 
-    loss_names = ("loss", "reconstruction", "kl", "mse", "ssim", "frequency", "domain_adversary",
+    loss_names = ("loss", "reconstruction", "kl", "mse", "ssim", "frequency", "domain_mmd", "domain_adversary",
                   "expression", "content_adversary", "domain_head")
 
     def __init__(self, config: dict | VAEConfig, **kwargs):
@@ -189,28 +215,58 @@ class SharedVAE(VAE):
         reconstruction += cfg.frequency_weight * 0.5 * pixels * precision * values["frequency"]
         kl = tf.reduce_mean(tf.reduce_sum(kl_per_dimension(mean, log_var), axis=1))
 
-        scale = self.adversary_scale
         hard_domain = tf.round(domain)
-        values["domain_adversary"] = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-            labels=hard_domain, logits=self.domain_adversary(reverse_gradient(mean, scale))))
+        values["domain_mmd"] = domain_mmd(mean, hard_domain) if cfg.domain_mmd_weight else tf.constant(0.0)
         values["domain_head"] = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
             labels=hard_domain, logits=domain_logit))
         tags = tf.cast(data["tags"], tf.float32)
         tagged = tf.cast(data["tagged"], tf.float32)
         split = cfg.expression_dims
+        content = mean[:, split:]
+        # the adversaries learn from frozen codes; the encoder is scored on leaving them uninformed
+        values["domain_adversary"] = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=hard_domain, logits=self.domain_adversary(tf.stop_gradient(mean))))
+        domain_confusion = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=tf.ones_like(hard_domain) * _uninformed(hard_domain), logits=self.domain_adversary(mean)))
         if split:
             values["expression"] = _masked_tag_loss(tags, self.expression_classifier(mean[:, :split]), tagged)
-            values["content_adversary"] = _masked_tag_loss(
-                tags, self.content_adversary(reverse_gradient(mean[:, split:], scale)), tagged)
+            values["content_adversary"] = _masked_tag_loss(tags, self.content_adversary(tf.stop_gradient(content)),
+                                                           tagged)
+            content_confusion = _masked_tag_loss(tf.ones_like(tags) * _uninformed(tags, tagged),
+                                                 self.content_adversary(content), tagged)
         else:
-            values["expression"] = values["content_adversary"] = tf.constant(0.0)
+            values["expression"] = values["content_adversary"] = content_confusion = tf.constant(0.0)
+        size = pixels / REFERENCE_PIXELS
+        scale = self.adversary_scale
         total = (reconstruction + cfg.beta * self.kl_scale * kl
-                 + cfg.domain_adversary_weight * values["domain_adversary"]
-                 + cfg.expression_weight * values["expression"]
-                 + cfg.content_adversary_weight * values["content_adversary"]
-                 + values["domain_head"])
-        values.update(loss=total, reconstruction=reconstruction, kl=kl)
+                 + size * cfg.domain_mmd_weight * values["domain_mmd"]
+                 + size * scale * cfg.domain_adversary_weight * domain_confusion
+                 + size * cfg.expression_weight * values["expression"]
+                 + size * scale * cfg.content_adversary_weight * content_confusion
+                 + size * 10.0 * values["domain_head"])
+        adversaries = size * (cfg.domain_adversary_weight * values["domain_adversary"]
+                              + cfg.content_adversary_weight * values["content_adversary"])
+        values.update(loss=total, reconstruction=reconstruction, kl=kl, adversaries_loss=adversaries)
         return values
+
+    def adversary_weights(self) -> list:
+        return self.domain_adversary.trainable_weights + self.content_adversary.trainable_weights
+
+    def train_step(self, data):
+        """Two players, one optimiser step: the model minimises "loss" (in which the
+        adversaries' weights take no part), the adversaries their own cross-entropy."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        adversaries = self.adversary_weights()
+        owned = {id(w) for w in adversaries}
+        model_weights = [w for w in self.trainable_weights if id(w) not in owned]
+        with tf.GradientTape(persistent=True) as tape:
+            values = self.losses_for(data, training=True)
+            model_objective = values["loss"] / replicas  # gradients are summed over replicas
+            adversary_objective = values["adversaries_loss"] / replicas
+        gradients = tape.gradient(model_objective, model_weights) + tape.gradient(adversary_objective, adversaries)
+        del tape
+        self.optimizer.apply(gradients, model_weights + adversaries)
+        return self._update(values)
 
     # --- the interface the dashboard uses; numpy in, numpy out ---------------------------------
 

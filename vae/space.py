@@ -18,6 +18,7 @@ from data.labels import EXPRESSIONS
 from vae import latent
 
 DOMAINS = {"lego": 0.0, "emoji": 1.0}
+DEFAULT_STRENGTH = {"shared": 1.0, "plain": 1.5}  # the studio's starting strength per model family
 
 
 def domain_value(domain) -> float | np.ndarray:

@@ -7,7 +7,8 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from explorer.engine import Engine
-from explorer.latent import gaussian_density, kl_per_dimension
+from explorer.figures import gaussian_density
+from vae.latent import kl_per_dimension
 from explorer.ui import get_engine, query_int
 
 DOMAIN_COLOURS = {"all": "#29335c", "lego": "#f3a712", "emoji": "#e4572e"}

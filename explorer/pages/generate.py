@@ -9,6 +9,8 @@ from plotly.subplots import make_subplots
 from explorer.engine import Engine
 from explorer.ui import get_engine, query_int, show_faces
 
+PRIORS = {"posterior": "fitted mixture", "normal": "N(0, I)"}
+
 
 def training_figure(history: dict[str, np.ndarray]) -> go.Figure:
     figure = make_subplots(rows=1, cols=3, subplot_titles=("pixel MSE", "SSIM", "KL (nats)"))
@@ -35,12 +37,17 @@ def render_generate() -> None:
     engine = get_engine()
     st.title("Generate and inspect")
     st.subheader("Random samples")
-    left, right = st.columns(2)
-    temperature = left.slider("Temperature", 0.1, 2.0, 0.7, 0.05, key="gen_temperature",
-                              help="scales the standard deviation of the random latent codes")
+    left, middle, right = st.columns([2, 2, 1])
+    temperature = left.slider("Temperature", 0.1, 2.0, 1.0 if engine.maps.mixtures else 0.7, 0.05,
+                              key="gen_temperature", help="scales the spread of the random latent codes")
+    prior = middle.radio("Draw codes from", PRIORS, horizontal=True, key="gen_prior", format_func=PRIORS.get,
+                         disabled=not engine.maps.mixtures,
+                         help="the fitted mixture of the dataset's codes (ex-post density estimation) "
+                              "or the VAE's standard normal prior")
     seed = right.number_input("Seed", 0, 10_000, query_int("seed", 0, 0, 10_000), key="gen_seed")
-    z = np.random.default_rng(int(seed)).standard_normal((12, engine.maps.means.shape[1])) * temperature
-    show_faces(engine.decode(z), [""] * 12, columns=12, width=96)
+    for domain in ("lego", "emoji"):
+        samples = engine.sample(12, temperature, int(seed), domain, prior if engine.maps.mixtures else "normal")
+        show_faces(samples, [""] * 12, columns=12, width=96)
 
     st.subheader("Reconstructions")
     split, shuffle = gallery_ui(engine)
@@ -48,7 +55,7 @@ def render_generate() -> None:
     pool = np.flatnonzero(engine.dataset.split == split)
     picks = np.random.default_rng(shuffle).choice(pool, size=min(12, len(pool)), replace=False)
     originals = engine.dataset.images[picks]
-    reconstructions = engine.decode(engine.maps.means[picks])
+    reconstructions = engine.decode(engine.maps.means[picks], (engine.dataset.domain[picks] == "emoji").astype(float))
     st.caption("Originals above, the model's reconstructions below.")
     show_faces(originals, [""] * len(picks), columns=12, width=96)
     show_faces(reconstructions, [""] * len(picks), columns=12, width=96)

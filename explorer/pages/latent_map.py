@@ -113,7 +113,7 @@ def render_latent_map() -> None:
         index = value
         st.query_params["image"] = str(index)
         z = engine.maps.means[index]
-        decoded = engine.decode(z)[0]
+        decoded = engine.decode(z, engine.dataset.domain[index])[0]
         st.subheader(engine.dataset.name[index])
         st.caption(f"{engine.dataset.domain[index]} · {engine.dataset.source[index]} · "
                    f"{engine.dataset.tags[index].replace('|', ', ') or 'no expression tag'}")
@@ -123,7 +123,11 @@ def render_latent_map() -> None:
         st.query_params.pop("image", None)
         z = engine.maps.plane_to_latent(projection, np.array([value]))[0]
         st.subheader(f"Empty spot ({value[0]:.2f}, {value[1]:.2f})")
-        show_faces([engine.decode(z)[0]], ["decoded from this spot"], columns=6)
+        if engine.shared:
+            show_faces(engine.decode(np.stack([z, z]), np.array([0.0, 1.0])), ["as a Lego face", "as an emoji"],
+                       columns=6)
+        else:
+            show_faces([engine.decode(z)[0]], ["decoded from this spot"], columns=6)
         neighbours = engine.neighbours(z, k)
     st.markdown(f"**{len(neighbours)} nearest neighbours in latent space**")
     show_faces(engine.dataset.images[neighbours], [engine.dataset.name[i][:28] for i in neighbours], columns=6,

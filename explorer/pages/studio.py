@@ -6,7 +6,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from explorer.engine import DEFAULT_STRENGTH, Engine
+from explorer.engine import Engine
 from explorer.ui import domain_default, enlarge, get_engine, query_choice, query_float, show_faces, uploaded_face
 
 MODES = ("an emoji", "an expression")
@@ -53,8 +53,8 @@ def studio_controls_ui(engine: Engine) -> tuple[int, str, int, str, float]:
         emoji = right.selectbox("Emoji (type to search)", emoji_options, key="studio_emoji", format_func=engine.label)
     else:
         tag = right.pills("Expression", expressions, default=tag, key="studio_tag") or tag
-    strength = st.slider("Strength", 0.0, 2.0, query_float("strength", DEFAULT_STRENGTH, 0.0, 2.0), 0.05,
-                         key="studio_strength")
+    strength = st.slider("Strength", 0.0, 2.0, query_float("strength", engine.default_strength, 0.0, 2.0), 0.05,
+                         key="studio_strength", help="1 gives the face the target's expression; above 1 exaggerates it")
     return lego, mode, emoji, tag, strength
 
 
@@ -79,17 +79,23 @@ def render_studio() -> None:
     else:
         result_z = engine.transfer(face_z, strength, tag=tag)
         target_image, target_caption = None, f"expression: {tag}"
-    halfway = (face_z + emoji_z) / 2 if mode == MODES[0] else None
-    decoded = engine.decode(np.stack([face_z, result_z] + ([halfway] if halfway is not None else [])))
-    images = [face_image, decoded[1]]
-    captions = ["the Lego face", f"with {target_caption}"]
-    if halfway is not None:
-        images.append(decoded[2])
+    result = engine.decode(result_z, "lego")[0]
+    images, captions = [face_image, result], ["the Lego face", f"with {target_caption}"]
+    if engine.shared:
+        images.append(engine.translate(result_z, "emoji")[0])
+        captions.append("the result as an emoji")
+    elif mode == MODES[0]:
+        images.append(engine.decode((face_z + emoji_z) / 2)[0])
         captions.append("plain halfway morph")
     if target_image is not None:
         images.append(target_image)
         captions.append(target_caption)
     show_faces(images, captions, columns=4, width=190)
-    st.caption("The studio adds what sets the chosen emoji apart from the average emoji (or, for an "
-               "expression, the mean difference between faces with and without it in both domains) "
-               "to the Lego face's latent code.")
+    if engine.shared:
+        st.caption("The model keeps a face's expression in its own part of the latent code: the studio moves "
+                   "only that part towards the emoji's (or the expression's average), so the face keeps "
+                   "everything else, beard, glasses and prints included.")
+    else:
+        st.caption("The studio adds what sets the chosen emoji apart from the average emoji (or, for an "
+                   "expression, the mean difference between faces with and without it in both domains) "
+                   "to the Lego face's latent code.")

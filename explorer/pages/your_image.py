@@ -1,9 +1,10 @@
 """Your own image: upload a face; it is framed like the dataset, encoded and placed on the map."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from explorer.latent import place_on_map
+from vae.latent import place_on_map
 from explorer.ui import UPLOAD_KEY, get_engine, show_faces
 from explorer.upload import MAX_UPLOAD_BYTES, UploadError, prepare_upload
 
@@ -31,7 +32,12 @@ def render_your_image() -> None:
     if current is None:
         st.info("No image yet.")
         return
-    show_faces([current["image"], engine.decode(current["z"])[0]], ["framed upload", "reconstruction"], columns=5)
+    images, captions = [current["image"], engine.reconstruct(current["image"][None])[0]], ["framed upload",
+                                                                                          "reconstruction"]
+    if engine.shared:
+        images += list(engine.decode(np.stack([current["z"]] * 2), np.array([0.0, 1.0])))
+        captions += ["as a Lego face", "as an emoji"]
+    show_faces(images, captions, columns=5)
     neighbours = engine.neighbours(current["z"], 6)
     st.markdown("**Closest faces in latent space**")
     show_faces(engine.dataset.images[neighbours], [engine.dataset.name[i][:28] for i in neighbours], columns=6,

@@ -1,0 +1,42 @@
+"""The mirror: any face in both domains, a Lego face as an emoji and an emoji as a Lego face."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer.engine import strip_image
+from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces
+from vae import latent
+
+DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
+STRIP_STEPS = 7
+
+
+def render_mirror() -> None:
+    engine = get_engine()
+    st.title("Mirror")
+    st.caption("Every face has a twin in the other domain. Pick one and slide between its Lego and emoji "
+               "versions: the expression and the features stay, the look changes.")
+    if not engine.shared:
+        st.info("This model has no domain condition, so its twins are approximations: the code is moved by "
+                "the difference between the average Lego and average emoji codes.")
+    left, right = st.columns([2, 3])
+    with left:
+        source = st.radio("Start from", ("lego", "emoji"), horizontal=True, key="mirror_domain",
+                          index=("lego", "emoji").index(query_choice("from", "lego", ("lego", "emoji"))),
+                          format_func=DOMAIN_NAMES.get)
+        index = face_table_ui(engine, source, f"mirror_{source}", domain_default(engine, source, "face"), height=420)
+    other = "emoji" if source == "lego" else "lego"
+    z = engine.maps.means[index]
+    as_lego, as_emoji = (engine.space.translate(z, source, target) for target in ("lego", "emoji"))
+    with right:
+        mix = st.slider("Lego ⟷ emoji", 0.0, 1.0, query_float("mix", 0.5, 0.0, 1.0), 0.05, key="mirror_mix",
+                        help="0 is the Lego version, 1 the emoji version; between them a mix of the two looks")
+        st.query_params.update(face=str(index), **{"from": source}, mix=f"{mix:.2f}")
+        ends = engine.decode(np.stack([as_lego, latent.lerp(as_lego, as_emoji, mix), as_emoji]),
+                             np.array([0.0, mix, 1.0]))
+        show_faces([engine.dataset.images[index], ends[0], ends[1], ends[2]],
+                   [f"original ({source})", "as a Lego face", f"mix {mix:.2f}", "as an emoji"], columns=4, width=150)
+        st.markdown(f"**{engine.dataset.name[index]}** as {DOMAIN_NAMES[other]}, step by step")
+        strip = engine.morph(as_lego, as_emoji, STRIP_STEPS, "lerp", domains=(0.0, 1.0))
+        st.image(strip_image(strip), width="stretch", output_format="PNG")
