@@ -186,7 +186,7 @@ def markdown(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from data.atomic import atomic_write_text
+    from common.files import atomic_write_text
 
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--budget", type=float, default=120.0, help="training seconds per preset in the comparison")

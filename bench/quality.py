@@ -8,7 +8,6 @@ from explorer.engine import Engine
 from vae.alignment import alignment_report
 
 
-
 def shipped_alignment(engine: Engine, pairs: int = 160) -> dict:
     """How shared the shipped model's latent space is, and how its studio and mirror do, judged
     by pixel classifiers that owe nothing to the model (vae.alignment)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from data.errors import SourceError
+from common.errors import UserError
 
 
 class Archive:
@@ -22,9 +22,9 @@ class Archive:
             self._zip = zipfile.ZipFile(self.path)
             self._files = {n: n for n in self._zip.namelist() if not n.endswith("/")}
         elif self.path.exists():
-            raise SourceError(f"{self.path} is neither a folder nor a zip file: pass the {what}.")
+            raise UserError(f"{self.path} is neither a folder nor a zip file: pass the {what}.")
         else:
-            raise SourceError(f"{self.path} does not exist: pass the {what}.")
+            raise UserError(f"{self.path} does not exist: pass the {what}.")
 
     def names(self) -> list[str]:
         return list(self._files)

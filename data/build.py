@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from data.atomic import atomic_path, interrupt_on_signals
+from common.cli import run_cli
+from common.errors import UserError
+from common.files import atomic_path
 from data.dataset import FaceDataset, contact_sheet, stratified_split
 from data.emoji_font import find_emoji_fonts, load_font_emoji
 from data.emoji_pack import load_emoji_pack_and_metadata
 from data.emoji_svg import load_fluent, load_openmoji
-from data.errors import SourceError
 from data.framing import frame_face, random_jitter
 from data.kaggle_emoji import load_kaggle_csv
 from data.labels import expression_tags, ldraw_side_texts
@@ -36,7 +37,7 @@ def load_ldraw_heads(path, size: int, stats: RenderStats, progress: bool = True)
     library = LDrawLibrary(path)
     heads = library.printed_heads()
     if not heads:
-        raise SourceError(f"{path} has no printed minifig heads (parts/3626*p*.dat): pass a full LDraw library.")
+        raise UserError(f"{path} has no printed minifig heads (parts/3626*p*.dat): pass a full LDraw library.")
     faces = []
     for head in tqdm(heads, desc="LDraw heads", unit="head", disable=not progress, leave=False):
         for side, text in ldraw_side_texts(head.description, head.two_sided).items():
@@ -63,7 +64,7 @@ def collect_faces(args: argparse.Namespace, problems: Counter) -> list[SourceFac
     for font in fonts:
         source, path = font if isinstance(font, tuple) else (f"{Path(font).stem.lower()}-font", font)
         if not pack_entries:
-            raise SourceError("--emoji-font needs an --emoji-pack too: the pack's emoji.json says which emoji "
+            raise UserError("--emoji-font needs an --emoji-pack too: the pack's emoji.json says which emoji "
                               "are faces.")
         faces += load_font_emoji(path, pack_entries, problems, source=source.replace("notocoloremoji", "noto"),
                                  include_animals=args.include_animals)
@@ -119,7 +120,7 @@ def build_dataset(args: argparse.Namespace) -> tuple[FaceDataset, Counter]:
     faces = collect_faces(args, problems)
     faces, images = frame_all(faces, args.size, problems, args.quiet)
     if not faces:
-        raise SourceError("the sources gave no images: check the paths passed to --ldraw and --emoji-pack.")
+        raise UserError("the sources gave no images: check the paths passed to --ldraw and --emoji-pack.")
     domain = np.array([f.domain for f in faces])
     group = np.array([f"{f.domain}:{f.name}" for f in faces])
     split = stratified_split(domain, group, args.val_fraction, args.seed)
@@ -221,18 +222,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    return run_cli(lambda: build_and_report(args), on_interrupt=f"{args.out} was left as it was")
+
+
+def build_and_report(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    interrupt_on_signals()
-    try:
-        dataset, problems = build_dataset(args)
-        dataset.meta["build_seconds"] = round(time.perf_counter() - started, 1)
-        dataset.save(args.out)
-    except SourceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: {args.out} was left as it was", file=sys.stderr)
-        return 130
+    dataset, problems = build_dataset(args)
+    dataset.meta["build_seconds"] = round(time.perf_counter() - started, 1)
+    dataset.save(args.out)
     print(count_table(dataset))
     for problem, count in sorted(problems.items()):
         print(f"skipped: {count} {problem}")

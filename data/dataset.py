@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from data.atomic import atomic_path
-from data.errors import SourceError
+from common.errors import UserError
+from common.files import atomic_path
 from data.labels import EXPRESSIONS, tags_from_string
 from data.record import EMOJI, LEGO
 
@@ -76,26 +76,26 @@ class FaceDataset:
 
     @classmethod
     def load(cls, path: str | Path) -> "FaceDataset":
-        """Read a dataset file, or raise SourceError saying what is wrong and how to rebuild it."""
+        """Read a dataset file, or raise UserError saying what is wrong and how to rebuild it."""
         path = Path(path)
         if not path.is_file():
-            raise SourceError(f"dataset file {path} does not exist: {REBUILD_HINT}.")
+            raise UserError(f"dataset file {path} does not exist: {REBUILD_HINT}.")
         try:
             with np.load(path, allow_pickle=False) as archive:
                 missing = {"images", "augmented", "origin", "meta", *LABEL_FIELDS} - set(archive.files)
                 if missing:
-                    raise SourceError(f"{path} lacks {', '.join(sorted(missing))}: {REBUILD_HINT}.")
+                    raise UserError(f"{path} lacks {', '.join(sorted(missing))}: {REBUILD_HINT}.")
                 fields = {key: archive[key] for key in archive.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-            raise SourceError(f"{path} is not a readable dataset file ({error}): {REBUILD_HINT}.") from error
+            raise UserError(f"{path} is not a readable dataset file ({error}): {REBUILD_HINT}.") from error
         meta = json.loads(str(fields.pop("meta")))
         if meta.get("format_version") != FORMAT_VERSION:
-            raise SourceError(f"{path} has format {meta.get('format_version')}, not {FORMAT_VERSION}: {REBUILD_HINT}.")
+            raise UserError(f"{path} has format {meta.get('format_version')}, not {FORMAT_VERSION}: {REBUILD_HINT}.")
         images = fields.pop("images")
         if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3 or images.shape[1] != images.shape[2]:
-            raise SourceError(f"{path} holds images of shape {images.shape}, not (N, S, S, 3) uint8: {REBUILD_HINT}.")
+            raise UserError(f"{path} holds images of shape {images.shape}, not (N, S, S, 3) uint8: {REBUILD_HINT}.")
         if any(len(fields[key]) != len(images) for key in fields):
-            raise SourceError(f"{path} has labels that do not match its images: {REBUILD_HINT}.")
+            raise UserError(f"{path} has labels that do not match its images: {REBUILD_HINT}.")
         return cls(images=images, meta=meta, **fields)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from common.errors import UserError
 from data.emoji_pack import EmojiEntry, is_face
-from data.errors import SourceError
 from data.framing import alpha_bbox
 from data.record import EMOJI, SourceFace
 
@@ -33,10 +33,10 @@ def find_emoji_fonts() -> dict[str, Path]:
 
 
 def open_emoji_font(path: str | Path) -> ImageFont.FreeTypeFont:
-    """The font at its first usable size, or a one-sentence SourceError."""
+    """The font at its first usable size, or a one-sentence UserError."""
     path = Path(path)
     if not path.is_file():
-        raise SourceError(
+        raise UserError(
             f"emoji font not found at {path}: pass a colour emoji font such as NotoColorEmoji.ttf "
             "(Debian package fonts-noto-color-emoji)."
         )
@@ -45,7 +45,7 @@ def open_emoji_font(path: str | Path) -> ImageFont.FreeTypeFont:
             return ImageFont.truetype(str(path), size)
         except OSError:
             continue
-    raise SourceError(f"{path} could not be opened as a colour emoji font: pass a .ttf/.ttc colour emoji font.")
+    raise UserError(f"{path} could not be opened as a colour emoji font: pass a .ttf/.ttc colour emoji font.")
 
 
 def render_emoji(font: ImageFont.FreeTypeFont, character: str) -> Image.Image:

@@ -5,8 +5,8 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
+from common.errors import UserError
 from data.archive import Archive
-from data.errors import SourceError
 from data.labels import emoji_tags
 from data.record import EMOJI, SourceFace, decode_image
 
@@ -41,16 +41,16 @@ def read_emoji_metadata(archive: Archive, problems: Counter) -> tuple[str, list[
     """The folder that holds emoji.json, and its well-formed entries (malformed ones are counted)."""
     candidates = sorted((n for n in archive.names() if n.rsplit("/", 1)[-1] == "emoji.json"), key=len)
     if not candidates:
-        raise SourceError(
+        raise UserError(
             f"{archive.path} has no emoji.json: pass an emoji-datasource pack "
             "(emoji.json plus img/<set>/64/*.png, e.g. from `npm pack emoji-datasource-twitter`)."
         )
     try:
         raw = json.loads(archive.read(candidates[0]).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SourceError(f"{archive.path}: emoji.json is not valid JSON ({error}); re-extract the pack.") from error
+        raise UserError(f"{archive.path}: emoji.json is not valid JSON ({error}); re-extract the pack.") from error
     if not isinstance(raw, list):
-        raise SourceError(f"{archive.path}: emoji.json should hold a list of emoji; re-extract the pack.")
+        raise UserError(f"{archive.path}: emoji.json should hold a list of emoji; re-extract the pack.")
     entries = []
     for item in raw:
         try:
@@ -82,7 +82,7 @@ def load_emoji_pack_and_metadata(path, problems: Counter,
     prefix = f"{root}/img/" if root else "img/"
     sets = sorted({n[len(prefix):].split("/")[0] for n in archive.names() if n.startswith(prefix)})
     if not sets:
-        raise SourceError(f"{archive.path} has emoji.json but no img/<set>/64/ images: pass the whole pack.")
+        raise UserError(f"{archive.path} has emoji.json but no img/<set>/64/ images: pass the whole pack.")
     available = set(archive.names())
     faces = []
     for emoji_set in sets:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from common.errors import UserError
 from data.archive import Archive
-from data.errors import SourceError
 from data.labels import emoji_tags
 from data.record import EMOJI, SourceFace, decode_image
 
@@ -34,13 +34,13 @@ def render_svg(markup: bytes, problems: Counter, size: int = RENDER_SIZE):
 def _read_json(archive: Archive, suffix: str, what: str) -> list:
     candidates = sorted((n for n in archive.names() if n.endswith(suffix)), key=len)
     if not candidates:
-        raise SourceError(f"{archive.path} has no {suffix}: pass the {what}.")
+        raise UserError(f"{archive.path} has no {suffix}: pass the {what}.")
     try:
         raw = json.loads(archive.read(candidates[0]).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SourceError(f"{archive.path}: {suffix} is not valid JSON ({error}); re-extract the pack.") from error
+        raise UserError(f"{archive.path}: {suffix} is not valid JSON ({error}); re-extract the pack.") from error
     if not isinstance(raw, list):
-        raise SourceError(f"{archive.path}: {suffix} should hold a list of emoji; re-extract the pack.")
+        raise UserError(f"{archive.path}: {suffix} should hold a list of emoji; re-extract the pack.")
     return raw
 
 
@@ -71,7 +71,7 @@ def load_openmoji(path, problems: Counter) -> list[SourceFace]:
     archive = Archive(path, what)
     svgs = {n.rsplit("/", 1)[-1].upper(): n for n in archive.names() if "/color/svg/" in f"/{n}" and n.endswith(".svg")}
     if not svgs:
-        raise SourceError(f"{archive.path} has no color/svg/*.svg files: pass the {what}.")
+        raise UserError(f"{archive.path} has no color/svg/*.svg files: pass the {what}.")
     entries = []
     metadata = "openmoji-faces.json" if any(n.endswith("openmoji-faces.json") for n in archive.names()) \
         else "openmoji.json"
@@ -94,7 +94,7 @@ def load_fluent(path, problems: Counter) -> list[SourceFace]:
     archive = Archive(path, what)
     by_file = {n.rsplit("/", 1)[-1]: n for n in archive.names() if "icons/modern/" in n and n.endswith(".svg")}
     if not by_file:
-        raise SourceError(f"{archive.path} has no icons/modern/*.svg files: pass the {what}.")
+        raise UserError(f"{archive.path} has no icons/modern/*.svg files: pass the {what}.")
     entries = []
     for item in _read_json(archive, "faces.json", what):
         try:

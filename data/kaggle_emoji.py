@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from data.errors import SourceError
+from common.errors import UserError
 from data.labels import expression_tags
 from data.record import EMOJI, SourceFace, decode_image
 
@@ -28,14 +28,14 @@ def load_kaggle_csv(path: str | Path, problems: Counter, vendors: tuple[str, ...
     """Face emoji of every vendor column (or only `vendors`); source names are `kaggle-<vendor>`."""
     path = Path(path)
     if not path.is_file():
-        raise SourceError(f"{path} does not exist: pass the Kaggle full_emoji.csv file.")
+        raise UserError(f"{path} does not exist: pass the Kaggle full_emoji.csv file.")
     csv.field_size_limit(sys.maxsize)
     with open(path, newline="", encoding="utf-8", errors="replace") as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         name_column = next((c for c in columns if c.strip().lower() == "name"), None)
         if name_column is None:
-            raise SourceError(f"{path} has no 'name' column: pass the Kaggle full_emoji.csv file.")
+            raise UserError(f"{path} has no 'name' column: pass the Kaggle full_emoji.csv file.")
         known = {c.strip().lower(): c for c in columns}
         wanted = [known[v.lower()] for v in vendors if v.lower() in known] if vendors else None
         faces = []
@@ -60,7 +60,7 @@ def load_kaggle_csv(path: str | Path, problems: Counter, vendors: tuple[str, ...
                     source = f"kaggle-{column.strip().lower()}"
                     faces.append(SourceFace(image, EMOJI, source, name.lower(), expression_tags(name)))
     if not faces and problems["malformed CSV rows"] == 0:
-        raise SourceError(f"{path} holds no face emoji images: pass the Kaggle full_emoji.csv file.")
+        raise UserError(f"{path} holds no face emoji images: pass the Kaggle full_emoji.csv file.")
     return faces
 
 

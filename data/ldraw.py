@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from common.errors import UserError
 from data.archive import Archive
-from data.errors import SourceError
 
 HEAD_COLOUR = 14  # Yellow, the classic minifig skin
 MAX_FILE_BYTES = 4 * 1024 * 1024  # no part file in the official library comes close
@@ -75,7 +75,7 @@ class LDrawLibrary:
             relative = name.split("/", 1)[1] if name.lower().startswith("ldraw/") else name
             self._index[relative.lower()] = name
         if "ldconfig.ldr" not in self._index or not any(k.startswith("parts/") for k in self._index):
-            raise SourceError(
+            raise UserError(
                 f"{self.path} is not an LDraw library (no LDConfig.ldr or parts/ folder): pass the "
                 "folder or zip whose top folder is ldraw/."
             )

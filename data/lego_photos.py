@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import PurePosixPath
 
+from common.errors import UserError
 from data.archive import Archive
-from data.errors import SourceError
 from data.framing import cut_out_backdrop
 from data.labels import expression_tags
 from data.record import LEGO, SourceFace, decode_image
@@ -18,7 +18,7 @@ def load_lego_photos(path, problems: Counter, source: str = "lego-photos") -> li
     archive = Archive(path, "folder or zip of Lego-face photos (e.g. the lego-face-VAE dataset.zip)")
     names = [n for n in archive.names() if n.lower().endswith(PHOTO_SUFFIXES) and "__macosx" not in n.lower()]
     if not names:
-        raise SourceError(f"{archive.path} holds no .jpg/.png photos: pass the folder or zip of Lego-face photos.")
+        raise UserError(f"{archive.path} holds no .jpg/.png photos: pass the folder or zip of Lego-face photos.")
     faces = []
     for name in names:
         image = decode_image(archive.read(name), problems, "corrupt photos")

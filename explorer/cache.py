@@ -7,9 +7,12 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
+from explorer import figures
 from explorer.engine import DEFAULT_ASSETS, Engine
 
 MODEL_ENV = "LEGOMOJI_MODEL"
@@ -31,16 +34,44 @@ def load_engine(folder: str) -> Engine:
     return Engine(folder, background=True)
 
 
-@st.cache_data(show_spinner=False)
-def thumbnail_urls(folder: str, scale: int = 1) -> list[str]:
-    """A PNG data URL for every dataset image (for image columns in tables)."""
+# Every cache is bounded: nothing keyed on a session's own data (an upload, a selection) is
+# cached; per-session additions are made to copies in the page.
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def thumbnail_urls(folder: str, side: int = 64) -> list[str]:
+    """A PNG data URL of every dataset image at `side` pixels (for image columns and grids)."""
     engine = load_engine(folder)
     urls = []
     for image in engine.dataset.images:
         buffer = io.BytesIO()
-        picture = Image.fromarray(image)
-        if scale != 1:
-            picture = picture.resize((image.shape[1] * scale,) * 2, Image.NEAREST)
-        picture.save(buffer, format="PNG", optimize=True)
+        Image.fromarray(image).resize((side, side), Image.LANCZOS).save(buffer, format="PNG", optimize=True)
         urls.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
     return urls
+
+
+def _map_groups(engine: Engine, colour_by: str) -> np.ndarray:
+    if colour_by == "domain":
+        return engine.dataset.domain
+    if colour_by == "source":
+        return engine.dataset.source
+    return np.array([t.split("|")[0] if t else "untagged" for t in engine.dataset.tags])
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def map_figure(folder: str, projection: str, colour_by: str) -> go.Figure:
+    """The map, built once per (projection, colouring) and shared: rebuilding it would clear
+    the selection. Never modify it: `figures.with_star` copies it."""
+    engine = load_engine(folder)
+    hover = [f"{engine.dataset.name[i]}<br>{engine.dataset.source[i]} · {engine.dataset.tags[i] or 'no tag'}"
+             for i in range(len(engine.dataset))]
+    return figures.map_figure(engine.maps.xy(projection), _map_groups(engine, colour_by), hover)
+
+
+@st.cache_resource(show_spinner="Drawing the histograms...", max_entries=16)
+def histogram_figure(folder: str, dimensions: int, split_domains: bool) -> go.Figure:
+    engine = load_engine(folder)
+    domain = engine.dataset.domain
+    groups = {"lego": domain == "lego", "emoji": domain == "emoji"} if split_domains \
+        else {"all": np.ones(len(domain), bool)}
+    return figures.histogram_figure(engine.maps.means, groups, dimensions)

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from common.errors import UserError
 from data.dataset import FaceDataset
-from data.errors import SourceError
 from vae import latent
 from vae.config import VAEConfig
 from vae.space import DEFAULT_STRENGTH, LatentSpace, domain_value
@@ -52,17 +52,17 @@ class Maps:
     @classmethod
     def load(cls, path: Path) -> "Maps":
         if not path.is_file():
-            raise SourceError(f"{path} is missing: {EXPORT_HINT}.")
+            raise UserError(f"{path} is missing: {EXPORT_HINT}.")
         try:
             with np.load(path, allow_pickle=False) as archive:
                 missing = set(LATENT_KEYS) - set(archive.files)
                 if missing:
-                    raise SourceError(f"{path} lacks {', '.join(sorted(missing))}: {EXPORT_HINT}.")
+                    raise UserError(f"{path} lacks {', '.join(sorted(missing))}: {EXPORT_HINT}.")
                 mixtures = {domain: {key: archive[f"mixture_{domain}_{key}"] for key in MIXTURE_KEYS}
                             for domain in ("lego", "emoji") if f"mixture_{domain}_weights" in archive.files}
                 return cls(**{key: archive[key] for key in LATENT_KEYS}, mixtures=mixtures)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-            raise SourceError(f"{path} is not readable ({error}): {EXPORT_HINT}.") from error
+            raise UserError(f"{path} is not readable ({error}): {EXPORT_HINT}.") from error
 
     def xy(self, projection: str) -> np.ndarray:
         return self.umap_xy if projection == "UMAP" else self.pca_xy
@@ -82,11 +82,11 @@ class Engine:
         TensorFlow takes seconds to import, and the map can be drawn without it."""
         self.folder = Path(folder)
         if not self.folder.is_dir():
-            raise SourceError(f"model folder {self.folder} does not exist: {EXPORT_HINT}.")
+            raise UserError(f"model folder {self.folder} does not exist: {EXPORT_HINT}.")
         self.dataset = FaceDataset.load(self.folder / "dataset.npz")
         self.maps = Maps.load(self.folder / "latents.npz")
         if len(self.maps.means) != len(self.dataset):
-            raise SourceError(f"{self.folder}: latents.npz does not match dataset.npz: {EXPORT_HINT}.")
+            raise UserError(f"{self.folder}: latents.npz does not match dataset.npz: {EXPORT_HINT}.")
         self.config = read_config(self.folder / "config.json")
         self.tags = self.dataset.tag_matrix()  # (N, E) bool
         self.space = LatentSpace(self.maps.means, self.dataset.domain, self.tags, self.config.family,
@@ -94,7 +94,7 @@ class Engine:
         self.history = read_history(self.folder / "history.csv")
         self.lock = threading.Lock()
         self._model = None
-        self._model_error: SourceError | None = None
+        self._model_error: UserError | None = None
         self._loader = threading.Thread(target=self._load_model, name="legomoji-model-loader", daemon=True)
         self._loader.start()
         if not background:
@@ -106,17 +106,17 @@ class Engine:
         try:
             model = load_model_folder(self.folder)
             if model.cfg.latent_dim != self.maps.means.shape[1] or model.cfg.image_size != self.dataset.size:
-                raise SourceError(f"{self.folder}: the model does not match latents.npz or dataset.npz: "
+                raise UserError(f"{self.folder}: the model does not match latents.npz or dataset.npz: "
                                   f"{EXPORT_HINT}.")
             model.decode(self.maps.means[:1], 0.0)  # trace the decoder once, before the first click
             self._model = model
-        except SourceError as error:
+        except UserError as error:
             self._model_error = error
         except Exception as error:  # noqa: BLE001 - reported to the user as a clear message, never lost
-            self._model_error = SourceError(f"the model in {self.folder} could not be loaded ({error}): {EXPORT_HINT}.")
+            self._model_error = UserError(f"the model in {self.folder} could not be loaded ({error}): {EXPORT_HINT}.")
 
     def wait_for_model(self):
-        """The loaded model, waiting for the loader thread; SourceError when it could not load."""
+        """The loaded model, waiting for the loader thread; UserError when it could not load."""
         self._loader.join()
         if self._model_error is not None:
             raise self._model_error
@@ -215,13 +215,13 @@ class Engine:
 
 
 def read_config(path: Path) -> VAEConfig:
-    """The model's config.json (read without TensorFlow), or a SourceError saying how to rebuild."""
+    """The model's config.json (read without TensorFlow), or a UserError saying how to rebuild."""
     if not path.is_file():
-        raise SourceError(f"{path} is missing: {EXPORT_HINT}.")
+        raise UserError(f"{path} is missing: {EXPORT_HINT}.")
     try:
         return VAEConfig.load(path)
     except (OSError, ValueError, TypeError) as error:
-        raise SourceError(f"{path} is not a readable model config ({error}): {EXPORT_HINT}.") from error
+        raise UserError(f"{path} is not a readable model config ({error}): {EXPORT_HINT}.") from error
 
 
 def read_history(path: Path) -> dict[str, np.ndarray]:

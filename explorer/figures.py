@@ -1,9 +1,128 @@
-"""Plotly figure builders and their helpers: arrays in, figures out, no Streamlit."""
+"""Plotly figure builders: arrays in, figures out, no Streamlit. Each checks its input and
+says what is wrong with a ValueError, as umap's plot module does."""
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+PALETTE = ("#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8e5572", "#17bebb", "#ff8c42", "#6d6875",
+           "#2a9d8f", "#e76f51", "#264653", "#b5838d", "#588157", "#9d4edd", "#f28482", "#3a86ff")
+DOMAIN_COLOURS = {"all": "#29335c", "lego": "#f3a712", "emoji": "#e4572e"}
+GRID_POINTS = 60  # the map's clickable background layer: GRID_POINTS x GRID_POINTS near-invisible markers
 
 
 def gaussian_density(x: np.ndarray) -> np.ndarray:
     """Standard normal density, overlaid on the latent histograms."""
     return np.exp(-0.5 * np.square(x)) / np.sqrt(2 * np.pi)
+
+
+def _check_points(xy: np.ndarray, *columns) -> np.ndarray:
+    xy = np.asarray(xy, dtype=np.float64)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise ValueError(f"map points must have shape (N, 2), not {xy.shape}")
+    if not np.all(np.isfinite(xy)):
+        raise ValueError("map points must be finite")
+    for column in columns:
+        if len(column) != len(xy):
+            raise ValueError(f"every per-point column needs {len(xy)} entries, one has {len(column)}")
+    return xy
+
+
+def map_figure(xy: np.ndarray, groups: np.ndarray, hover: list[str]) -> go.Figure:
+    """Every point coloured by its group over a clickable grid of empty space; each point trace
+    carries the points' row numbers as customdata, so a selection names the images."""
+    xy = _check_points(xy, groups, hover)
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    pad = 0.04 * (high - low)
+    gx, gy = np.meshgrid(np.linspace(low[0] - pad[0], high[0] + pad[0], GRID_POINTS),
+                         np.linspace(low[1] - pad[1], high[1] + pad[1], GRID_POINTS))
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(
+        x=gx.ravel(), y=gy.ravel(), mode="markers", name="empty space", showlegend=False, hoverinfo="none",
+        marker=dict(size=9, color="rgba(250,251,252,0.01)", symbol="square"),
+    ))
+    groups = np.asarray(groups)
+    for number, group in enumerate(sorted(set(groups), key=lambda g: (g == "untagged", g))):
+        members = np.flatnonzero(groups == group)
+        figure.add_trace(go.Scatter(
+            x=xy[members, 0], y=xy[members, 1], mode="markers", name=str(group), customdata=members,
+            text=[hover[i] for i in members], hovertemplate="%{text}<extra></extra>",
+            marker=dict(size=7, color=PALETTE[number % len(PALETTE)], line=dict(width=0.5, color="white")),
+            selected=dict(marker=dict(size=13)), unselected=dict(marker=dict(opacity=0.55)),
+        ))
+    figure.update_layout(
+        height=560, margin=dict(l=10, r=10, t=30, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), plot_bgcolor="#fafbfc",
+        xaxis=dict(showticklabels=False, title=None, zeroline=False), yaxis=dict(showticklabels=False, title=None,
+                                                                                zeroline=False),
+    )
+    return figure
+
+
+def with_star(figure: go.Figure, point: tuple[float, float], name: str = "your image") -> go.Figure:
+    """A copy of a map with one extra starred point (the cached map itself is never changed)."""
+    if len(point) != 2 or not np.all(np.isfinite(point)):
+        raise ValueError("a starred point needs two finite coordinates")
+    starred = go.Figure(figure)
+    starred.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name=name,
+                                 hovertemplate=f"{name}<extra></extra>",
+                                 marker=dict(size=16, symbol="star", color="#111", line=dict(color="white"))))
+    return starred
+
+
+def histogram_figure(means: np.ndarray, groups: dict[str, np.ndarray], dimensions: int) -> go.Figure:
+    """Histograms of the first `dimensions` latent dims per group, with N(0, 1) overlaid."""
+    means = np.asarray(means)
+    if means.ndim != 2 or not 1 <= dimensions <= means.shape[1]:
+        raise ValueError(f"need (N, L) means and 1 <= dimensions <= L, got {means.shape} and {dimensions}")
+    if any(len(mask) != len(means) or name not in DOMAIN_COLOURS for name, mask in groups.items()):
+        raise ValueError(f"groups must be masks over the {len(means)} images named in {sorted(DOMAIN_COLOURS)}")
+    columns = 10
+    rows = -(-dimensions // columns)
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[f"z{d}" for d in range(dimensions)],
+                           horizontal_spacing=0.015, vertical_spacing=0.3 / rows)
+    bins = np.linspace(-4, 4, 33)
+    centres = (bins[:-1] + bins[1:]) / 2
+    curve = np.linspace(-4, 4, 81)
+    for d in range(dimensions):
+        row, column = d // columns + 1, d % columns + 1
+        for name, mask in groups.items():
+            density, _ = np.histogram(means[mask, d], bins=bins, density=True)
+            figure.add_trace(go.Bar(x=centres, y=density, marker_color=DOMAIN_COLOURS[name], opacity=0.65,
+                                    name=name, legendgroup=name, showlegend=d == 0), row=row, col=column)
+        figure.add_trace(go.Scatter(x=curve, y=gaussian_density(curve), mode="lines", name="N(0, 1)",
+                                    line=dict(color="#111", width=1), legendgroup="normal", showlegend=d == 0),
+                         row=row, col=column)
+    figure.update_layout(height=150 * rows + 60, barmode="overlay", bargap=0, margin=dict(l=10, r=10, t=50, b=10),
+                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    figure.update_xaxes(showticklabels=False, range=[-4, 4])
+    figure.update_yaxes(showticklabels=False)
+    figure.update_annotations(font_size=10)
+    return figure
+
+
+def kl_figure(kl: np.ndarray, active: np.ndarray) -> go.Figure:
+    """KL per latent dimension; inactive dimensions greyed."""
+    if len(kl) != len(active):
+        raise ValueError("kl and active need one entry per latent dimension")
+    figure = go.Figure(go.Bar(x=[f"z{d}" for d in range(len(kl))], y=kl,
+                              marker_color=np.where(active, "#29335c", "#c9ccd5")))
+    figure.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="KL (nats)")
+    return figure
+
+
+def training_figure(history: dict[str, np.ndarray]) -> go.Figure:
+    """Training and validation curves of MSE, SSIM and KL by epoch."""
+    if "epoch" not in history:
+        raise ValueError("a training history needs an 'epoch' column")
+    figure = make_subplots(rows=1, cols=3, subplot_titles=("pixel MSE", "SSIM", "KL (nats)"))
+    for column, key in enumerate(("mse", "ssim", "kl"), start=1):
+        for prefix, colour in (("", "#29335c"), ("val_", "#e4572e")):
+            if prefix + key in history and len(history[prefix + key]) == len(history["epoch"]):
+                figure.add_trace(go.Scatter(x=history["epoch"], y=history[prefix + key], mode="lines",
+                                            name="validation" if prefix else "training", line=dict(color=colour),
+                                            legendgroup=prefix, showlegend=column == 1), row=1, col=column)
+    figure.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2))
+    figure.update_xaxes(title_text="epoch")
+    return figure

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from data.errors import SourceError
+from common.errors import UserError
 from explorer.cache import load_engine, model_folder, thumbnail_urls
 from explorer.engine import Engine
 
@@ -21,7 +21,7 @@ def get_engine(wait_for_model: bool = True) -> Engine:
         if wait_for_model:
             require_model(engine)
         return engine
-    except SourceError as error:
+    except UserError as error:
         show_asset_error(error)
 
 
@@ -32,11 +32,11 @@ def require_model(engine: Engine) -> None:
             with st.spinner("Loading the model..."):
                 engine.wait_for_model()
         engine.wait_for_model()
-    except SourceError as error:
+    except UserError as error:
         show_asset_error(error)
 
 
-def show_asset_error(error: SourceError):
+def show_asset_error(error: UserError):
     st.error(f"The dashboard cannot start: {error}")
     st.stop()
 
@@ -54,25 +54,50 @@ def show_faces(images, captions, columns: int | None = None, width: int = DISPLA
             cell.image(enlarge(image, width), caption=caption, output_format="PNG")
 
 
+def url_notice(name: str, raw: str, shown) -> None:
+    """One line saying which value of the link was ignored and what is shown instead."""
+    st.warning(f"The link's {name}={str(raw)[:40]!r} is not valid here, so {shown} is shown instead.", icon="🔗")
+
+
 def query_int(name: str, default: int, low: int, high: int) -> int:
-    """An integer from the URL's query string, clamped; the default when absent or malformed."""
-    try:
-        return min(high, max(low, int(st.query_params.get(name, default))))
-    except (TypeError, ValueError):
+    """An integer from the URL's query string; the default (with a notice) when malformed or
+    out of range."""
+    raw = st.query_params.get(name)
+    if raw is None:
         return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        url_notice(name, raw, default)
+        return default
+    if not low <= value <= high:
+        url_notice(name, raw, default)
+        return default
+    return value
 
 
 def query_float(name: str, default: float, low: float, high: float) -> float:
-    try:
-        value = float(st.query_params.get(name, default))
-    except (TypeError, ValueError):
+    raw = st.query_params.get(name)
+    if raw is None:
         return default
-    return min(high, max(low, value)) if np.isfinite(value) else default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (np.isfinite(value) and low <= value <= high):
+        url_notice(name, raw, default)
+        return default
+    return value
 
 
 def query_choice(name: str, default: str, choices) -> str:
-    value = st.query_params.get(name, default)
-    return value if value in choices else default
+    raw = st.query_params.get(name)
+    if raw is None:
+        return default
+    if raw not in choices:
+        url_notice(name, raw, default)
+        return default
+    return raw
 
 
 def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: int = 330) -> int:
@@ -102,8 +127,12 @@ def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: i
 def domain_default(engine: Engine, domain: str, param: str, fallback: int = 0) -> int:
     """A dataset index of `domain` from the URL, else the domain's `fallback`-th image."""
     indices = engine.indices(domain)
-    value = query_int(param, int(indices[min(fallback, len(indices) - 1)]), 0, len(engine.dataset) - 1)
-    return value if engine.dataset.domain[value] == domain else int(indices[0])
+    default = int(indices[min(fallback, len(indices) - 1)])
+    value = query_int(param, default, 0, len(engine.dataset) - 1)
+    if engine.dataset.domain[value] != domain:
+        url_notice(param, st.query_params.get(param), f"{engine.dataset.name[default]} (not {domain})")
+        return default
+    return value
 
 
 def uploaded_face() -> dict | None:

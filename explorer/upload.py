@@ -8,10 +8,12 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
-from data.framing import cut_out_backdrop, frame_face
+from data.framing import alpha_bbox, cut_out_backdrop, frame_face
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # also set as server.maxUploadSize in .streamlit/config.toml
-MAX_PIXELS = 40_000_000  # beyond this Pillow's decompression-bomb guard refuses the image
+MAX_PIXELS = 12_000_000  # decoded RGBA stays under 50 MB; larger pictures are refused before decoding
+MAX_ASPECT = 6.0  # a face picture is roughly square; a 1 x 100000 strip is refused before decoding
+WORKING_SIDE = 1024  # pictures are reduced to this side right after decoding, before any copy is made
 SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 
 
@@ -41,7 +43,11 @@ def _to_rgba(image: Image.Image) -> Image.Image:
 
 
 def prepare_upload(raw: bytes, size: int) -> np.ndarray:
-    """(size, size, 3) uint8 face framed like the dataset, or UploadError with a clear reason."""
+    """(size, size, 3) uint8 face framed like the dataset, or UploadError with a clear reason.
+
+    Work and memory are bounded by what a face needs: sizes and shapes are checked from the
+    header before decoding, JPEGs decode at a reduced scale, and every picture is shrunk to
+    WORKING_SIDE pixels before the backdrop cut or the framing copies it."""
     if not raw:
         raise UploadError("The file is empty. Upload a PNG, JPEG or WebP picture of a face.")
     if len(raw) > MAX_UPLOAD_BYTES:
@@ -52,15 +58,18 @@ def prepare_upload(raw: bytes, size: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(raw))
-            if image.width * image.height > MAX_PIXELS:
-                raise UploadError(f"The image is {image.width}x{image.height} pixels; the limit is "
-                                  f"{MAX_PIXELS // 1_000_000} megapixels. Upload a smaller picture.")
+            image = Image.open(io.BytesIO(raw))  # reads the header only: nothing is decoded yet
+            _check_dimensions(image.width, image.height)
             image.seek(0)  # animated images: the first frame
+            if kind == "JPEG":
+                image.draft("RGB", (WORKING_SIDE, WORKING_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
             image.load()
             image = ImageOps.exif_transpose(image)
+            image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.LANCZOS, reducing_gap=2.0)
     except UploadError:
         raise
+    except MemoryError as error:
+        raise UploadError("The image is too large to process. Upload a smaller picture.") from error
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise UploadError(f"The image is too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels). "
                           "Upload a smaller picture.") from error
@@ -70,8 +79,21 @@ def prepare_upload(raw: bytes, size: int) -> np.ndarray:
     alpha = np.asarray(rgba.getchannel("A"))
     if alpha.min() == 255:  # an opaque photo: cut the face out of its plain backdrop
         rgba = cut_out_backdrop(rgba.convert("RGB"))
+    box = alpha_bbox(rgba)
+    if box is not None and max(box[2] - box[0], box[3] - box[1]) > MAX_ASPECT * min(box[2] - box[0], box[3] - box[1]):
+        raise UploadError("The visible part of the picture is a thin strip, not a face. Upload a picture of a "
+                          "face.")
     try:
         return frame_face(rgba, size)
     except ValueError as error:
         raise UploadError("No face is visible: the picture is blank or fully transparent.") from error
 
+
+def _check_dimensions(width: int, height: int) -> None:
+    """Refuse, from the header alone, pictures too large or too thin to be a face."""
+    if width * height > MAX_PIXELS:
+        raise UploadError(f"The image is {width}x{height} pixels; the limit is {MAX_PIXELS // 1_000_000} "
+                          "megapixels. Upload a smaller picture.")
+    if max(width, height) > MAX_ASPECT * max(1, min(width, height)):
+        raise UploadError(f"The image is {width}x{height} pixels, far from square: a face picture is at most "
+                          f"{MAX_ASPECT:g} times as wide as it is tall (or the other way round).")

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from common.errors import UserError
 from data.build import main
 from data.dataset import FaceDataset, stratified_split
-from data.errors import SourceError
 from data.framing import BACKGROUND
 from data.labels import EXPRESSIONS
 
@@ -102,9 +102,9 @@ def test_wrong_source_is_one_line_and_keeps_existing_output(tmp_path, capsys):
 
 
 def test_dataset_load_errors(tmp_path):
-    with pytest.raises(SourceError, match="python -m data.build"):
+    with pytest.raises(UserError, match="python -m data.build"):
         FaceDataset.load(tmp_path / "missing.npz")
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(SourceError, match="python -m data.build"):
+    with pytest.raises(UserError, match="python -m data.build"):
         FaceDataset.load(broken)

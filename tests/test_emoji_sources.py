@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from common.errors import UserError
 from data.archive import Archive
 from data.emoji_font import find_emoji_fonts, load_font_emoji
 from data.emoji_pack import load_emoji_pack, read_emoji_metadata
-from data.errors import SourceError
 from data.kaggle_emoji import encode_data_url, load_kaggle_csv
 from data.lego_photos import load_lego_photos
 from tests.conftest import GOOGLE_ZIP, TWITTER_ZIP
@@ -74,17 +74,17 @@ def test_malformed_entries_and_corrupt_pngs_are_counted(tmp_path):
 
 
 def test_pack_errors_are_one_sentence(tmp_path):
-    with pytest.raises(SourceError, match="does not exist"):
+    with pytest.raises(UserError, match="does not exist"):
         load_emoji_pack(tmp_path / "nope.zip", Counter())
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SourceError, match="no emoji.json"):
+    with pytest.raises(UserError, match="no emoji.json"):
         load_emoji_pack(tmp_path / "empty", Counter())
-    with pytest.raises(SourceError, match="not valid JSON"):
+    with pytest.raises(UserError, match="not valid JSON"):
         load_emoji_pack(write_pack(tmp_path, "{oops", {}), Counter())
 
 
 def test_font_path_error(tmp_path):
-    with pytest.raises(SourceError, match="emoji font not found"):
+    with pytest.raises(UserError, match="emoji font not found"):
         load_font_emoji(tmp_path / "missing.ttf", [], Counter())
 
 
@@ -108,7 +108,7 @@ def test_kaggle_csv_reads_every_vendor_and_skips_bad_rows(tmp_path):
     assert all(f.name != "red heart" for f in faces)
     assert next(f for f in faces if f.name == "angry face").tags == ("angry",)
     assert problems == {"malformed CSV cells": 1, "malformed CSV rows": 1}
-    with pytest.raises(SourceError, match="full_emoji.csv"):
+    with pytest.raises(UserError, match="full_emoji.csv"):
         load_kaggle_csv(tmp_path / "missing.csv", Counter())
 
 
@@ -126,5 +126,5 @@ def test_lego_photo_zip_is_cut_out_from_its_backdrop(tmp_path):
     assert faces[0].tags == ("smile",) and faces[0].domain == "lego"
     (tmp_path / "no-photos").mkdir()
     (tmp_path / "no-photos" / "notes.txt").write_text("x")
-    with pytest.raises(SourceError, match="no .jpg/.png photos"):
+    with pytest.raises(UserError, match="no .jpg/.png photos"):
         load_lego_photos(tmp_path / "no-photos", Counter())

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.errors import SourceError
+from common.errors import UserError
 from data.ldraw import FACE_Y_RANGE, LDrawLibrary, RenderStats, render_mesh, render_minifig_head
 from tests.conftest import LDRAW_ZIP
 
@@ -101,11 +101,11 @@ def test_malformed_input_is_skipped_and_counted(tmp_path):
 
 @pytest.mark.parametrize("path", ["does/not/exist.zip", "README.md"])
 def test_wrong_library_path_is_one_clear_sentence(tmp_path, path):
-    with pytest.raises(SourceError, match="pass the"):
+    with pytest.raises(UserError, match="pass the"):
         LDrawLibrary(path if path != "README.md" else Path(__file__))
 
 
 def test_folder_that_is_not_a_library(tmp_path):
     (tmp_path / "something.txt").write_text("hi")
-    with pytest.raises(SourceError, match="not an LDraw library"):
+    with pytest.raises(UserError, match="not an LDraw library"):
         LDrawLibrary(tmp_path)

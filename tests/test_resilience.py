@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from common.errors import UserError
 from data.build import main as build_main
 from data.dataset import FaceDataset
-from data.errors import SourceError
 from explorer.engine import DEFAULT_ASSETS, Engine
 from tests.conftest import LDRAW_ZIP, TWITTER_ZIP
 
@@ -59,7 +59,7 @@ DAMAGE = {
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_broken_assets_give_a_clear_page(tmp_path, monkeypatch, damage):
     folder = broken_copy(tmp_path, damage.replace(" ", "-"), DAMAGE[damage])
-    with pytest.raises(SourceError, match=r"python -m (vae\.export|vae\.train|data\.build)|git checkout assets"):
+    with pytest.raises(UserError, match=r"python -m (vae\.export|vae\.train|data\.build)|git checkout assets"):
         Engine(folder)
     monkeypatch.setenv("LEGOMOJI_MODEL", str(folder))
     for script in (STUDIO, MAP):
@@ -79,7 +79,7 @@ def test_models_load_only_in_safe_mode(tmp_path):
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
     model.save(tmp_path / "model.keras")
-    with pytest.raises(SourceError, match="not a loadable Legomoji model"):
+    with pytest.raises(UserError, match="not a loadable Legomoji model"):
         load_model_folder(tmp_path)
 
 

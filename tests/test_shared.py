@@ -11,7 +11,7 @@ from data.labels import EXPRESSIONS
 from vae import latent
 from vae.alignment import domain_accuracy, expression_neighbour_rate, identity_kept
 from vae.config import preset
-from vae.model import build_vae, kl_per_dimension, load_model_folder
+from vae.model import kl_per_dimension, load_model_folder
 from vae.space import LatentSpace, domain_value
 from vae.train import read_history, train
 

@@ -107,6 +107,50 @@ def test_a_100_megapixel_image_is_refused_before_decoding():
         prepare_upload(raw, SIZE)
 
 
+def small_png(width: int, height: int) -> bytes:
+    """A PNG of a few hundred bytes that declares width x height black pixels (a decompression
+    trap: the file passes every size check, the decoded image does not)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)  # filter byte + one grey byte per pixel
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(("width", "height", "message"), [
+    (7000, 5700, "megapixels"),  # 40 MP in a file of about 40 KB
+    (6300, 6300, "megapixels"),
+    (1, 100_000, "far from square"),  # once accepted, and framed 51 times too wide
+    (1, 1_000_000, "far from square"),  # once an uncaught MemoryError
+])
+def test_small_files_declaring_huge_or_thin_pictures_are_refused_from_the_header(width, height, message):
+    raw = small_png(width, height)
+    assert len(raw) < MAX_UPLOAD_BYTES
+    with pytest.raises(UploadError, match=message):
+        prepare_upload(raw, SIZE)
+
+
+def test_a_thin_strip_inside_a_square_picture_is_not_a_face():
+    image = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    image.paste((240, 200, 40, 255), (0, 198, 400, 202))
+    with pytest.raises(UploadError, match="thin strip"):
+        prepare_upload(encode(image), SIZE)
+
+
+def test_the_largest_accepted_picture_is_reduced_before_it_is_copied():
+    """3400 x 3400 (11.6 MP, just under the cap) still frames, through the reduced working copy."""
+    image = Image.new("RGB", (3400, 3400), (255, 255, 255))
+    image.paste((242, 205, 55), (400, 600, 3000, 2800))
+    framed = prepare_upload(encode(image, optimize=False), SIZE)
+    assert framed.shape == (SIZE, SIZE, 3) and tuple(framed[SIZE // 2, SIZE // 2]) != BACKGROUND
+
+
 def test_oversized_files_and_blank_images():
     with pytest.raises(UploadError, match="limit"):
         prepare_upload(b"\x89PNG\r\n\x1a\n" + b"\x00" * MAX_UPLOAD_BYTES, SIZE)

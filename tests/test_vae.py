@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from data.errors import SourceError
+from common.errors import UserError
 from vae.config import PRESETS, VAEConfig, preset
 from vae.evaluate import evaluate
 from vae.model import build_vae, load_model_folder, load_vae
@@ -102,9 +102,9 @@ def test_training_cli_errors_are_one_line(tmp_path, capsys):
 
 def test_broken_model_file_gives_a_clear_error(tmp_path):
     (tmp_path / "model.keras").write_bytes(b"PK\x03\x04 not really a model")
-    with pytest.raises(SourceError, match="not a loadable Legomoji model"):
+    with pytest.raises(UserError, match="not a loadable Legomoji model"):
         load_model_folder(tmp_path)
-    with pytest.raises(SourceError, match="no model at"):
+    with pytest.raises(UserError, match="no model at"):
         load_model_folder(tmp_path / "nowhere")
 
 

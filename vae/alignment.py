@@ -33,7 +33,8 @@ def domain_accuracy(means: np.ndarray, domains: np.ndarray, folds: int = 5, seed
     labels = domains == "lego"
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
     scores = cross_val_score(probe, means, labels, cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
-    return {"accuracy": round(float(scores.mean()), 3), "majority": round(float(max(labels.mean(), 1 - labels.mean())), 3)}
+    majority = max(labels.mean(), 1 - labels.mean())
+    return {"accuracy": round(float(scores.mean()), 3), "majority": round(float(majority), 3)}
 
 
 def expression_neighbour_rate(means: np.ndarray, domains: np.ndarray, tags: np.ndarray, k: int = NEIGHBOURS) -> dict:

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from data.atomic import atomic_path, atomic_write_text
+from common.cli import run_cli
+from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset, contact_sheet
-from data.errors import SourceError
 from vae.config import PRESETS as PRESET_NAMES
 from vae.config import preset
 from vae.evaluate import evaluate
@@ -69,12 +69,12 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
 
 def alignment_row(alignment: dict) -> str:
     """Domain accuracy, neighbour ratio, studio success / identity and translation, as table cells."""
-    transfer, translation = alignment["transfer"]["emoji"], alignment["translation"]
+    transfer = alignment["transfer"]["emoji"]
+    to_emoji, to_lego = alignment["translation"]["lego_to_emoji"], alignment["translation"]["emoji_to_lego"]
     return (f"{alignment['domain_accuracy']['accuracy']:.2f} | {alignment['expression_neighbours']['ratio']:.2f}x | "
             f"{transfer['success']:.0%} / {transfer['identity_kept']:.0%} | "
-            f"{translation['lego_to_emoji']['other_domain']:.0%} / {translation['lego_to_emoji']['expression_kept']:.0%}"
-            f" | {translation['emoji_to_lego']['other_domain']:.0%} / "
-            f"{translation['emoji_to_lego']['expression_kept']:.0%}")
+            f"{to_emoji['other_domain']:.0%} / {to_emoji['expression_kept']:.0%} | "
+            f"{to_lego['other_domain']:.0%} / {to_lego['expression_kept']:.0%}")
 
 
 ALIGNMENT_HEADER = ("domain accuracy from the code | expression neighbours / chance | studio: expression shown / "
@@ -120,13 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=240.0, help="seconds of training per preset")
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
-    try:
-        report = compare(FaceDataset.load(args.data), args.budget, args.out, tuple(args.presets))
-    except SourceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(format_report(report))
-    return 0
+    return run_cli(lambda: print(format_report(compare(FaceDataset.load(args.data), args.budget, args.out,
+                                                       tuple(args.presets)))))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from data.atomic import atomic_write_text
+from common.files import atomic_write_text
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from data.atomic import atomic_write_text
+from common.cli import run_cli
+from common.files import atomic_write_text
 from data.dataset import FaceDataset
-from data.errors import SourceError
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # a dimension is active when its posterior-mean variance exceeds this
 BATCH = 256
@@ -60,9 +60,26 @@ def evaluate(model, dataset: FaceDataset, split: str = "val") -> dict:
     return results
 
 
+def format_alignment(alignment: dict) -> str:
+    """The shared-space figures in a few lines."""
+    d, n = alignment["domain_accuracy"], alignment["expression_neighbours"]
+    lines = [f"domain accuracy from the code: {d['accuracy']:.3f} (majority class {d['majority']:.3f})",
+             f"expression neighbours: {n['rate']:.3f} against chance {n['chance']:.3f} ({n['ratio']:.2f}x)"]
+    for mode, r in alignment["transfer"].items():
+        if isinstance(r, dict):
+            lines.append(f"studio ({mode}): expression shown {r['success']:.0%}, identity kept "
+                         f"{r['identity_kept']:.0%}, both {r['both']:.0%}")
+    for direction, r in alignment["translation"].items():
+        lines.append(f"translation {direction.replace('_', ' ')}: judged the other domain {r['other_domain']:.0%}, "
+                     f"expression kept {r['expression_kept']:.0%}")
+    return "\n".join(lines)
+
+
 def format_table(results: dict) -> str:
     rows = [("domain", "images", "MSE", "SSIM", "KL", "active units")]
     for domain, m in results.items():
+        if domain not in ("lego", "emoji"):
+            continue
         rows.append((domain, str(m["images"]), f"{m['mse']:.5f}", f"{m['ssim']:.4f}", f"{m['kl']:.1f}",
                      f"{m['active_units']}/{m['latent_dim']}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -74,22 +91,32 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m vae.evaluate", description=__doc__)
     parser.add_argument("--model", type=Path, default=Path("assets"), help="model folder or .keras file")
-    parser.add_argument("--data", type=Path, default=Path("build") / "dataset-64.npz")
+    parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<model size>.npz)")
     parser.add_argument("--split", default="val", choices=("train", "val"))
     parser.add_argument("--out", type=Path, help="JSON file to write (default: evaluation.json beside the model)")
     args = parser.parse_args(argv)
-    try:
+
+    def run() -> int:
+        from vae.alignment import alignment_report
+        from vae.space import DEFAULT_STRENGTH, LatentSpace
+
         model = load_model_folder(args.model)
-        results = evaluate(model, FaceDataset.load(args.data), args.split)
-    except SourceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    folder = args.model if args.model.is_dir() else args.model.parent
-    out = args.out or folder / "evaluation.json"
-    atomic_write_text(out, json.dumps(results, indent=2))
-    print(format_table(results))
-    print(f"wrote {out}")
-    return 0
+        dataset = FaceDataset.load(args.data or Path("build") / f"dataset-{model.cfg.image_size}.npz")
+        results = evaluate(model, dataset, args.split)
+        originals = dataset.originals()
+        means = encode_in_batches(model, originals.images)[0]
+        space = LatentSpace(means, originals.domain, originals.tag_matrix(), model.cfg.family,
+                            model.cfg.expression_dims)
+        results["alignment"] = alignment_report(model, space, originals.images, DEFAULT_STRENGTH[model.cfg.family])
+        folder = args.model if args.model.is_dir() else args.model.parent
+        out = args.out or folder / "evaluation.json"
+        atomic_write_text(out, json.dumps(results, indent=2))
+        print(format_table(results))
+        print(format_alignment(results["alignment"]))
+        print(f"wrote {out}")
+        return 0
+
+    return run_cli(run)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from data.atomic import atomic_path, atomic_write_text
+from common.cli import run_cli
+from common.errors import UserError
+from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset
-from data.errors import SourceError
-from vae.latent import fit_gaussian_mixture, fit_pca, pca_project
 from vae.config import VAEConfig
 from vae.evaluate import encode_in_batches, evaluate
+from vae.latent import fit_gaussian_mixture, fit_pca, pca_project
 
 GRID_SIZE = 40
 MIXTURE_COMPONENTS = 6
@@ -106,7 +107,7 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
 
 def read_config(path: Path) -> VAEConfig:
     if not path.is_file():
-        raise SourceError(f"{path} is missing: pass the folder of a run trained by `python -m vae.train`.")
+        raise UserError(f"{path} is missing: pass the folder of a run trained by `python -m vae.train`.")
     return VAEConfig.load(path)
 
 
@@ -116,16 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<model size>.npz)")
     parser.add_argument("--out", type=Path, default=Path("assets"))
     args = parser.parse_args(argv)
-    try:
+
+    def run() -> int:
         data = args.data or Path("build") / f"dataset-{read_config(args.run / 'config.json').image_size}.npz"
         summary = export(args.run, FaceDataset.load(data), args.out)
-    except SourceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for name, size in sorted(summary["bytes"].items()):
-        print(f"{name:18s} {size / 1e6:6.2f} MB")
-    print(f"wrote {args.out} ({summary['total_bytes'] / 1e6:.1f} MB) in {summary['seconds']} s")
-    return 0
+        for name, size in sorted(summary["bytes"].items()):
+            print(f"{name:18s} {size / 1e6:6.2f} MB")
+        print(f"wrote {args.out} ({summary['total_bytes'] / 1e6:.1f} MB) in {summary['seconds']} s")
+        return 0
+
+    return run_cli(run, on_interrupt=f"{args.out} keeps only the files written whole before the interruption")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from data.atomic import atomic_path, atomic_write_text
+from common.cli import run_cli
+from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset, contact_sheet
-from data.errors import SourceError
 from vae.alignment import alignment_report, decode_uint8
 from vae.evaluate import encode_in_batches
 from vae.space import LatentSpace
@@ -44,8 +44,6 @@ def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int =
 
 
 def main(argv: list[str] | None = None) -> int:
-    from vae.model import load_model_folder
-
     parser = argparse.ArgumentParser(prog="python -m vae.inspect", description=__doc__)
     parser.add_argument("--model", type=Path, default=Path("assets"))
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<size>.npz)")
@@ -53,13 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sheet", type=Path, help="contact sheet PNG (default: transfer-sheet.png beside the model)")
     parser.add_argument("--pairs", type=int, default=160)
     args = parser.parse_args(argv)
-    try:
-        model = load_model_folder(args.model)
-        data = args.data or Path("build") / f"dataset-{model.cfg.image_size}.npz"
-        dataset = FaceDataset.load(data).originals()
-    except SourceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return run_cli(lambda: inspect(args))
+
+
+def inspect(args: argparse.Namespace) -> int:
+    from vae.model import load_model_folder
+
+    model = load_model_folder(args.model)
+    data = args.data or Path("build") / f"dataset-{model.cfg.image_size}.npz"
+    dataset = FaceDataset.load(data).originals()
     folder = args.model if args.model.is_dir() else args.model.parent
     space = latent_space(model, dataset)
     images, columns, tags = transfer_sheet(model, space, dataset, strength=args.strength)

@@ -235,22 +235,22 @@ MODEL_HINT = "train one with `python -m vae.train` (or restore the shipped asset
 
 
 def load_model_folder(path) -> VAE:
-    """The VAE in a folder (its model.keras) or a .keras file, or a SourceError saying what is wrong."""
+    """The VAE in a folder (its model.keras) or a .keras file, or a UserError saying what is wrong."""
     import zipfile
     from pathlib import Path
 
     import vae.shared  # noqa: F401 - registers the shared family's classes for loading
-    from data.errors import SourceError
+    from common.errors import UserError
 
     path = Path(path)
     file = path / "model.keras" if path.is_dir() else path
     if not file.is_file():
-        raise SourceError(f"no model at {file}: {MODEL_HINT}.")
+        raise UserError(f"no model at {file}: {MODEL_HINT}.")
     try:
         model = load_vae(file)
     except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as error:
         reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        raise SourceError(f"{file} is not a loadable Legomoji model ({reason}): {MODEL_HINT}.") from error
+        raise UserError(f"{file} is not a loadable Legomoji model ({reason}): {MODEL_HINT}.") from error
     if not isinstance(model, VAE):
-        raise SourceError(f"{file} holds a {type(model).__name__}, not a Legomoji VAE: {MODEL_HINT}.")
+        raise UserError(f"{file} holds a {type(model).__name__}, not a Legomoji VAE: {MODEL_HINT}.")
     return model

@@ -13,9 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from data.atomic import atomic_path, atomic_write_text, interrupt_on_signals
+from common.cli import run_cli
+from common.errors import UserError
+from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset
-from data.errors import SourceError
 from vae.config import PRESETS, VAEConfig, preset
 
 DEFAULT_DATA = Path("build") / "dataset-{size}.npz"
@@ -125,7 +126,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
     from vae.model import build_vae
 
     if dataset.size != cfg.image_size:
-        raise SourceError(f"the dataset holds {dataset.size}px images but the model expects {cfg.image_size}px: "
+        raise UserError(f"the dataset holds {dataset.size}px images but the model expects {cfg.image_size}px: "
                           f"rebuild with `python -m data.build --size {cfg.image_size}` or pass --set image_size=...")
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
@@ -141,7 +142,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
         if resume and (out / "checkpoint.keras").is_file():
             saved = VAEConfig.load(out / "config.json")
             if saved.override(epochs=cfg.epochs) != cfg:  # only the number of epochs may change on resume
-                raise SourceError(f"{out} holds a run with another config: resume without overrides or pick a "
+                raise UserError(f"{out} holds a run with another config: resume without overrides or pick a "
                                   "new --out.")
             cfg.save(out / "config.json")
             model = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
@@ -199,19 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     except (TypeError, ValueError) as error:
         parser.error(str(error))
     out = args.out or Path("runs") / args.preset
-    interrupt_on_signals()
-    try:
+
+    def run() -> int:
         dataset = FaceDataset.load(args.data or Path(str(DEFAULT_DATA).format(size=cfg.image_size)))
         train(cfg, dataset, out, resume=args.resume, time_budget=args.time_budget, verbose=0 if args.quiet else 1,
               strategy=args.strategy)
-    except SourceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: the last finished epoch is saved in {out}; continue with --resume", file=sys.stderr)
-        return 130
-    print(f"wrote {out / 'model.keras'}, {out / 'history.csv'}")
-    return 0
+        print(f"wrote {out / 'model.keras'}, {out / 'history.csv'}")
+        return 0
+
+    return run_cli(run, on_interrupt=f"the last finished epoch is saved in {out}; continue with --resume")
 
 
 if __name__ == "__main__":

@@ -2,27 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from explorer.engine import Engine
+from explorer.figures import training_figure
 from explorer.ui import get_engine, query_int, show_faces
 
 PRIORS = {"posterior": "fitted mixture", "normal": "N(0, I)"}
-
-
-def training_figure(history: dict[str, np.ndarray]) -> go.Figure:
-    figure = make_subplots(rows=1, cols=3, subplot_titles=("pixel MSE", "SSIM", "KL (nats)"))
-    for column, key in enumerate(("mse", "ssim", "kl"), start=1):
-        for prefix, colour in (("", "#29335c"), ("val_", "#e4572e")):
-            if prefix + key in history:
-                figure.add_trace(go.Scatter(x=history["epoch"], y=history[prefix + key], mode="lines",
-                                            name="validation" if prefix else "training", line=dict(color=colour),
-                                            legendgroup=prefix, showlegend=column == 1), row=1, col=column)
-    figure.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2))
-    figure.update_xaxes(title_text="epoch")
-    return figure
 
 
 def gallery_ui(engine: Engine) -> tuple[str, int]:

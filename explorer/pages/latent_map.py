@@ -5,59 +5,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.engine import Engine
+from explorer.cache import map_figure
+from explorer.figures import with_star
 from explorer.ui import get_engine, query_choice, query_int, require_model, show_faces, uploaded_face
 
 COLOUR_BY = ("domain", "expression", "source")
-PALETTE = ("#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8e5572", "#17bebb", "#ff8c42", "#6d6875",
-           "#2a9d8f", "#e76f51", "#264653", "#b5838d", "#588157", "#9d4edd", "#f28482", "#3a86ff")
-GRID_POINTS = 60  # the clickable background layer: GRID_POINTS x GRID_POINTS near-invisible markers
-
-
-def _groups(engine: Engine, colour_by: str) -> np.ndarray:
-    if colour_by == "domain":
-        return engine.dataset.domain
-    if colour_by == "source":
-        return engine.dataset.source
-    first = [t.split("|")[0] if t else "untagged" for t in engine.dataset.tags]
-    return np.array(first)
-
-
-@st.cache_resource(show_spinner=False)
-def map_figure(_engine: Engine, folder: str, projection: str, colour_by: str, extra_xy: tuple | None) -> go.Figure:
-    """The map, built once per (projection, colouring): rebuilding it would clear the selection."""
-    xy = _engine.maps.xy(projection)
-    low, high = xy.min(axis=0), xy.max(axis=0)
-    pad = 0.04 * (high - low)
-    gx, gy = np.meshgrid(np.linspace(low[0] - pad[0], high[0] + pad[0], GRID_POINTS),
-                         np.linspace(low[1] - pad[1], high[1] + pad[1], GRID_POINTS))
-    figure = go.Figure()
-    figure.add_trace(go.Scatter(
-        x=gx.ravel(), y=gy.ravel(), mode="markers", name="empty space", showlegend=False, hoverinfo="none",
-        marker=dict(size=9, color="rgba(250,251,252,0.01)", symbol="square"),
-    ))
-    groups = _groups(_engine, colour_by)
-    for number, group in enumerate(sorted(set(groups), key=lambda g: (g == "untagged", g))):
-        members = np.flatnonzero(groups == group)
-        figure.add_trace(go.Scatter(
-            x=xy[members, 0], y=xy[members, 1], mode="markers", name=str(group), customdata=members,
-            text=[f"{_engine.dataset.name[i]}<br>{_engine.dataset.source[i]} · {_engine.dataset.tags[i] or 'no tag'}"
-                  for i in members],
-            hovertemplate="%{text}<extra></extra>",
-            marker=dict(size=7, color=PALETTE[number % len(PALETTE)], line=dict(width=0.5, color="white")),
-            selected=dict(marker=dict(size=13)), unselected=dict(marker=dict(opacity=0.55)),
-        ))
-    if extra_xy is not None:
-        figure.add_trace(go.Scatter(x=[extra_xy[0]], y=[extra_xy[1]], mode="markers", name="your image",
-                                      hovertemplate="your image<extra></extra>",
-                                      marker=dict(size=16, symbol="star", color="#111", line=dict(color="white"))))
-    figure.update_layout(
-        height=560, margin=dict(l=10, r=10, t=30, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), plot_bgcolor="#fafbfc",
-        xaxis=dict(showticklabels=False, title=None, zeroline=False), yaxis=dict(showticklabels=False, title=None,
-                                                                                zeroline=False),
-    )
-    return figure
 
 
 def map_controls_ui() -> tuple[str, str, int]:
@@ -98,7 +50,9 @@ def render_latent_map() -> None:
     st.query_params.update(projection=projection, colour=colour_by, k=str(k))
     upload = uploaded_face()
     extra = tuple(upload[f"{projection.lower()}_xy"]) if upload else None
-    figure = map_figure(engine, str(engine.folder), projection, colour_by, extra)
+    figure = map_figure(str(engine.folder), projection, colour_by)
+    if extra is not None:
+        figure = with_star(figure, extra)
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box"),
                             key=f"map_{projection}_{colour_by}_{extra is not None}", width="stretch")
     target = selected_target(event, figure)

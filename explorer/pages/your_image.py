@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from vae.latent import place_on_map
 from explorer.ui import UPLOAD_KEY, get_engine, show_faces
 from explorer.upload import MAX_UPLOAD_BYTES, UploadError, prepare_upload
+from vae.latent import place_on_map
 
 
 def render_your_image() -> None:

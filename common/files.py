@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -28,14 +27,3 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 def atomic_write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def interrupt_on_signals() -> None:
-    """Make SIGINT and SIGTERM raise KeyboardInterrupt, so `finally` blocks remove temporary
-    files on a kill too (and Ctrl-C works even where the parent shell ignored SIGINT)."""
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, _raise_interrupt)
