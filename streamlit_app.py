@@ -4,6 +4,7 @@ Run `streamlit run streamlit_app.py` (optionally `-- --model DIR`).
 """
 import streamlit as st
 
+from explorer.pages.directions import render_directions
 from explorer.pages.distributions import render_distributions
 from explorer.pages.generate import render_generate
 from explorer.pages.latent_map import render_latent_map
@@ -19,6 +20,7 @@ pages = [
     st.Page(render_mirror, title="Mirror", icon="🪞", url_path="mirror"),
     st.Page(render_morph, title="Morph", icon="🔀", url_path="morph"),
     st.Page(render_latent_map, title="Latent map", icon="🗺️", url_path="map"),
+    st.Page(render_directions, title="Your own directions", icon="🧭", url_path="directions"),
     st.Page(render_distributions, title="Latent distributions", icon="📊", url_path="distributions"),
     st.Page(render_generate, title="Generate and inspect", icon="🎲", url_path="generate"),
     st.Page(render_your_image, title="Your own image", icon="📤", url_path="upload"),

@@ -101,7 +101,11 @@ def query_choice(name: str, default: str, choices) -> str:
 
 
 def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: int = 330) -> int:
-    """A scrollable, searchable table of one domain's faces; returns the chosen dataset index."""
+    """A scrollable table of one domain's faces with their pictures, searchable by name and
+    expression; the current choice is marked. Returns the chosen dataset index.
+
+    A native st.dataframe with an image column and single-row selection: it scrolls hundreds of
+    rows without paging, supports the keyboard (arrows, space to select) and needs no component."""
     indices = engine.indices(domain)
     search = st.text_input(f"Search {domain} faces", key=f"{key}_search", placeholder="name or expression, e.g. smile")
     urls = thumbnail_urls(str(engine.folder))
@@ -110,18 +114,19 @@ def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: i
         words = search.lower().split()
         keep = [all(w in f"{n} {t}".lower() for w in words) for n, t in zip(names, tags)]
         indices, names, tags = indices[keep], names[keep], tags[keep]
+    selected = ((st.session_state.get(f"{key}_table") or {}).get("selection") or {}).get("rows") or []
+    current = int(indices[selected[0]]) if selected and selected[0] < len(indices) else default
     table = pd.DataFrame({"face": [urls[i] for i in indices], "name": names,
-                          "expression": [t.replace("|", ", ") for t in tags]})
-    event = st.dataframe(
+                          "expression": [t.replace("|", ", ") for t in tags],
+                          "chosen": ["◀" if i == current else "" for i in indices]})
+    st.dataframe(
         table, key=f"{key}_table", height=height, hide_index=True, on_select="rerun", selection_mode="single-row",
         column_config={"face": st.column_config.ImageColumn("face", width="small"),
-                       "name": st.column_config.TextColumn("name", width="large")},
+                       "name": st.column_config.TextColumn("name", width="large"),
+                       "chosen": st.column_config.TextColumn("", width="small")},
         width="stretch",
     )
-    rows = event.selection.rows if event is not None else []
-    if rows and rows[0] < len(indices):
-        return int(indices[rows[0]])
-    return default
+    return current
 
 
 def domain_default(engine: Engine, domain: str, param: str, fallback: int = 0) -> int:

@@ -40,7 +40,17 @@ def image_urls(app: AppTest) -> list[str]:
 def test_router_opens_on_the_studio():
     app = run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
     assert app.title[0].value == "Expression studio"
-    assert len(app.get("image")) == 4
+    assert len(app.get("image")) == 4 and len(app.dataframe) == 2
+
+
+def pick_row(app: AppTest, table_key: str, row: int) -> None:
+    """What a click on a table row does: the dataframe's selection names the row."""
+    app.session_state[table_key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+
+
+def studio_choice(app: AppTest) -> tuple[int, int]:
+    lego, emoji = (int(q) for q in (app.query_params["lego"], app.query_params["emoji"]))
+    return lego, emoji
 
 
 def test_studio_widgets_change_the_result(engine):
@@ -50,18 +60,19 @@ def test_studio_widgets_change_the_result(engine):
     run(app)
     after_strength = image_urls(app)
     assert after_strength[0] == before[0] and after_strength[1] != before[1]
-    app.selectbox(key="studio_lego").set_value(int(engine.indices("lego")[40]))
+    pick_row(app, "studio_lego0_table", 40)
     run(app)
-    assert image_urls(app)[0] != after_strength[0]
-    app.selectbox(key="studio_emoji").set_value(int(engine.indices("emoji")[30]))
+    assert image_urls(app)[0] != after_strength[0] and studio_choice(app)[0] == int(engine.indices("lego")[40])
+    assert app.dataframe[0].value["chosen"].tolist().index("◀") == 40
+    pick_row(app, "studio_emoji0_table", 30)
     run(app)
-    assert image_urls(app)[3] != after_strength[3]
+    assert image_urls(app)[3] != after_strength[3] and studio_choice(app)[1] == int(engine.indices("emoji")[30])
     app.radio(key="studio_mode").set_value("an expression")
     run(app)
-    assert len(app.get("image")) == 2 and app.query_params["mode"] == "an expression"
+    assert len(app.get("image")) == 3 - (not engine.shared) and app.query_params["mode"] == "an expression"
 
 
-def test_studio_expression_pills_change_the_result():
+def test_studio_expression_pills_and_sliders_change_the_result():
     app = run(page("studio"))
     app.radio(key="studio_mode").set_value("an expression")
     run(app)
@@ -70,18 +81,34 @@ def test_studio_expression_pills_change_the_result():
     angry = image_urls(app)[1]
     app.button_group(key="studio_tag").set_value("smile")
     run(app)
-    assert image_urls(app)[1] != angry
-    assert app.query_params["tag"] == "smile"
+    smile = image_urls(app)[1]
+    assert smile != angry and app.query_params["tag"] == "smile"
+    app.slider(key="studio_mix_wink").set_value(1.5)
+    run(app)
+    winking = image_urls(app)[1]
+    assert winking != smile
+    app.slider(key="studio_mix_sad").set_value(0.8)
+    run(app)
+    assert image_urls(app)[1] not in (smile, winking)
+    app.button(key="studio_mix_reset").click()
+    run(app)
+    assert image_urls(app)[1] == smile and app.slider(key="studio_mix_wink").value == 0.0
+
+
+def test_studio_card_holds_face_target_and_result():
+    app = run(page("studio"))
+    card = app.get("download_button")[0]
+    assert card.proto.label.startswith("Download the card")
 
 
 def test_studio_surprise_me_picks_a_new_pair(engine):
     app = run(page("studio"))
-    first = (app.selectbox(key="studio_lego").value, app.selectbox(key="studio_emoji").value)
+    first = studio_choice(app)
     picks = set()
     for _ in range(3):
         app.button(key="studio_surprise").click()
         run(app)
-        picks.add((app.selectbox(key="studio_lego").value, app.selectbox(key="studio_emoji").value))
+        picks.add(studio_choice(app))
     assert picks - {first}
     lego, emoji = picks.pop()
     assert engine.dataset.domain[lego] == "lego" and engine.dataset.domain[emoji] == "emoji"
@@ -92,9 +119,23 @@ def test_studio_reads_its_selection_from_the_url(engine):
     app = page("studio")
     app.query_params.update(lego=str(lego), emoji=str(emoji), strength="0.50")
     run(app)
-    assert app.selectbox(key="studio_lego").value == lego
-    assert app.selectbox(key="studio_emoji").value == emoji
+    assert studio_choice(app) == (lego, emoji)
+    assert app.dataframe[0].value["chosen"].tolist().index("◀") == 7
     assert app.slider(key="studio_strength").value == 0.5
+
+
+def test_directions_move_a_face_along_group_b_minus_group_a(engine):
+    app = run(page("directions"))
+    before = image_urls(app)
+    app.slider(key="dir_amount").set_value(-1.5)
+    run(app)
+    after = image_urls(app)
+    assert after[0] == before[0] and after[1] != before[1] and after[2] == before[2]
+    app.selectbox(key="dir_b").set_value("angry")
+    app.text_input(key="dir_name").input("grumpier")
+    run(app)
+    assert image_urls(app)[2] != after[2]
+    assert app.query_params["b"] == "angry" and app.query_params["name"] == "grumpier"
 
 
 def test_morph_widgets_change_the_strip(engine):
@@ -128,6 +169,40 @@ def test_morph_opens_the_pair_named_in_the_url(engine):
     run(app)
     heading = app.markdown[0].value
     assert engine.dataset.name[lego] in heading and engine.dataset.name[emoji] in heading
+
+
+def test_mirror_slides_one_face_between_the_domains(engine):
+    app = run(page("mirror"))
+    before = image_urls(app)  # original, as Lego, the mix, as emoji, the strip
+    assert len(before) == 5
+    app.slider(key="mirror_mix").set_value(0.9)
+    run(app)
+    after = image_urls(app)
+    assert after[2] != before[2] and after[1] == before[1] and after[3] == before[3] and after[4] == before[4]
+    app.radio(key="mirror_domain").set_value("emoji")
+    run(app)
+    assert image_urls(app)[0] != after[0] and app.query_params["from"] == "emoji"
+
+
+@pytest.mark.parametrize(("params", "named"), [
+    ({"strength": "banana"}, "strength='banana'"),
+    ({"strength": "7"}, "strength='7'"),
+    ({"mode": "<script>"}, "mode='<script>'"),
+    ({"lego": "not-a-number"}, "lego='not-a-number'"),
+])
+def test_bad_url_values_say_what_is_shown_instead(params, named):
+    app = page("studio")
+    app.query_params.update(params)
+    run(app)
+    assert any(named in warning.value and "shown instead" in warning.value for warning in app.warning)
+
+
+def test_an_emoji_index_where_a_lego_face_belongs_is_named(engine):
+    app = page("studio")
+    app.query_params.update(lego=str(int(engine.indices("emoji")[0])))
+    run(app)
+    assert any("not lego" in warning.value for warning in app.warning)
+    assert engine.dataset.domain[studio_choice(app)[0]] == "lego"
 
 
 def select_on_map(app: AppTest, key: str, points=(), box=()):
@@ -192,20 +267,26 @@ def test_distributions_widgets_change_the_charts():
     assert app.metric[0].value.endswith("/ 64")
 
 
+SAMPLES = 24  # 12 Lego faces and 12 emoji
+
+
 def test_generate_widgets_change_the_samples():
     app = run(page("generate"))
-    samples = image_urls(app)[:12]
+    samples = image_urls(app)[:SAMPLES]
     app.slider(key="gen_temperature").set_value(1.3)
     run(app)
-    assert image_urls(app)[:12] != samples
-    hotter = image_urls(app)[:12]
+    assert image_urls(app)[:SAMPLES] != samples
+    hotter = image_urls(app)[:SAMPLES]
     app.number_input(key="gen_seed").set_value(3)
     run(app)
-    assert image_urls(app)[:12] != hotter
-    gallery = image_urls(app)[12:]
+    assert image_urls(app)[:SAMPLES] != hotter
+    app.radio(key="gen_prior").set_value("normal")
+    run(app)
+    assert image_urls(app)[:SAMPLES] != hotter
+    gallery = image_urls(app)[SAMPLES:]
     app.number_input(key="gallery_seed").set_value(5)
     run(app)
-    assert image_urls(app)[12:] != gallery
+    assert image_urls(app)[SAMPLES:] != gallery
     app.radio(key="gallery_split").set_value("train")
     run(app)
     assert len(app.get("plotly_chart")) == 1

@@ -36,8 +36,9 @@ def images_per_second(history: list[dict], train_images: int) -> float:
 
 
 def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, ...] = PRESETS,
-            verbose: int = 0, pairs: int = 160) -> dict:
-    """Train each preset for `budget` seconds, evaluate on validation, write the report."""
+            verbose: int = 0, pairs: int = 160, configs: dict | None = None) -> dict:
+    """Train each preset (or each named config of `configs`) for `budget` seconds, evaluate on
+    validation, write the report."""
     from vae.alignment import alignment_report
     from vae.inspect import latent_space
     from vae.train import train
@@ -45,8 +46,9 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
     results, models = {}, {}
     train_images = int((dataset.split == "train").sum())
     originals = dataset.originals()
-    for name in presets:
-        cfg = preset(name).override(image_size=dataset.size)
+    configs = configs or {name: preset(name) for name in presets}
+    for name, cfg in configs.items():
+        cfg = cfg.override(image_size=dataset.size)
         started = time.perf_counter()
         model, history = train(cfg, dataset, out / name, time_budget=budget, verbose=verbose)
         models[name] = model
@@ -59,8 +61,9 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
             "validation": evaluate(model, dataset),
             "alignment": alignment_report(model, space, originals.images, DEFAULT_STRENGTH[cfg.family], pairs),
         }
+    command = f"python -m vae.{'ablation' if configs.keys() - set(PRESET_NAMES) else 'compare'} --budget {budget:g}"
     report = {"budget_seconds": budget, "train_images": train_images, "image_size": dataset.size,
-              "presets": results, "command": f"python -m vae.compare --budget {budget:g}"}
+              "presets": results, "command": command}
     atomic_write_text(out / "compare.json", json.dumps(report, indent=2))
     atomic_write_text(out / "compare.md", format_report(report))
     write_reconstructions(dataset, models, out / "reconstructions.png")

@@ -71,12 +71,11 @@ def build_shared_encoder(cfg: VAEConfig) -> keras.Model:
         side //= 2
         if cfg.extra_convs and side <= HIGH_DETAIL_SIDE:
             x = _residual_conv(x, filters, f"enc{index}_res")
-        if index == 1:  # the image's own domain, from early colour and texture statistics (not the code)
-            pooled = layers.LayerNormalization(name="pool_norm")(layers.GlobalAveragePooling2D(name="pool")(x))
-            domain_logit = layers.Dense(1, name="domain_logit")(pooled)
     features = layers.Flatten(name="flatten")(x)  # (B, s * s * C)
     mean = layers.Dense(cfg.latent_dim, name="z_mean")(features)
     log_var = layers.Dense(cfg.latent_dim, name="z_log_var")(features)
+    # the image's own domain, read from the features (the code is kept free of it): an upload's domain
+    domain_logit = layers.Dense(1, name="domain_logit")(layers.LayerNormalization(name="domain_norm")(features))
     return keras.Model(images, [mean, log_var, domain_logit], name="encoder")
 
 
@@ -182,7 +181,9 @@ class SharedVAE(VAE):
         self.encoder = build_shared_encoder(cfg)
         self.decoder = build_shared_decoder(cfg)
         content_dims = cfg.latent_dim - cfg.expression_dims
+        # two domain adversaries: a small MLP, and a linear probe like the one that measures the space
         self.domain_adversary = _mlp(cfg.latent_dim, 1, "domain_adversary")
+        self.domain_probe = _mlp(cfg.latent_dim, 1, "domain_probe", hidden=0)
         self.expression_classifier = _mlp(max(cfg.expression_dims, 1), self.tag_count, "expression_classifier",
                                           hidden=0)  # linear: tags are directions of the expression dims
         self.content_adversary = _mlp(content_dims, self.tag_count, "content_adversary")
@@ -224,10 +225,13 @@ class SharedVAE(VAE):
         split = cfg.expression_dims
         content = mean[:, split:]
         # the adversaries learn from frozen codes; the encoder is scored on leaving them uninformed
-        values["domain_adversary"] = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-            labels=hard_domain, logits=self.domain_adversary(tf.stop_gradient(mean))))
-        domain_confusion = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-            labels=tf.ones_like(hard_domain) * _uninformed(hard_domain), logits=self.domain_adversary(mean)))
+        uninformed = tf.ones_like(hard_domain) * _uninformed(hard_domain)
+        values["domain_adversary"] = domain_confusion = 0.0
+        for adversary in (self.domain_adversary, self.domain_probe):
+            values["domain_adversary"] += tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=hard_domain, logits=adversary(tf.stop_gradient(mean))))
+            domain_confusion += tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=uninformed, logits=adversary(mean)))
         if split:
             values["expression"] = _masked_tag_loss(tags, self.expression_classifier(mean[:, :split]), tagged)
             values["content_adversary"] = _masked_tag_loss(tags, self.content_adversary(tf.stop_gradient(content)),
@@ -250,7 +254,8 @@ class SharedVAE(VAE):
         return values
 
     def adversary_weights(self) -> list:
-        return self.domain_adversary.trainable_weights + self.content_adversary.trainable_weights
+        return (self.domain_adversary.trainable_weights + self.domain_probe.trainable_weights
+                + self.content_adversary.trainable_weights)
 
     def train_step(self, data):
         """Two players, one optimiser step: the model minimises "loss" (in which the

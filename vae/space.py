@@ -80,6 +80,33 @@ class LatentSpace:
         vector = self.expression_target(tag) if tag is not None else emoji_z - self.domain_mean("emoji")
         return latent.apply_expression(face_z, vector, strength)
 
+    def expression_direction(self, tag: str) -> np.ndarray:
+        """Where a tag lies from the average face: in the expression dims only for the shared
+        family, the attribute vector for the plain one."""
+        if not self.shared:
+            return self.expression_target(tag)
+        direction = np.zeros(self.means.shape[1])
+        head = slice(0, self.expression_dims)
+        direction[head] = self.expression_target(tag)[head] - self.means[:, head].mean(axis=0)
+        return direction
+
+    def mix_expressions(self, face_z: np.ndarray, amounts: dict[str, float]) -> np.ndarray:
+        """The face moved along several expression directions at once, one amount per tag
+        (0 leaves it, 1 adds the tag's full average, negative amounts take it away)."""
+        moved = np.asarray(face_z, np.float64).copy()
+        for tag, amount in amounts.items():
+            if amount:
+                moved += amount * self.expression_direction(tag)
+        return moved
+
+    def group_direction(self, group_a: np.ndarray, group_b: np.ndarray) -> np.ndarray:
+        """Mean code of group B minus mean code of group A (index arrays or masks), as Latent
+        Space Cartography builds its axes from two selections."""
+        a, b = self.means[group_a], self.means[group_b]
+        if len(a) == 0 or len(b) == 0:
+            raise ValueError("both groups need at least one face")
+        return b.mean(axis=0) - a.mean(axis=0)
+
     def translate(self, z: np.ndarray, from_domain: str, to_domain: str) -> np.ndarray:
         """The code to decode in `to_domain`: unchanged for the shared family (the condition does
         the work), shifted by the difference of the domains' mean codes for the plain one."""

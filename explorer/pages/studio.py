@@ -1,4 +1,4 @@
-"""Expression studio: a Lego face takes on an emoji's expression by latent attribute arithmetic."""
+"""Expression studio: a Lego face takes on an emoji's expression, keeping who it is."""
 from __future__ import annotations
 
 import time
@@ -6,19 +6,31 @@ import time
 import numpy as np
 import streamlit as st
 
-from explorer.engine import Engine
-from explorer.ui import domain_default, enlarge, get_engine, query_choice, query_float, show_faces, uploaded_face
+from explorer.card import polaroid_card
+from explorer.engine import Engine, png_bytes
+from explorer.ui import (
+    domain_default,
+    enlarge,
+    face_table_ui,
+    get_engine,
+    query_choice,
+    query_float,
+    show_faces,
+    uploaded_face,
+)
 
 MODES = ("an emoji", "an expression")
 SPIN_FRAMES = 9
+SLIDER_PREFIX = "studio_mix_"
 
 
 def _surprise(engine: Engine) -> None:
-    """Button callback: a random Lego face and emoji (widgets take the new values on this rerun)."""
+    """Button callback: a random Lego face and emoji; the tables start afresh on them."""
     rng = np.random.default_rng()
-    st.session_state["studio_lego"] = int(rng.choice(engine.indices("lego")))
-    st.session_state["studio_emoji"] = int(rng.choice(engine.indices("emoji")))
+    st.session_state["studio_lego_pick"] = int(rng.choice(engine.indices("lego")))
+    st.session_state["studio_emoji_pick"] = int(rng.choice(engine.indices("emoji")))
     st.session_state["studio_mode"] = MODES[0]
+    st.session_state["studio_round"] = st.session_state.get("studio_round", 0) + 1  # new tables, no old selection
     st.session_state["studio_spin"] = True
 
 
@@ -36,40 +48,58 @@ def _spin(engine: Engine) -> None:
     reel.empty()
 
 
-def studio_controls_ui(engine: Engine) -> tuple[int, str, int, str, float]:
-    """Lego face, target mode, emoji, expression tag and strength."""
-    lego_options = [int(i) for i in engine.indices("lego")]
-    emoji_options = [int(i) for i in engine.indices("emoji")]
-    expressions = engine.available_expressions()
-    st.session_state.setdefault("studio_lego", domain_default(engine, "lego", "lego", 3))
-    st.session_state.setdefault("studio_emoji", domain_default(engine, "emoji", "emoji", 8))
-    st.session_state.setdefault("studio_mode", query_choice("mode", MODES[0], MODES))
+def _reset_sliders(tags: list[str]) -> None:
+    for tag in tags:
+        st.session_state[SLIDER_PREFIX + tag] = 0.0
+
+
+def pick_faces_ui(engine: Engine) -> tuple[int, int]:
+    """Lego faces on the left, emoji on the right: searchable picture tables, one row each."""
+    st.session_state.setdefault("studio_lego_pick", domain_default(engine, "lego", "lego", 3))
+    st.session_state.setdefault("studio_emoji_pick", domain_default(engine, "emoji", "emoji", 8))
+    generation = st.session_state.get("studio_round", 0)
     left, right = st.columns(2)
-    lego = left.selectbox("Lego face (type to search)", lego_options, key="studio_lego", format_func=engine.label)
-    mode = right.radio("Give it the expression of", MODES, horizontal=True, key="studio_mode")
-    emoji = st.session_state["studio_emoji"]
+    with left:
+        lego = face_table_ui(engine, "lego", f"studio_lego{generation}", st.session_state["studio_lego_pick"],
+                             height=280)
+    with right:
+        emoji = face_table_ui(engine, "emoji", f"studio_emoji{generation}", st.session_state["studio_emoji_pick"],
+                              height=280)
+    return lego, emoji
+
+
+def target_ui(engine: Engine) -> tuple[str, str, float]:
+    """Target mode, expression tag and strength."""
+    expressions = engine.available_expressions()
+    st.session_state.setdefault("studio_mode", query_choice("mode", MODES[0], MODES))
+    left, middle, right = st.columns([2, 3, 3])
+    mode = left.radio("Give the face the expression of", MODES, key="studio_mode")
     tag = query_choice("tag", expressions[0], expressions)
-    if mode == MODES[0]:
-        emoji = right.selectbox("Emoji (type to search)", emoji_options, key="studio_emoji", format_func=engine.label)
-    else:
-        tag = right.pills("Expression", expressions, default=tag, key="studio_tag") or tag
-    strength = st.slider("Strength", 0.0, 2.0, query_float("strength", engine.default_strength, 0.0, 2.0), 0.05,
-                         key="studio_strength", help="1 gives the face the target's expression; above 1 exaggerates it")
-    return lego, mode, emoji, tag, strength
+    if mode == MODES[1]:
+        tag = middle.pills("Expression", expressions, default=tag, key="studio_tag") or tag
+    strength = right.slider("Strength", 0.0, 2.0, query_float("strength", engine.default_strength, 0.0, 2.0), 0.05,
+                            key="studio_strength", help="1 gives the face the target's expression; above 1 "
+                                                        "exaggerates it")
+    return mode, tag, strength
 
 
-def render_studio() -> None:
-    engine = get_engine()
-    st.title("Expression studio")
-    st.caption("Choose a Lego character and an emoji: the character takes on the emoji's expression. "
-               "No prompt needed.")
-    st.button("🎰 Surprise me", on_click=_surprise, args=(engine,), key="studio_surprise")
-    if st.session_state.pop("studio_spin", False):
-        _spin(engine)
-    lego, mode, emoji, tag, strength = studio_controls_ui(engine)
-    upload = uploaded_face()
-    use_upload = upload is not None and st.toggle("Use my uploaded image as the face", key="studio_upload")
+def expression_sliders_ui(engine: Engine) -> dict[str, float]:
+    """One slider per expression, combinable, with a reset."""
+    tags = engine.available_expressions()
+    with st.expander("Mix expressions yourself", expanded=False):
+        st.button("Reset all to 0", on_click=_reset_sliders, args=(tags,), key="studio_mix_reset")
+        columns = st.columns(4)
+        return {tag: columns[i % 4].slider(tag, -1.0, 2.0, 0.0, 0.1, key=SLIDER_PREFIX + tag)
+                for i, tag in enumerate(tags)}
+
+
+@st.fragment
+def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> None:
+    """Everything that follows the target, the strength and the sliders: reruns alone."""
+    mode, tag, strength = target_ui(engine)
+    amounts = expression_sliders_ui(engine)
     st.query_params.update(lego=str(lego), emoji=str(emoji), tag=tag, mode=mode, strength=f"{strength:.2f}")
+    upload = uploaded_face()
     face_z = upload["z"] if use_upload else engine.maps.means[lego]
     face_image = upload["image"] if use_upload else engine.dataset.images[lego]
     emoji_z = engine.maps.means[emoji]
@@ -79,8 +109,11 @@ def render_studio() -> None:
     else:
         result_z = engine.transfer(face_z, strength, tag=tag)
         target_image, target_caption = None, f"expression: {tag}"
+    result_z = engine.space.mix_expressions(result_z, amounts)
+    mixed = ", ".join(f"{t} {a:+.1f}" for t, a in amounts.items() if a)
     result = engine.decode(result_z, "lego")[0]
-    images, captions = [face_image, result], ["the Lego face", f"with {target_caption}"]
+    images, captions = [face_image, result], ["the Lego face", f"with {target_caption}" + (f" ({mixed})"
+                                                                                         if mixed else "")]
     if engine.shared:
         images.append(engine.translate(result_z, "emoji")[0])
         captions.append("the result as an emoji")
@@ -91,6 +124,13 @@ def render_studio() -> None:
         images.append(target_image)
         captions.append(target_caption)
     show_faces(images, captions, columns=4, width=190)
+    card_faces = [face_image] + ([target_image] if target_image is not None else []) + [result]
+    card_labels = ["face"] + (["target"] if target_image is not None else []) + ["result"]
+    card = polaroid_card(card_faces, card_labels, f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}")
+    left, right = st.columns([1, 3])
+    left.download_button("Download the card (PNG)", png_bytes(card), file_name="legomoji-card.png",
+                         mime="image/png", key="studio_card")
+    right.caption("The link in the address bar reproduces this result.")
     if engine.shared:
         st.caption("The model keeps a face's expression in its own part of the latent code: the studio moves "
                    "only that part towards the emoji's (or the expression's average), so the face keeps "
@@ -99,3 +139,17 @@ def render_studio() -> None:
         st.caption("The studio adds what sets the chosen emoji apart from the average emoji (or, for an "
                    "expression, the mean difference between faces with and without it in both domains) "
                    "to the Lego face's latent code.")
+
+
+def render_studio() -> None:
+    engine = get_engine()
+    st.title("Expression studio")
+    st.caption("Pick a Lego character on the left and an emoji on the right: the character takes on the emoji's "
+               "expression. No prompt needed.")
+    st.button("🎰 Surprise me", on_click=_surprise, args=(engine,), key="studio_surprise")
+    if st.session_state.pop("studio_spin", False):
+        _spin(engine)
+    lego, emoji = pick_faces_ui(engine)
+    upload = uploaded_face()
+    use_upload = upload is not None and st.toggle("Use my uploaded image as the face", key="studio_upload")
+    result_panel(engine, lego, emoji, use_upload)

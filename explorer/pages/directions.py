@@ -1,0 +1,55 @@
+"""Your own directions: pick two groups of faces; the difference of their means becomes an axis
+to move any face along (as Latent Space Cartography does), named and shared in the URL."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from data.labels import EXPRESSIONS
+from explorer.engine import strip_image
+from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces
+
+ALL = "every face"
+STRIP_STEPS = 7
+
+
+def group_ui(label: str, key: str, choices: list[str], default: str) -> str:
+    return st.selectbox(label, choices, index=choices.index(query_choice(key, default, choices)), key=f"dir_{key}")
+
+
+def render_directions() -> None:
+    engine = get_engine()
+    st.title("Your own directions")
+    st.caption("Choose group A and group B by expression: the difference between their average codes becomes a "
+               "direction. Slide any face along it.")
+    choices = [ALL] + engine.available_expressions()
+    left, middle, right = st.columns([2, 2, 3])
+    with left:
+        group_a = group_ui("Group A", "a", choices, "sad")
+    with middle:
+        group_b = group_ui("Group B", "b", choices, "smile")
+    with right:
+        name = st.text_input("Name of the direction", st.query_params.get("name", f"{group_a} → {group_b}")[:60],
+                             key="dir_name")
+    if group_a == group_b:
+        st.info("Pick two different groups.")
+        return
+
+    def members(group: str) -> np.ndarray:
+        return np.ones(len(engine.dataset), bool) if group == ALL else engine.tags[:, EXPRESSIONS.index(group)]
+
+    direction = engine.space.group_direction(members(group_a), members(group_b))
+    picker, view = st.columns([2, 3])
+    with picker:
+        face = face_table_ui(engine, "lego", "dir_face", domain_default(engine, "lego", "face", 3), height=360)
+    with view:
+        amount = st.slider(name or "direction", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0), 0.1, key="dir_amount")
+        st.query_params.update(a=group_a, b=group_b, name=name, t=f"{amount:.1f}", face=str(face))
+        z = engine.maps.means[face]
+        moved = engine.decode(z + amount * direction, "lego")[0]
+        show_faces([engine.dataset.images[face], moved], ["the face", f"{name} {amount:+.1f}"], columns=3, width=180)
+        st.markdown(f"**{name}**, from −2 to +2")
+        steps = np.linspace(-2.0, 2.0, STRIP_STEPS)[:, None]
+        st.image(strip_image(engine.decode(z + steps * direction, "lego")), width="stretch", output_format="PNG")
+        st.caption(f"Group A: {int(members(group_a).sum())} faces, group B: {int(members(group_b).sum())} faces. "
+                   "Share the link to share the direction.")

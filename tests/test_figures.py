@@ -1,0 +1,47 @@
+"""Figure builders: arrays in, figures out, clear errors for bad input."""
+import numpy as np
+import pytest
+
+from explorer import figures
+
+
+def test_the_map_names_every_image_and_keeps_a_clickable_background():
+    rng = np.random.default_rng(0)
+    xy = rng.normal(size=(30, 2))
+    groups = np.array(["lego"] * 12 + ["emoji"] * 18)
+    figure = figures.map_figure(xy, groups, [f"face {i}" for i in range(30)])
+    assert len(figure.data[0].x) == figures.GRID_POINTS ** 2
+    named = np.sort(np.concatenate([trace.customdata for trace in figure.data[1:]]))
+    assert named.tolist() == list(range(30))
+    for trace in figure.data[1:]:
+        assert np.allclose(np.c_[trace.x, trace.y], xy[trace.customdata])
+
+
+def test_a_star_goes_on_a_copy_and_never_on_the_shared_map():
+    figure = figures.map_figure(np.eye(2), np.array(["lego", "emoji"]), ["a", "b"])
+    starred = figures.with_star(figure, (0.5, 0.5))
+    assert len(starred.data) == len(figure.data) + 1 and starred.data[-1].name == "your image"
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: figures.map_figure(np.zeros((3, 3)), np.array(["a"] * 3), ["x"] * 3), "shape"),
+    (lambda: figures.map_figure(np.full((2, 2), np.nan), np.array(["a"] * 2), ["x"] * 2), "finite"),
+    (lambda: figures.map_figure(np.zeros((3, 2)), np.array(["a"] * 2), ["x"] * 3), "entries"),
+    (lambda: figures.histogram_figure(np.zeros((5, 4)), {"all": np.ones(5, bool)}, 9), "dimensions"),
+    (lambda: figures.histogram_figure(np.zeros((5, 4)), {"other": np.ones(5, bool)}, 2), "groups"),
+    (lambda: figures.kl_figure(np.zeros(3), np.zeros(2, bool)), "one entry"),
+    (lambda: figures.training_figure({"mse": np.zeros(2)}), "epoch"),
+    (lambda: figures.with_star(figures.map_figure(np.eye(2), np.array(["a", "b"]), ["a", "b"]), (np.nan, 0)),
+     "finite"),
+])
+def test_bad_input_gets_a_clear_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_histograms_cover_the_requested_dimensions_per_group():
+    means = np.random.default_rng(0).normal(size=(40, 12))
+    groups = {"lego": np.arange(40) < 20, "emoji": np.arange(40) >= 20}
+    figure = figures.histogram_figure(means, groups, 12)
+    bars = [trace for trace in figure.data if trace.type == "bar"]
+    assert len(bars) == 12 * 2 and figure.data[-1].name == "N(0, 1)"
