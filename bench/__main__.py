@@ -161,6 +161,21 @@ def markdown(results: dict) -> str:
         f"| does the app import umap? | {'yes' if a['app_imports_umap'] else 'no (maps are precomputed)'} | no | "
         f"{'**missed**' if a['app_imports_umap'] else 'met'} |",
     ]
+    c, soak = a["churn"], a["soak"]
+    lines += [f"| memory kept after {c['sessions']} sessions each upload a 0.9 MB picture, open the map and close "
+              f"({c['settle_seconds']:g} s later; {c['rss_before_mb']:.0f} -> {c['rss_with_sessions_mb']:.0f} -> "
+              f"{c['rss_after_mb']:.0f} MB) | {c['kept_mb']:.0f} MB | <= 50 MB | {verdict(c['kept_mb'], 50)} |"]
+    if soak:
+        lines += [f"| peak memory, {soak['sessions']} sessions walking the pages for {soak['seconds']:g} s "
+                  f"({soak['interactions']} page switches) | {soak['peak_rss_mb']:.0f} MB | <= 1024 MB | "
+                  f"{verdict(soak['peak_rss_mb'], 1024)} |"]
+    lines += ["", "## Hostile uploads", "", "Each in a fresh interpreter that loads only the upload code; extra "
+              "memory is the peak resident size above the size before the call.", "",
+              "| upload | file size | outcome | time | extra memory | goal | |", "|---|---|---|---|---|---|---|"]
+    for name, u in results["uploads"].items():
+        ok = u["seconds"] < 1 and u["extra_peak_mb"] < 100
+        lines.append(f"| {name[2:]} | {u['bytes'] / 1e3:.1f} KB | {u['outcome']} | {u['seconds']:.2f} s | "
+                     f"{u['extra_peak_mb']:.0f} MB | < 1 s, < 100 MB | {'met' if ok else '**missed**'} |")
     lines += shared_space_markdown(results["alignment"], results["evaluation"], results["assets_mb"],
                                    results["interaction"])
     s = results["morph_smoothness"]
@@ -192,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=120.0, help="training seconds per preset in the comparison")
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--soak-seconds", type=float, default=600.0, help="length of the 4-session soak (0: none)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--markdown", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args(argv)
@@ -200,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.interaction import measure_interactions
     from bench.machine import describe_machine, measure_limit
     from bench.quality import morph_smoothness, shipped_alignment
+    from bench.uploads import measure_uploads
     from explorer.engine import Engine
 
     started = time.perf_counter()
@@ -209,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         print("data build ...", flush=True)
         results["build"], data = measure_build(workdir)
         print("app ...", flush=True)  # before training, so nothing else is running
-        results["app"] = measure_app(args.sessions)
+        results["app"] = measure_app(args.sessions, args.soak_seconds)
+        results["uploads"] = measure_uploads()
         results["app"].update(import_tensorflow_seconds=import_seconds("tensorflow"),
                               import_umap_seconds=import_seconds("umap"), app_imports_umap=app_imports_umap())
         engine = Engine()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -53,7 +54,71 @@ def _open_map(browser, url: str, timeout_ms: int = 120_000):
     return page
 
 
-def measure_app(sessions: int = 8) -> dict:
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _upload_picture(folder: Path) -> Path:
+    """A noisy 560x560 PNG of about 0.9 MB: a face on a plain backdrop, hard to compress."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    pixels = np.full((560, 560, 3), 250, np.uint8)
+    pixels[80:480, 60:500] = (242, 205, 55)
+    pixels[80:480, 60:500] = np.clip(pixels[80:480, 60:500] + rng.integers(-40, 40, (400, 440, 3)), 0, 255)
+    path = folder / "face.png"
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def measure_churn(browser, url: str, pid: int, picture: Path, sessions: int = 20, settle: float = 60.0) -> dict:
+    """Sessions that each upload a picture, open the map and close: how much of the memory they
+    took comes back once they are gone (the server drops a closed tab's session after 30 s)."""
+    before = _rss_mb(pid)
+    for _ in range(sessions):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{url}/upload")
+        page.wait_for_selector('input[type="file"]', state="attached", timeout=120_000)
+        page.set_input_files('input[type="file"]', str(picture))
+        page.get_by_text("Your image is now").wait_for(timeout=120_000)
+        page.get_by_role("link", name="Latent map").click()
+        page.wait_for_function("() => { const gd = document.querySelector('.js-plotly-plot');"
+                               " return gd && gd._fullData && gd._fullData.length > 1; }", timeout=120_000)
+        page.close()
+    during = _rss_mb(pid)
+    time.sleep(settle)
+    after = _rss_mb(pid)
+    return {"sessions": sessions, "rss_before_mb": round(before, 1), "rss_with_sessions_mb": round(during, 1),
+            "rss_after_mb": round(after, 1), "settle_seconds": settle, "kept_mb": round(after - before, 1)}
+
+
+def measure_soak(browser, url: str, pid: int, sessions: int = 4, seconds: float = 600.0) -> dict:
+    """`sessions` tabs walking through the pages by the sidebar for `seconds`: the peak memory."""
+    links = ["Mirror", "Morph", "Latent map", "Your own directions", "Latent distributions", "Generate and inspect",
+             "Expression studio"]
+    pages = [browser.new_page(viewport={"width": 1280, "height": 800}) for _ in range(sessions)]
+    for page in pages:
+        page.goto(url)
+        page.wait_for_selector("h1", timeout=120_000)
+    started, interactions, peak = time.perf_counter(), 0, _rss_mb(pid)
+    while time.perf_counter() - started < seconds:
+        for number, page in enumerate(pages):
+            page.get_by_role("link", name=links[(interactions + number) % len(links)]).click()
+            page.wait_for_selector("h1", timeout=120_000)
+            interactions += 1
+        page.wait_for_timeout(300)
+        peak = max(peak, _rss_mb(pid))
+    for page in pages:
+        page.close()
+    return {"sessions": sessions, "seconds": seconds, "interactions": interactions, "peak_rss_mb": round(peak, 1),
+            "end_rss_mb": round(_rss_mb(pid), 1)}
+
+
+def measure_app(sessions: int = 8, soak_seconds: float = 600.0) -> dict:
     """Seconds from `streamlit run` to a drawn map, and peak server memory for 1 and N sessions."""
     from playwright.sync_api import sync_playwright
 
@@ -89,9 +154,15 @@ def measure_app(sessions: int = 8) -> dict:
                 page.wait_for_timeout(500)
             time.sleep(2)
             many_sessions = _peak_rss_mb(server.pid)
+            for page in pages:
+                page.close()
+            with tempfile.TemporaryDirectory() as folder:
+                churn = measure_churn(browser, url, server.pid, _upload_picture(Path(folder)))
+            soak = measure_soak(browser, url, server.pid, seconds=soak_seconds) if soak_seconds else None
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
     return {"cold_start_seconds": round(cold_start, 2), "peak_rss_mb_1_session": round(one_session, 1),
-            f"peak_rss_mb_{sessions}_sessions": round(many_sessions, 1), "sessions": sessions}
+            f"peak_rss_mb_{sessions}_sessions": round(many_sessions, 1), "sessions": sessions, "churn": churn,
+            "soak": soak}

@@ -70,10 +70,5 @@ def ldraw_side_texts(description: str, two_sided: bool) -> dict[str, str]:
     return {"front": front, "back": back}
 
 
-def tags_to_string(tags: tuple[str, ...] | list[str]) -> str:
-    """Tags as stored in the dataset file: `smile|grin`."""
-    return "|".join(tags)
-
-
 def tags_from_string(text: str) -> tuple[str, ...]:
     return tuple(t for t in str(text).split("|") if t)

@@ -47,9 +47,6 @@ class RenderStats:
     def add(self, problem: str) -> None:
         self.counts[problem] += 1
 
-    def summary(self) -> str:
-        return ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items())) or "no problems"
-
 
 @dataclass
 class HeadPart:
@@ -211,7 +208,6 @@ def render_mesh(
     size: int,
     stats: RenderStats,
     side: str = "front",
-    yaw_degrees: float = 0.0,
     y_range: tuple[float, float] | None = None,
 ) -> Image.Image:
     """Orthographic RGBA render of a mesh, seen from the front (-Z) or back (+Z).
@@ -224,7 +220,7 @@ def render_mesh(
     if y_range is not None:
         keep = np.all((triangles[:, :, 1] >= y_range[0]) & (triangles[:, :, 1] <= y_range[1]), axis=1)
         triangles, codes = triangles[keep], codes[keep]
-    angle = np.radians(yaw_degrees + (180.0 if side == "back" else 0.0))
+    angle = np.radians(180.0 if side == "back" else 0.0)
     rotation = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
     points = triangles @ rotation.T  # (T, 3, 3): camera on -Z, x right, y down
     canvas = size * SUPERSAMPLE
@@ -264,8 +260,7 @@ def render_minifig_head(
     size: int,
     stats: RenderStats,
     side: str = "front",
-    yaw_degrees: float = 0.0,
 ) -> Image.Image:
     """RGBA render of the face part of a printed head: the cylinder, without stud or neck."""
     mesh = library.head_mesh(head, stats)
-    return render_mesh(mesh, library.colours, size, stats, side, yaw_degrees, y_range=FACE_Y_RANGE)
+    return render_mesh(mesh, library.colours, size, stats, side, y_range=FACE_Y_RANGE)

@@ -68,6 +68,14 @@ def map_figure(folder: str, projection: str, colour_by: str) -> go.Figure:
     return figures.map_figure(engine.maps.xy(projection), _map_groups(engine, colour_by), hover)
 
 
+@st.cache_resource(show_spinner="Placing every face on the map...", max_entries=4)
+def faces_map_figure(folder: str, projection: str, colour_by: str) -> go.Figure:
+    """The map with every image drawn at its point (32 px thumbnails)."""
+    engine = load_engine(folder)
+    return figures.with_faces(map_figure(folder, projection, colour_by), engine.maps.xy(projection),
+                              thumbnail_urls(folder, 32))
+
+
 @st.cache_resource(show_spinner="Drawing the histograms...", max_entries=16)
 def histogram_figure(folder: str, dimensions: int, split_domains: bool) -> go.Figure:
     engine = load_engine(folder)

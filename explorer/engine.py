@@ -13,7 +13,6 @@ The public calls (the same whatever model family is loaded):
 """
 from __future__ import annotations
 
-import csv
 import io
 import threading
 import zipfile
@@ -28,6 +27,7 @@ from data.dataset import FaceDataset
 from vae import latent
 from vae.config import VAEConfig
 from vae.space import DEFAULT_STRENGTH, LatentSpace, domain_value
+from vae.train import read_history
 
 DEFAULT_ASSETS = Path(__file__).resolve().parents[1] / "assets"
 EXPORT_HINT = "rebuild the assets with `python -m vae.export` (or restore them with `git checkout assets`)"
@@ -91,7 +91,7 @@ class Engine:
         self.tags = self.dataset.tag_matrix()  # (N, E) bool
         self.space = LatentSpace(self.maps.means, self.dataset.domain, self.tags, self.config.family,
                                  self.config.expression_dims)
-        self.history = read_history(self.folder / "history.csv")
+        self.history = history_columns(self.folder / "history.csv")
         self.lock = threading.Lock()
         self._model = None
         self._model_error: UserError | None = None
@@ -139,7 +139,7 @@ class Engine:
     def default_strength(self) -> float:
         return DEFAULT_STRENGTH[self.config.family]
 
-    # --- model calls (serialised) -----------------------------------------------------------
+    # Model calls, serialised by the lock.
 
     def decode(self, z: np.ndarray, domain="lego") -> np.ndarray:
         """uint8 images (B, S, S, 3) for latents (B, L) or (L,), in a domain ("lego", "emoji",
@@ -166,7 +166,7 @@ class Engine:
         domains = np.nan_to_num(np.round(self.domain_of(images)), nan=0.0)
         return self.decode(self.encode(images), domains)
 
-    # --- operations ---------------------------------------------------------------------------
+    # Operations built on them.
 
     def indices(self, domain: str) -> np.ndarray:
         return np.flatnonzero(self.dataset.domain == domain)
@@ -224,12 +224,9 @@ def read_config(path: Path) -> VAEConfig:
         raise UserError(f"{path} is not a readable model config ({error}): {EXPORT_HINT}.") from error
 
 
-def read_history(path: Path) -> dict[str, np.ndarray]:
-    """Columns of the training history CSV as float arrays (empty when the file is missing)."""
-    if not path.is_file():
-        return {}
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+def history_columns(path: Path) -> dict[str, np.ndarray]:
+    """Columns of the training history (vae.train's CSV) as float arrays; empty when missing."""
+    rows = read_history(path)
     return {key: np.array([float(r[key]) for r in rows if r.get(key)]) for key in (rows[0] if rows else {})}
 
 

@@ -71,6 +71,20 @@ def with_star(figure: go.Figure, point: tuple[float, float], name: str = "your i
     return starred
 
 
+def with_faces(figure: go.Figure, xy: np.ndarray, thumbnails: list[str], size: float = 0.035) -> go.Figure:
+    """A copy of a map with each image drawn at its point (`size` is a fraction of the map's
+    span, so faces grow as you zoom in); the markers stay on top for hover and selection."""
+    xy = _check_points(xy, thumbnails)
+    span = float(max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1])) or 1.0)
+    drawn = go.Figure(figure)
+    drawn.update_layout(images=[dict(source=url, x=x, y=y, xref="x", yref="y", sizex=size * span, sizey=size * span,
+                                     xanchor="center", yanchor="middle", layer="below", sizing="contain")
+                                for url, (x, y) in zip(thumbnails, xy)])
+    for trace in drawn.data[1:]:
+        trace.marker.opacity = 0.25
+    return drawn
+
+
 def histogram_figure(means: np.ndarray, groups: dict[str, np.ndarray], dimensions: int) -> go.Figure:
     """Histograms of the first `dimensions` latent dims per group, with N(0, 1) overlaid."""
     means = np.asarray(means)

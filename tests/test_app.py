@@ -205,19 +205,27 @@ def test_an_emoji_index_where_a_lego_face_belongs_is_named(engine):
     assert engine.dataset.domain[studio_choice(app)[0]] == "lego"
 
 
-def select_on_map(app: AppTest, key: str, points=(), box=()):
+MAP_KEY = "map_{}_{}_False_False"  # projection, colouring; no faces drawn, no upload
+
+
+def select_on_map(app: AppTest, key: str, points=(), box=(), lasso=()):
     app.session_state[key] = {"selection": {"points": list(points), "point_indices": [], "box": list(box),
-                                            "lasso": []}}
+                                            "lasso": list(lasso)}}
+
+
+def spot_images(engine) -> int:
+    """An empty spot is decoded as a Lego face and as an emoji by a shared model, once otherwise."""
+    return 2 if engine.shared else 1
 
 
 def test_map_click_on_a_point_decodes_that_image(engine):
-    from explorer.pages.latent_map import map_figure
+    from explorer.cache import map_figure
 
     app = run(page("latent_map"))
-    figure = map_figure(engine, str(engine.folder), "UMAP", "domain", None)
+    figure = map_figure(str(engine.folder), "UMAP", "domain")
     curve = next(i for i, trace in enumerate(figure.data) if trace.name == "lego")
     index = int(figure.data[curve].customdata[17])
-    select_on_map(app, "map_UMAP_domain_False",
+    select_on_map(app, MAP_KEY.format("UMAP", "domain"),
                   points=[{"curve_number": curve, "point_index": 17, "x": 0.0, "y": 0.0}])
     run(app)
     assert app.subheader[0].value == engine.dataset.name[index]
@@ -227,23 +235,51 @@ def test_map_click_on_a_point_decodes_that_image(engine):
 
 def test_map_click_on_an_empty_spot_decodes_it():
     app = run(page("latent_map"))
-    select_on_map(app, "map_UMAP_domain_False", points=[{"curve_number": 0, "point_index": 3, "x": 1.5, "y": 2.5}])
+    key = MAP_KEY.format("UMAP", "domain")
+    select_on_map(app, key, points=[{"curve_number": 0, "point_index": 3, "x": 1.5, "y": 2.5}])
     run(app)
     assert app.subheader[0].value.startswith("Empty spot (1.50, 2.50)")
     first = image_urls(app)[0]
-    select_on_map(app, "map_UMAP_domain_False", box=[{"x": [0.0, 8.0], "y": [0.0, 4.0]}])
+    select_on_map(app, key, box=[{"x": [0.0, 8.0], "y": [0.0, 4.0]}])
     run(app)
     assert app.subheader[0].value.startswith("Empty spot (4.00, 2.00)") and image_urls(app)[0] != first
 
 
-def test_map_widgets_change_the_view():
+def test_a_lasso_around_several_faces_lists_them_and_keeps_them_as_a_group(engine):
+    from explorer.cache import map_figure
+
+    app = run(page("latent_map"))
+    figure = map_figure(str(engine.folder), "UMAP", "domain")
+    curve = next(i for i, trace in enumerate(figure.data) if trace.name == "emoji")
+    chosen = [int(figure.data[curve].customdata[i]) for i in (2, 5, 9)]
+    select_on_map(app, MAP_KEY.format("UMAP", "domain"), lasso=[{"x": [0, 1, 1], "y": [0, 0, 1]}],
+                  points=[{"curve_number": curve, "point_index": i, "x": 0.0, "y": 0.0} for i in (2, 5, 9)]
+                  + [{"curve_number": 0, "point_index": 1, "x": 0.0, "y": 0.0}])
+    run(app)
+    assert app.subheader[0].value == "3 faces selected"
+    assert len(app.get("image")) == 3 + 2  # the three faces, their mean as Lego and as emoji
+    app.button(key="map_keep_b").click()
+    run(app)
+    assert sorted(app.session_state["map_group_b"].tolist()) == sorted(chosen)
+
+
+def test_the_map_can_draw_every_face():
+    app = run(page("latent_map"))
+    plain = chart_spec(app)
+    app.toggle(key="map_faces").set_value(True)
+    run(app)
+    assert '"images"' in chart_spec(app) and '"images"' not in plain and app.query_params["faces"] == "1"
+
+
+def test_map_widgets_change_the_view(engine):
     app = run(page("latent_map"))
     app.radio(key="map_projection").set_value("PCA")
     run(app)
-    select_on_map(app, "map_PCA_domain_False", points=[{"curve_number": 0, "point_index": 0, "x": 0.0, "y": 0.0}])
+    select_on_map(app, MAP_KEY.format("PCA", "domain"),
+                  points=[{"curve_number": 0, "point_index": 0, "x": 0.0, "y": 0.0}])
     app.slider(key="map_k").set_value(4)
     run(app)
-    assert len(app.get("image")) == 1 + 4
+    assert len(app.get("image")) == spot_images(engine) + 4
     app.radio(key="map_colour").set_value("expression")
     run(app)
     assert app.query_params["colour"] == "expression"

@@ -38,7 +38,7 @@ class Sampling(layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
-def _block(x, filters: int, cfg: VAEConfig, name: str):
+def _block(x, cfg: VAEConfig, name: str):
     """Optional batch norm, LeakyReLU, optional dropout: the activation tail of every block."""
     if cfg.batch_norm:
         x = layers.BatchNormalization(name=f"{name}_bn")(x)
@@ -54,7 +54,7 @@ def build_encoder(cfg: VAEConfig) -> keras.Model:
     x = images
     for index, filters in enumerate(cfg.encoder_filters):
         x = layers.Conv2D(filters, 3, strides=2, padding="same", name=f"enc_conv{index}")(x)  # halves H and W
-        x = _block(x, filters, cfg, f"enc{index}")
+        x = _block(x, cfg, f"enc{index}")
     x = layers.Flatten(name="flatten")(x)  # (B, s * s * C)
     mean = layers.Dense(cfg.latent_dim, name="z_mean")(x)
     log_var = layers.Dense(cfg.latent_dim, name="z_log_var")(x)
@@ -67,7 +67,7 @@ def build_decoder(cfg: VAEConfig) -> keras.Model:
     side, channels = cfg.decoder_start_size, cfg.decoder_filters[0]
     x = layers.Dense(side * side * channels, name="dec_dense")(z)
     x = layers.Reshape((side, side, channels), name="dec_reshape")(x)  # (B, s, s, C)
-    x = _block(x, channels, cfg, "dec_in") if cfg.decoder_upsampling == "resize" else x
+    x = _block(x, cfg, "dec_in") if cfg.decoder_upsampling == "resize" else x
     for index, filters in enumerate(cfg.decoder_filters):
         if cfg.decoder_upsampling == "resize":
             x = layers.UpSampling2D(2, interpolation="nearest", name=f"dec_up{index}")(x)
@@ -75,7 +75,7 @@ def build_decoder(cfg: VAEConfig) -> keras.Model:
         else:
             x = layers.Conv2DTranspose(filters, cfg.transpose_kernel, strides=2, padding="same",
                                        name=f"dec_conv{index}")(x)
-        x = _block(x, filters, cfg, f"dec{index}")  # doubles H and W
+        x = _block(x, cfg, f"dec{index}")  # doubles H and W
     if cfg.output_layer == "transpose":
         images = layers.Conv2DTranspose(3, cfg.transpose_kernel, strides=2, padding="same", activation="sigmoid",
                                         name="dec_out")(x)
@@ -169,7 +169,7 @@ class VAE(keras.Model):
     def test_step(self, data):
         return self._update(self.losses_for(as_batch(data), training=False))
 
-    # --- the interface the dashboard uses; numpy in, numpy out -------------------------------
+    # The interface the dashboard uses: numpy in, numpy out.
 
     def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and log-variance (B, L) of images (B, S, S, 3), uint8 or float in [0, 1]."""

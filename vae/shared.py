@@ -273,7 +273,7 @@ class SharedVAE(VAE):
         self.optimizer.apply(gradients, model_weights + adversaries)
         return self._update(values)
 
-    # --- the interface the dashboard uses; numpy in, numpy out ---------------------------------
+    # The interface the dashboard uses: numpy in, numpy out.
 
     def decode(self, z: np.ndarray, domain=0.0) -> np.ndarray:
         """Images (B, S, S, 3) in [0, 1] for latents (B, L) in a domain: 0 Lego, 1 emoji, or a

@@ -20,9 +20,11 @@ def group_ui(label: str, key: str, choices: list[str], default: str) -> str:
 def render_directions() -> None:
     engine = get_engine()
     st.title("Your own directions")
-    st.caption("Choose group A and group B by expression: the difference between their average codes becomes a "
-               "direction. Slide any face along it.")
-    choices = [ALL] + engine.available_expressions()
+    st.caption("Choose group A and group B, by expression or from two selections kept on the Latent map: the "
+               "difference between their average codes becomes a direction. Slide any face along it.")
+    kept = {f"map selection {n.upper()}": st.session_state[f"map_group_{n}"] for n in ("a", "b")
+            if f"map_group_{n}" in st.session_state}
+    choices = [ALL] + engine.available_expressions() + list(kept)
     left, middle, right = st.columns([2, 2, 3])
     with left:
         group_a = group_ui("Group A", "a", choices, "sad")
@@ -36,6 +38,10 @@ def render_directions() -> None:
         return
 
     def members(group: str) -> np.ndarray:
+        if group in kept:
+            mask = np.zeros(len(engine.dataset), bool)
+            mask[kept[group]] = True
+            return mask
         return np.ones(len(engine.dataset), bool) if group == ALL else engine.tags[:, EXPRESSIONS.index(group)]
 
     direction = engine.space.group_direction(members(group_a), members(group_b))

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.cache import map_figure
+from explorer.cache import faces_map_figure, map_figure
 from explorer.figures import with_star
 from explorer.ui import get_engine, query_choice, query_int, require_model, show_faces, uploaded_face
 
@@ -23,20 +23,46 @@ def map_controls_ui() -> tuple[str, str, int]:
 
 
 def selected_target(event, figure: go.Figure) -> tuple[str, object] | None:
-    """('image', index) for a data point, ('point', (x, y)) for an empty spot or a box centre."""
+    """('image', index) for a clicked point, ('group', indices) for a box or lasso around
+    several points, ('point', (x, y)) for an empty spot or an empty box's centre."""
     selection = (event or {}).get("selection") or {}
     points = selection.get("points") or []
+    images = []
     for point in points:
         curve = point.get("curve_number", 0)
         customdata = figure.data[curve].customdata if 0 < curve < len(figure.data) else None
         if customdata is not None and point.get("point_index") is not None:
-            return "image", int(customdata[point["point_index"]])
-    boxes = selection.get("box") or []
-    if boxes:
-        return "point", (float(np.mean(boxes[0]["x"])), float(np.mean(boxes[0]["y"])))
+            images.append(int(customdata[point["point_index"]]))
+    regions = (selection.get("box") or []) + (selection.get("lasso") or [])
+    if regions and len(images) > 1:
+        return "group", np.array(sorted(set(images)))
+    if images:
+        return "image", images[0]
+    if regions:
+        return "point", (float(np.mean(regions[0]["x"])), float(np.mean(regions[0]["y"])))
     if points:
         return "point", (float(points[0]["x"]), float(points[0]["y"]))
     return None
+
+
+def show_group(engine, indices: np.ndarray) -> None:
+    """The faces inside a box or lasso, their mean decoded, and a way to keep them as a group."""
+    shown = indices[:24]
+    st.subheader(f"{len(indices)} faces selected")
+    show_faces(engine.dataset.images[shown], [engine.dataset.name[i][:20] for i in shown], columns=8, width=84)
+    mean = engine.maps.means[indices].mean(axis=0)
+    st.markdown("**Their average code, decoded**")
+    show_faces(engine.decode(np.stack([mean, mean]), np.array([0.0, 1.0])), ["as a Lego face", "as an emoji"],
+               columns=6)
+    a, b, _ = st.columns([1, 1, 3])
+    if a.button("Keep as group A", key="map_keep_a"):
+        st.session_state["map_group_a"] = indices
+    if b.button("Keep as group B", key="map_keep_b"):
+        st.session_state["map_group_b"] = indices
+    kept = [name for name in ("a", "b") if f"map_group_{name}" in st.session_state]
+    if kept:
+        st.caption(f"Kept: group {' and '.join(k.upper() for k in kept)}. Open *Your own directions* to build a "
+                   "direction from them.")
 
 
 def render_latent_map() -> None:
@@ -47,14 +73,17 @@ def render_latent_map() -> None:
     st.caption("Every face and emoji, placed by its position in the VAE's latent space. "
                "Click a point to decode it, or click any empty spot to see what the model imagines there.")
     projection, colour_by, k = map_controls_ui()
-    st.query_params.update(projection=projection, colour=colour_by, k=str(k))
+    faces = st.toggle("Show the faces on the map", value=st.query_params.get("faces") == "1", key="map_faces",
+                      help="draws every image at its place; zoom in (drag, or scroll with the zoom tool) to read them")
+    st.query_params.update(projection=projection, colour=colour_by, k=str(k), faces="1" if faces else "0")
     upload = uploaded_face()
     extra = tuple(upload[f"{projection.lower()}_xy"]) if upload else None
-    figure = map_figure(str(engine.folder), projection, colour_by)
+    figure = (faces_map_figure if faces else map_figure)(str(engine.folder), projection, colour_by)
     if extra is not None:
         figure = with_star(figure, extra)
-    event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box"),
-                            key=f"map_{projection}_{colour_by}_{extra is not None}", width="stretch")
+    event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"),
+                            key=f"map_{projection}_{colour_by}_{faces}_{extra is not None}", width="stretch")
+    st.caption("Drag with the box or lasso tool (top right of the map) to select a group of faces.")
     target = selected_target(event, figure)
     if target is None and "image" in st.query_params:
         target = "image", query_int("image", 0, 0, len(engine.dataset) - 1)
@@ -63,6 +92,10 @@ def render_latent_map() -> None:
         return
     kind, value = target
     require_model(engine)
+    if kind == "group":
+        st.query_params.pop("image", None)
+        show_group(engine, value)
+        return
     if kind == "image":
         index = value
         st.query_params["image"] = str(index)
