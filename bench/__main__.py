@@ -169,6 +169,15 @@ def markdown(results: dict) -> str:
         lines += [f"| peak memory, {soak['sessions']} sessions walking the pages for {soak['seconds']:g} s "
                   f"({soak['interactions']} page switches) | {soak['peak_rss_mb']:.0f} MB | <= 1024 MB | "
                   f"{verdict(soak['peak_rss_mb'], 1024)} |"]
+    goals = {"studio pick": 150, "strength change": 150, "morph pick": 300, "map click": 300,
+             "page switch (sidebar)": 300}
+    lines += ["", "## Click to updated image (headless Chromium)", "",
+              "From the input event to the new picture shown, one browser session, after a warm-up.", "",
+              "| action | p50 | p95 | goal (p50) | |", "|---|---|---|---|---|"]
+    for name, r in results["clicks"].items():
+        goal = goals.get(name)
+        lines.append(f"| {name} | {r['p50_ms']:.0f} ms | {r['p95_ms']:.0f} ms | "
+                     f"{f'<= {goal} ms' if goal else ''} | {verdict(r['p50_ms'], goal) if goal else ''} |")
     lines += ["", "## Hostile uploads", "", "Each in a fresh interpreter that loads only the upload code; extra "
               "memory is the peak resident size above the size before the call.", "",
               "| upload | file size | outcome | time | extra memory | goal | |", "|---|---|---|---|---|---|---|"]
@@ -216,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.interaction import measure_interactions
     from bench.machine import describe_machine, measure_limit
     from bench.quality import morph_smoothness, shipped_alignment
+    from bench.clicks import measure_clicks
     from bench.uploads import measure_uploads
     from explorer.engine import Engine
 
@@ -228,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         print("app ...", flush=True)  # before training, so nothing else is running
         results["app"] = measure_app(args.sessions, args.soak_seconds)
         results["uploads"] = measure_uploads()
+        print("clicks ...", flush=True)
+        results["clicks"] = measure_clicks()
         results["app"].update(import_tensorflow_seconds=import_seconds("tensorflow"),
                               import_umap_seconds=import_seconds("umap"), app_imports_umap=app_imports_umap())
         engine = Engine()

@@ -1,0 +1,130 @@
+"""The real browser, once for tests and benchmarks: Debian's Chromium driven by Playwright,
+a Streamlit server on a free local port, and the few page helpers both need."""
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+@contextlib.contextmanager
+def streamlit_server(*extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run streamlit_app.py` on a free port: yields (url, process) once healthy."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", *extra],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+
+
+def wait_idle(page) -> None:
+    """Until Streamlit has finished the current run (no running indicator)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')",
+                           timeout=60_000)
+    page.wait_for_timeout(300)
+
+
+def open_page(page, url: str, title: str) -> None:
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stApp"]', timeout=90_000)
+    page.get_by_role("heading", name=title).wait_for(timeout=90_000)
+    wait_idle(page)
+
+
+def wait_for_map(page, timeout_ms: int = 120_000) -> None:
+    page.wait_for_function("() => { const gd = document.querySelector('.js-plotly-plot');"
+                           " return gd && gd._fullData && gd._fullData.length > 1; }", timeout=timeout_ms)
+
+
+def plot_point(page, trace: int, index: int) -> tuple[float, float]:
+    """Viewport coordinates of point `index` of `trace` in the plotly map (scrolled into view)."""
+    page.locator(".js-plotly-plot").scroll_into_view_if_needed()
+    return page.evaluate(
+        """([trace, index]) => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const layout = gd._fullLayout, box = gd.getBoundingClientRect();
+            const data = gd._fullData[trace];
+            return [box.left + layout._size.l + layout.xaxis.d2p(data.x[index]),
+                    box.top + layout._size.t + layout.yaxis.d2p(data.y[index])];
+        }""",
+        [trace, index],
+    )
+
+
+def emptiest_grid_point(page) -> int:
+    """Index of the background-grid point farthest (on screen) from every data point."""
+    return page.evaluate(
+        """() => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, grid = gd._fullData[0];
+            const data = gd._fullData.slice(1).flatMap(t => Array.from(t.x, (x, i) => [xa.d2p(x), ya.d2p(t.y[i])]));
+            let best = 0, bestDistance = -1;
+            Array.from(grid.x).forEach((x, i) => {
+                const px = xa.d2p(x), py = ya.d2p(grid.y[i]);
+                if (px < 60 || py < 60 || px > xa._length - 60 || py > ya._length - 60) return;  // clear of the modebar
+                const d = Math.min(...data.map(([qx, qy]) => Math.hypot(px - qx, py - qy)));
+                if (d > bestDistance) { bestDistance = d; best = i; }
+            });
+            return best;
+        }"""
+    )
+
+
+def click_table_row(page, table_index: int, row: int, settle_ms: int = 800) -> None:
+    """Tick the selection box of a row of the n-th dataframe on the page (a canvas grid)."""
+    table = page.locator('[data-testid="stDataFrame"]').nth(table_index)
+    table.locator("canvas").first.wait_for(timeout=60_000)
+    table.scroll_into_view_if_needed()
+    page.wait_for_timeout(settle_ms)  # the grid settles its layout after scrolling
+    box = table.bounding_box()
+    row_height = 35
+    page.mouse.click(box["x"] + 18, box["y"] + row_height * (row + 1.5))
+
+
+def image_sources(page) -> list[str]:
+    """The src of every picture Streamlit shows in the main area (they change with the pixels)."""
+    return page.evaluate("() => Array.from(document.querySelectorAll("
+                         "'[data-testid=stMain] [data-testid=stImage] img'), img => img.src)")

@@ -1,0 +1,92 @@
+"""Click to updated image, in headless Chromium: what a person waits for after each action.
+
+Each figure is the time from the input event (a click or a key press) to the moment the
+picture that depends on it has changed in the page, over `repeats` actions after a warm-up.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from bench.browser import (image_sources, launch_chromium, open_page, plot_point, streamlit_server, wait_for_map,
+                           wait_idle)
+
+CHANGED = """([old, index]) => {
+    const now = Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img'),
+                           img => img.complete && img.naturalWidth > 0 ? img.src : '');
+    return now.length > index && now[index] !== '' && now[index] !== old;
+}"""
+
+
+def _timed(page, action, index: int) -> float:
+    """Seconds from `action` to the index-th image of the main area showing a new picture."""
+    sources = image_sources(page)
+    old = sources[index] if len(sources) > index else ""
+    started = time.perf_counter()
+    action()
+    page.wait_for_function(CHANGED, arg=[old, index], timeout=60_000, polling=10)
+    elapsed = time.perf_counter() - started
+    wait_idle(page)
+    return elapsed
+
+
+def _summary(samples: list[float]) -> dict:
+    ms = np.array(samples) * 1000.0
+    return {"p50_ms": round(float(np.median(ms)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1),
+            "actions": len(samples)}
+
+
+def _row_clicker(page, table: int):
+    """A function that clicks row r of the n-th table (scrolled into view once, before timing)."""
+    locator = page.locator('[data-testid="stDataFrame"]').nth(table)
+    locator.locator("canvas").first.wait_for(timeout=60_000)
+    locator.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    box = locator.bounding_box()
+    return lambda row: page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1.5))
+
+
+def measure_clicks(repeats: int = 15) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with streamlit_server() as (url, _), sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+        open_page(page, url, "Expression studio")
+        click_row = _row_clicker(page, 0)
+        results["studio pick"] = _summary([_timed(page, lambda r=r: click_row(r), 1)
+                                           for r in [1, 2, 3, 4, 5] + list(range(1, repeats + 1))][5:])
+        slider = page.get_by_role("slider", name="Strength")
+        slider.scroll_into_view_if_needed()
+        keys = ["ArrowLeft", "ArrowRight"] * (repeats // 2 + 3)
+        results["strength change"] = _summary([_timed(page, lambda k=k: slider.press(k), 1) for k in keys][4:])
+
+        open_page(page, f"{url}/morph", "Morph")
+        click_row = _row_clicker(page, 0)
+        results["morph pick"] = _summary([_timed(page, lambda r=r: click_row(r), 0)
+                                          for r in [1, 2, 3] + list(range(1, repeats + 1))][3:])
+
+        open_page(page, f"{url}/map", "Latent map")
+        wait_for_map(page)
+        page.wait_for_timeout(1000)
+        points = [plot_point(page, 1, i) for i in range(repeats + 3)]
+        results["map click"] = _summary([_timed(page, lambda xy=xy: page.mouse.click(*xy), 0) for xy in points][3:])
+
+        open_page(page, url, "Expression studio")
+        links = ["Mirror", "Expression studio"] * (repeats // 2 + 2)
+        switches = []
+        for name in links:
+            link = page.get_by_role("link", name=name)
+            switches.append(_timed(page, link.click, 1))  # the first picture can be the same face on both
+        results["page switch (sidebar)"] = _summary(switches[2:])
+        browser.close()
+    return results
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(measure_clicks(5), indent=2))
