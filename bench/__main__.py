@@ -222,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.app import app_imports_umap, import_seconds, measure_app
+    from bench.clicks import measure_clicks
     from bench.interaction import measure_interactions
     from bench.machine import describe_machine, measure_limit
     from bench.quality import morph_smoothness, shipped_alignment
-    from bench.clicks import measure_clicks
     from bench.uploads import measure_uploads
     from explorer.engine import Engine
 

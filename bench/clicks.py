@@ -9,8 +9,15 @@ import time
 
 import numpy as np
 
-from bench.browser import (image_sources, launch_chromium, open_page, plot_point, streamlit_server, wait_for_map,
-                           wait_idle)
+from bench.browser import (
+    image_sources,
+    launch_chromium,
+    open_page,
+    plot_point,
+    streamlit_server,
+    wait_for_map,
+    wait_idle,
+)
 
 CHANGED = """([old, index]) => {
     const now = Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img'),
