@@ -54,6 +54,14 @@ def show_faces(images, captions, columns: int | None = None, width: int = DISPLA
             cell.image(enlarge(image, width), caption=caption, output_format="PNG")
 
 
+def sync_url(**values: str) -> None:
+    """Write a page's selection into the URL, only the values that changed: a page that is
+    being left then sends nothing that could pull the browser back to it."""
+    changed = {key: value for key, value in values.items() if st.query_params.get(key) != value}
+    if changed:
+        st.query_params.update(changed)
+
+
 def url_notice(name: str, raw: str, shown) -> None:
     """One line saying which value of the link was ignored and what is shown instead."""
     st.warning(f"The link's {name}={str(raw)[:40]!r} is not valid here, so {shown} is shown instead.", icon="🔗")

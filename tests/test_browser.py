@@ -11,6 +11,7 @@ from bench.browser import (
     CHROMIUM,
     click_table_row,
     emptiest_grid_point,
+    image_sources,
     launch_chromium,
     open_page,
     plot_point,
@@ -89,6 +90,23 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     assert "lego=" in page.url and "emoji=" in page.url
     page.screenshot(path=str(tmp_path / "morph.png"), full_page=True)
     keep_screenshots(tmp_path)
+
+
+def test_rapid_page_switches_land_on_the_last_page_clicked(server, page):
+    """60 sidebar clicks in about 24 s, ending on Morph: the app must stay on Morph."""
+    open_page(page, server, "Expression studio")
+    names = ["Morph", "Latent map", "Mirror", "Expression studio", "Generate and inspect", "Your own directions"]
+    for number in range(59):
+        page.get_by_role("link", name=names[number % len(names)]).click()
+        page.wait_for_timeout(400)
+    page.get_by_role("link", name="Morph").click()
+    page.get_by_role("heading", name="Morph").wait_for(timeout=60_000)
+    wait_idle(page)
+    page.wait_for_timeout(3000)  # anything a page being left might still send has arrived by now
+    wait_idle(page)
+    assert "/morph" in page.url
+    assert page.locator("h1").first.inner_text() == "Morph"
+    assert len(image_sources(page)) >= 1
 
 
 def keep_screenshots(folder: Path) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from data.labels import EXPRESSIONS
 from explorer.engine import strip_image
-from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces
+from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces, sync_url
 
 ALL = "every face"
 STRIP_STEPS = 7
@@ -50,7 +50,7 @@ def render_directions() -> None:
         face = face_table_ui(engine, "lego", "dir_face", domain_default(engine, "lego", "face", 3), height=360)
     with view:
         amount = st.slider(name or "direction", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0), 0.1, key="dir_amount")
-        st.query_params.update(a=group_a, b=group_b, name=name, t=f"{amount:.1f}", face=str(face))
+        sync_url(a=group_a, b=group_b, name=name, t=f"{amount:.1f}", face=str(face))
         z = engine.maps.means[face]
         moved = engine.decode(z + amount * direction, "lego")[0]
         show_faces([engine.dataset.images[face], moved], ["the face", f"{name} {amount:+.1f}"], columns=3, width=180)

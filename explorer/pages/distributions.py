@@ -5,7 +5,7 @@ import streamlit as st
 
 from explorer.cache import histogram_figure
 from explorer.figures import kl_figure
-from explorer.ui import get_engine, query_int
+from explorer.ui import get_engine, query_int, sync_url
 from vae.latent import kl_per_dimension
 
 ACTIVE_THRESHOLD = 0.01
@@ -21,7 +21,7 @@ def render_distributions() -> None:
     dimensions = left.slider("Dimensions shown", 10, latent_dim, query_int("dims", min(50, latent_dim), 10, latent_dim),
                              step=10 if latent_dim % 10 == 0 else 1, key="dist_dims")
     split = right.toggle("Split by domain", value=st.query_params.get("split") == "1", key="dist_split")
-    st.query_params.update(dims=str(dimensions), split="1" if split else "0")
+    sync_url(dims=str(dimensions), split="1" if split else "0")
     active = int((engine.maps.means.var(axis=0) > ACTIVE_THRESHOLD).sum())
     kl = kl_per_dimension(engine.maps.means, engine.maps.log_vars)
     a, b, c = st.columns(3)

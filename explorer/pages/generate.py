@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer.engine import Engine
 from explorer.figures import training_figure
-from explorer.ui import get_engine, query_int, show_faces
+from explorer.ui import get_engine, query_int, show_faces, sync_url
 
 PRIORS = {"posterior": "fitted mixture", "normal": "N(0, I)"}
 
@@ -37,7 +37,7 @@ def render_generate() -> None:
 
     st.subheader("Reconstructions")
     split, shuffle = gallery_ui(engine)
-    st.query_params.update(seed=str(seed), gallery=str(shuffle))
+    sync_url(seed=str(seed), gallery=str(shuffle))
     pool = np.flatnonzero(engine.dataset.split == split)
     picks = np.random.default_rng(shuffle).choice(pool, size=min(12, len(pool)), replace=False)
     originals = engine.dataset.images[picks]

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.cache import faces_map_figure, map_figure
 from explorer.figures import with_star
-from explorer.ui import get_engine, query_choice, query_int, require_model, show_faces, uploaded_face
+from explorer.ui import get_engine, query_choice, query_int, require_model, show_faces, sync_url, uploaded_face
 
 COLOUR_BY = ("domain", "expression", "source")
 
@@ -75,7 +75,7 @@ def render_latent_map() -> None:
     projection, colour_by, k = map_controls_ui()
     faces = st.toggle("Show the faces on the map", value=st.query_params.get("faces") == "1", key="map_faces",
                       help="draws every image at its place; zoom in (drag, or scroll with the zoom tool) to read them")
-    st.query_params.update(projection=projection, colour=colour_by, k=str(k), faces="1" if faces else "0")
+    sync_url(projection=projection, colour=colour_by, k=str(k), faces="1" if faces else "0")
     upload = uploaded_face()
     extra = tuple(upload[f"{projection.lower()}_xy"]) if upload else None
     figure = (faces_map_figure if faces else map_figure)(str(engine.folder), projection, colour_by)
@@ -98,7 +98,7 @@ def render_latent_map() -> None:
         return
     if kind == "image":
         index = value
-        st.query_params["image"] = str(index)
+        sync_url(image=str(index))
         z = engine.maps.means[index]
         decoded = engine.decode(z, engine.dataset.domain[index])[0]
         st.subheader(engine.dataset.name[index])

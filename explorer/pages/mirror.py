@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.engine import strip_image
-from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces
+from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces, sync_url
 from vae import latent
 
 DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
@@ -32,7 +32,7 @@ def render_mirror() -> None:
     with right:
         mix = st.slider("Lego ⟷ emoji", 0.0, 1.0, query_float("mix", 0.5, 0.0, 1.0), 0.05, key="mirror_mix",
                         help="0 is the Lego version, 1 the emoji version; between them a mix of the two looks")
-        st.query_params.update(face=str(index), **{"from": source}, mix=f"{mix:.2f}")
+        sync_url(face=str(index), mix=f"{mix:.2f}", **{"from": source})
         ends = engine.decode(np.stack([as_lego, latent.lerp(as_lego, as_emoji, mix), as_emoji]),
                              np.array([0.0, mix, 1.0]))
         show_faces([engine.dataset.images[index], ends[0], ends[1], ends[2]],

@@ -4,7 +4,16 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.engine import gif_bytes, png_bytes, strip_image
-from explorer.ui import domain_default, enlarge, face_table_ui, get_engine, query_choice, query_int, uploaded_face
+from explorer.ui import (
+    domain_default,
+    enlarge,
+    face_table_ui,
+    get_engine,
+    query_choice,
+    query_int,
+    sync_url,
+    uploaded_face,
+)
 
 METHODS = ("slerp", "lerp")
 
@@ -30,7 +39,7 @@ def render_morph() -> None:
         emoji = face_table_ui(engine, "emoji", "morph_emoji", domain_default(engine, "emoji", "emoji", 8))
     upload = uploaded_face()
     use_upload = upload is not None and st.toggle("Start from my uploaded image instead", key="morph_upload")
-    st.query_params.update(lego=str(lego), emoji=str(emoji), steps=str(steps), method=method)
+    sync_url(lego=str(lego), emoji=str(emoji), steps=str(steps), method=method)
     start = upload["z"] if use_upload else engine.maps.means[lego]
     start_name = "your image" if use_upload else engine.dataset.name[lego]
     frames = engine.morph(start, engine.maps.means[emoji], steps, method)

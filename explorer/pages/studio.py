@@ -16,6 +16,7 @@ from explorer.ui import (
     query_choice,
     query_float,
     show_faces,
+    sync_url,
     uploaded_face,
 )
 
@@ -98,7 +99,7 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     """Everything that follows the target, the strength and the sliders: reruns alone."""
     mode, tag, strength = target_ui(engine)
     amounts = expression_sliders_ui(engine)
-    st.query_params.update(lego=str(lego), emoji=str(emoji), tag=tag, mode=mode, strength=f"{strength:.2f}")
+    sync_url(lego=str(lego), emoji=str(emoji), tag=tag, mode=mode, strength=f"{strength:.2f}")
     upload = uploaded_face()
     face_z = upload["z"] if use_upload else engine.maps.means[lego]
     face_image = upload["image"] if use_upload else engine.dataset.images[lego]
