@@ -12,6 +12,16 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LDRAW_ZIP = SHARED_DATA / "ldraw-minifig-heads.zip"
 TWITTER_ZIP = SHARED_DATA / "emoji-datasource-twitter-faces.zip"
 GOOGLE_ZIP = SHARED_DATA / "emoji-datasource-google-faces.zip"
+OPENMOJI_ZIP = SHARED_DATA / "openmoji-faces.zip"
+FLUENT_ZIP = SHARED_DATA / "fluentui-emoji-faces.zip"
+
+# What the shared archives hold; a changed archive changes these and nothing else.
+PRINTED_HEADS = 341  # parts/3626*p*.dat with a printed face
+TWO_SIDED_HEADS = 57
+LEGO_IMAGES = PRINTED_HEADS + TWO_SIDED_HEADS  # each front, and the back of each two-sided head
+PACK_FACES = 118  # face emoji in each emoji-datasource pack
+OPENMOJI_FACES = 119
+FLUENT_FACES = 81
 
 
 def pytest_configure(config):

@@ -7,17 +7,20 @@ from data.build import main
 from data.dataset import FaceDataset, stratified_split
 from data.framing import BACKGROUND
 from data.labels import EXPRESSIONS
+from tests.conftest import FLUENT_FACES, LEGO_IMAGES, OPENMOJI_FACES, PACK_FACES
 
 
 def test_counts_balance_and_sources(built_dataset):
     dataset, _ = built_dataset
     originals = dataset.originals()
-    assert (originals.domain == "lego").sum() >= 398
-    assert ((originals.source == "twitter") | (originals.source == "google")).sum() >= 230
+    assert (originals.domain == "lego").sum() == LEGO_IMAGES
+    assert ((originals.source == "twitter") | (originals.source == "google")).sum() == 2 * PACK_FACES
+    assert (originals.source == "openmoji").sum() == OPENMOJI_FACES
+    assert (originals.source == "fluent").sum() == FLUENT_FACES
     assert len(dataset) >= 2000
     for domain in ("lego", "emoji"):
         assert (dataset.domain == domain).mean() <= 0.6
-    assert set(dataset.source) >= {"ldraw", "twitter", "google", "noto-font"}
+    assert set(dataset.source) >= {"ldraw", "twitter", "google", "noto-font", "openmoji", "fluent"}
     assert dataset.images.dtype == np.uint8 and dataset.images.shape[1:] == (64, 64, 3)
 
 
@@ -89,7 +92,7 @@ def test_size_128_and_no_augmentation(tmp_path):
     assert main(["--quiet", "--size", "128", "--augment", "0", "--no-fonts", "--out", str(out)]) == 0
     dataset = FaceDataset.load(out)
     assert dataset.images.shape[1:] == (128, 128, 3) and not dataset.augmented.any()
-    assert len(dataset) == 398 + 236
+    assert len(dataset) == LEGO_IMAGES + 2 * PACK_FACES + OPENMOJI_FACES + FLUENT_FACES
 
 
 def test_wrong_source_is_one_line_and_keeps_existing_output(tmp_path, capsys):

@@ -12,9 +12,10 @@ from common.errors import UserError
 from data.archive import Archive
 from data.emoji_font import find_emoji_fonts, load_font_emoji
 from data.emoji_pack import load_emoji_pack, read_emoji_metadata
+from data.emoji_svg import load_fluent, load_openmoji
 from data.kaggle_emoji import encode_data_url, load_kaggle_csv
 from data.lego_photos import load_lego_photos
-from tests.conftest import GOOGLE_ZIP, TWITTER_ZIP
+from tests.conftest import FLUENT_FACES, FLUENT_ZIP, GOOGLE_ZIP, OPENMOJI_FACES, OPENMOJI_ZIP, PACK_FACES, TWITTER_ZIP
 
 
 def png_bytes(colour=(250, 200, 40, 255), size=32, mode="RGBA") -> bytes:
@@ -29,7 +30,7 @@ def png_bytes(colour=(250, 200, 40, 255), size=32, mode="RGBA") -> bytes:
 def test_packs_give_the_118_face_emoji_and_nothing_else(path, source):
     problems = Counter()
     faces = load_emoji_pack(path, problems)
-    assert len(faces) == 118 and not problems
+    assert len(faces) == PACK_FACES and not problems
     assert {f.source for f in faces} == {source}
     names = {f.name for f in faces}
     assert "grinning face" in names and "heavy black heart" not in names and "red heart" not in names
@@ -37,7 +38,7 @@ def test_packs_give_the_118_face_emoji_and_nothing_else(path, source):
 
 
 def test_animal_faces_are_optional():
-    assert len(load_emoji_pack(TWITTER_ZIP, Counter(), include_animals=True)) == 118 + 12
+    assert len(load_emoji_pack(TWITTER_ZIP, Counter(), include_animals=True)) == PACK_FACES + 12
 
 
 def test_noto_font_renders_the_face_emoji():
@@ -46,7 +47,7 @@ def test_noto_font_renders_the_face_emoji():
     entries = read_emoji_metadata(Archive(GOOGLE_ZIP, "pack"), Counter())[1]
     problems = Counter()
     faces = load_font_emoji(fonts["noto-font"], entries, problems)
-    assert len(faces) + sum(problems.values()) == 118 and len(faces) >= 110
+    assert len(faces) + sum(problems.values()) == PACK_FACES and len(faces) >= 110
     pixels = np.asarray(faces[0].rgba)
     assert pixels[..., 3].max() == 255 and len(np.unique(pixels[..., 0])) > 20  # colour, not a tofu box
 
@@ -128,3 +129,42 @@ def test_lego_photo_zip_is_cut_out_from_its_backdrop(tmp_path):
     (tmp_path / "no-photos" / "notes.txt").write_text("x")
     with pytest.raises(UserError, match="no .jpg/.png photos"):
         load_lego_photos(tmp_path / "no-photos", Counter())
+
+
+@pytest.mark.parametrize(("loader", "path", "source", "count"), [
+    (load_openmoji, OPENMOJI_ZIP, "openmoji", OPENMOJI_FACES),
+    (load_fluent, FLUENT_ZIP, "fluent", FLUENT_FACES),
+])
+def test_svg_packs_are_drawn_and_labelled(loader, path, source, count):
+    problems = Counter()
+    faces = loader(path, problems)
+    assert len(faces) == count and not problems
+    assert all(f.source == source and f.domain == "emoji" for f in faces)
+    grinning = next(f for f in faces if f.name == "grinning face")
+    assert {"smile", "grin"} <= set(grinning.tags)
+    alpha = np.asarray(grinning.rgba.getchannel("A"))
+    assert alpha.min() == 0 and alpha.max() == 255 and (alpha > 0).mean() > 0.25  # a drawn disc on transparency
+    rgb = np.asarray(grinning.rgba.convert("RGB"))[alpha > 200]
+    assert rgb[:, 0].mean() > 180 and rgb[:, 2].mean() < 150  # yellow
+
+
+def test_svg_packs_with_a_broken_drawing_or_a_wrong_path(tmp_path):
+    folder = tmp_path / "openmoji"
+    (folder / "color" / "svg").mkdir(parents=True)
+    (folder / "data").mkdir()
+    (folder / "color" / "svg" / "1F600.svg").write_text("<svg this is not svg")
+    (folder / "color" / "svg" / "1F641.svg").write_bytes(
+        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#fc0"/></svg>')
+    (folder / "data" / "openmoji.json").write_text(json.dumps([
+        {"hexcode": "1F600", "annotation": "grinning face", "subgroups": "face-smiling"},
+        {"hexcode": "1F641", "annotation": "slightly frowning face", "subgroups": "face-concerned"},
+        {"annotation": "no hexcode"},
+    ]))
+    problems = Counter()
+    faces = load_openmoji(folder, problems)
+    assert [f.name for f in faces] == ["slightly frowning face"]
+    assert problems == {"unreadable emoji SVGs": 1, "malformed OpenMoji metadata entries": 1}
+    with pytest.raises(UserError, match="does not exist: pass the Fluent Emoji pack"):
+        load_fluent(tmp_path / "nowhere", Counter())
+    with pytest.raises(UserError, match="no icons/modern"):
+        load_fluent(folder, Counter())

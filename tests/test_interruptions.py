@@ -68,17 +68,14 @@ def test_killing_training_loses_nothing_and_resume_continues(small_data, tmp_pat
     base = ["-m", "vae.train", "--data", str(small_data), "--preset", "tiny", "--out", str(out), "--quiet"]
     assert subprocess.run([sys.executable, *base, "--epochs", "2"], cwd=ROOT, env=ENV,
                           capture_output=True).returncode == 0
-    kills = 0
     for sig, after in [(signal.SIGINT, 12.0), (signal.SIGTERM, 15.0), (signal.SIGTERM, 18.0)]:
         model_before = digest(out / "model.keras")
         code = run_and_kill([*base, "--epochs", "400", "--resume"], sig, after)
         assert code in (130, -sig), "training finished before it could be interrupted"
-        kills += 1
         assert digest(out / "model.keras") == model_before  # the finished model is untouched
         history = read_history(out / "history.csv")
         assert [int(r["epoch"]) for r in history] == list(range(1, len(history) + 1))
         assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files
-    assert kills == 3
     interrupted_at = len(read_history(out / "history.csv"))
     assert interrupted_at > 2  # the interrupted runs made and kept progress
     final = interrupted_at + 2

@@ -5,7 +5,7 @@ import pytest
 
 from common.errors import UserError
 from data.ldraw import FACE_Y_RANGE, LDrawLibrary, RenderStats, render_mesh, render_minifig_head
-from tests.conftest import LDRAW_ZIP
+from tests.conftest import LDRAW_ZIP, PRINTED_HEADS, TWO_SIDED_HEADS
 
 LDCONFIG = "0 !COLOUR Yellow CODE 14 VALUE #F2CD37 EDGE #333333\n0 !COLOUR Black CODE 0 VALUE #1B2A34 EDGE #808080\n"
 QUAD = "4 16 -10 0 0 10 0 0 10 20 0 -10 20 0\n"
@@ -18,8 +18,8 @@ def library():
 
 def test_finds_every_printed_head_and_the_two_sided_ones(library):
     heads = library.printed_heads()
-    assert len(heads) == 341
-    assert sum(h.two_sided for h in heads) == 57
+    assert len(heads) == PRINTED_HEADS
+    assert sum(h.two_sided for h in heads) == TWO_SIDED_HEADS
     assert not any(h.description.lower().startswith("moved to") for h in heads)
 
 
