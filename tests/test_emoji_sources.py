@@ -145,7 +145,7 @@ def test_svg_packs_are_drawn_and_labelled(loader, path, source, count):
     alpha = np.asarray(grinning.rgba.getchannel("A"))
     assert alpha.min() == 0 and alpha.max() == 255 and (alpha > 0).mean() > 0.25  # a drawn disc on transparency
     rgb = np.asarray(grinning.rgba.convert("RGB"))[alpha > 200]
-    assert rgb[:, 0].mean() > 180 and rgb[:, 2].mean() < 150  # yellow
+    assert np.median(rgb[:, 0]) > 200 and np.median(rgb[:, 2]) < 120  # mostly yellow, outlines aside
 
 
 def test_svg_packs_with_a_broken_drawing_or_a_wrong_path(tmp_path):
