@@ -9,6 +9,8 @@ The public calls (the same whatever model family is loaded):
     transfer(face_z, strength, tag=None, emoji_z=None) -> z
     translate(z, to_domain, from_domain="lego") -> images
     morph(z0, z1, steps, method, domains=("lego", "emoji")) -> images
+    mirror(z, from_domain, mixes) -> images     one face from its Lego to its emoji version
+    move_along(z, direction, amounts, domain="lego") -> images
     sample(count, temperature, seed, domain, prior="posterior") -> images
 """
 from __future__ import annotations
@@ -196,6 +198,17 @@ class Engine:
         if isinstance(to_domain, str):
             z = np.stack([self.space.translate(row, from_domain, to_domain) for row in z])
         return self.decode(z, to_domain)
+
+    def mirror(self, z: np.ndarray, from_domain: str, mixes) -> np.ndarray:
+        """uint8 images of one face at each domain mix (0 its Lego version, 1 its emoji version)."""
+        mixes = np.atleast_1d(np.asarray(mixes, np.float64))
+        as_lego, as_emoji = (self.space.translate(z, from_domain, target) for target in ("lego", "emoji"))
+        return self.decode(latent.lerp(as_lego, as_emoji, mixes), mixes)
+
+    def move_along(self, z: np.ndarray, direction: np.ndarray, amounts, domain="lego") -> np.ndarray:
+        """uint8 images of a face moved by each amount along a latent direction."""
+        amounts = np.atleast_1d(np.asarray(amounts, np.float64))[:, None]
+        return self.decode(np.asarray(z) + amounts * np.asarray(direction), domain)
 
     def sample(self, count: int, temperature: float = 1.0, seed: int = 0, domain: str = "lego",
                prior: str = "posterior") -> np.ndarray:

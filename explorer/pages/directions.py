@@ -52,10 +52,10 @@ def render_directions() -> None:
         amount = st.slider(name or "direction", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0), 0.1, key="dir_amount")
         sync_url(a=group_a, b=group_b, name=name, t=f"{amount:.1f}", face=str(face))
         z = engine.maps.means[face]
-        moved = engine.decode(z + amount * direction, "lego")[0]
+        moved = engine.move_along(z, direction, amount)[0]
         show_faces([engine.dataset.images[face], moved], ["the face", f"{name} {amount:+.1f}"], columns=3, width=180)
         st.markdown(f"**{name}**, from −2 to +2")
-        steps = np.linspace(-2.0, 2.0, STRIP_STEPS)[:, None]
-        st.image(strip_image(engine.decode(z + steps * direction, "lego")), width="stretch", output_format="PNG")
+        strip = engine.move_along(z, direction, np.linspace(-2.0, 2.0, STRIP_STEPS))
+        st.image(strip_image(strip), width="stretch", output_format="PNG")
         st.caption(f"Group A: {int(members(group_a).sum())} faces, group B: {int(members(group_b).sum())} faces. "
                    "Share the link to share the direction.")

@@ -6,7 +6,6 @@ import streamlit as st
 
 from explorer.engine import strip_image
 from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces, sync_url
-from vae import latent
 
 DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
 STRIP_STEPS = 7
@@ -28,15 +27,13 @@ def render_mirror() -> None:
         index = face_table_ui(engine, source, f"mirror_{source}", domain_default(engine, source, "face"), height=420)
     other = "emoji" if source == "lego" else "lego"
     z = engine.maps.means[index]
-    as_lego, as_emoji = (engine.space.translate(z, source, target) for target in ("lego", "emoji"))
     with right:
         mix = st.slider("Lego ⟷ emoji", 0.0, 1.0, query_float("mix", 0.5, 0.0, 1.0), 0.05, key="mirror_mix",
                         help="0 is the Lego version, 1 the emoji version; between them a mix of the two looks")
         sync_url(face=str(index), mix=f"{mix:.2f}", **{"from": source})
-        ends = engine.decode(np.stack([as_lego, latent.lerp(as_lego, as_emoji, mix), as_emoji]),
-                             np.array([0.0, mix, 1.0]))
+        ends = engine.mirror(z, source, [0.0, mix, 1.0])
         show_faces([engine.dataset.images[index], ends[0], ends[1], ends[2]],
                    [f"original ({source})", "as a Lego face", f"mix {mix:.2f}", "as an emoji"], columns=4, width=150)
         st.markdown(f"**{engine.dataset.name[index]}** as {DOMAIN_NAMES[other]}, step by step")
-        strip = engine.morph(as_lego, as_emoji, STRIP_STEPS, "lerp", domains=(0.0, 1.0))
+        strip = engine.mirror(z, source, np.linspace(0.0, 1.0, STRIP_STEPS))
         st.image(strip_image(strip), width="stretch", output_format="PNG")

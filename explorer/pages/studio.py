@@ -119,7 +119,7 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
         images.append(engine.translate(result_z, "emoji")[0])
         captions.append("the result as an emoji")
     elif mode == MODES[0]:
-        images.append(engine.decode((face_z + emoji_z) / 2)[0])
+        images.append(engine.morph(face_z, emoji_z, 3, "lerp", domains=("lego", "lego"))[1])
         captions.append("plain halfway morph")
     if target_image is not None:
         images.append(target_image)

@@ -1,0 +1,84 @@
+"""The engine's public calls on the shipped assets, the CLI flag that picks a model, the
+downloads, and the comparison CLI on a real (tiny) budget."""
+import io
+import json
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer.engine import DEFAULT_ASSETS, Engine, gif_bytes, png_bytes, strip_image
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(DEFAULT_ASSETS)
+
+
+def test_transfer_needs_exactly_one_target(engine):
+    z = engine.maps.means[int(engine.indices("lego")[0])]
+    emoji_z = engine.maps.means[int(engine.indices("emoji")[0])]
+    with pytest.raises(ValueError, match="not both or neither"):
+        engine.transfer(z, 1.0, tag="smile", emoji_z=emoji_z)
+    with pytest.raises(ValueError, match="not both or neither"):
+        engine.transfer(z, 1.0)
+    assert np.allclose(engine.transfer(z, 0.0, emoji_z=emoji_z), z)
+    assert not np.allclose(engine.transfer(z, 1.0, emoji_z=emoji_z), z)
+
+
+def test_public_calls_keep_their_shapes(engine):
+    side, latent_dim = engine.dataset.size, engine.maps.means.shape[1]
+    images = engine.dataset.images[:3]
+    z = engine.encode(images)
+    assert z.shape == (3, latent_dim)
+    assert engine.decode(z, "emoji").shape == (3, side, side, 3)
+    assert engine.decode(z, np.array([0.0, 0.5, 1.0])).dtype == np.uint8
+    assert engine.reconstruct(images).shape == (3, side, side, 3)
+    assert engine.translate(z[0], "emoji").shape == (1, side, side, 3)
+    assert engine.morph(z[0], z[1], 5, "slerp").shape == (5, side, side, 3)
+    assert engine.sample(4, 1.0, 0, "lego").shape == (4, side, side, 3)
+    with pytest.raises(ValueError, match="unknown domain"):
+        engine.decode(z, "duplo")
+
+
+def test_downloads_are_real_png_and_gif_files(engine):
+    frames = engine.dataset.images[:4]
+    strip = Image.open(io.BytesIO(png_bytes(strip_image(frames, scale=2, gap=4))))
+    side = frames.shape[1] * 2
+    assert strip.format == "PNG" and strip.size == (4 * side + 3 * 4, side)
+    gif = Image.open(io.BytesIO(gif_bytes(frames, scale=2)))
+    assert gif.format == "GIF" and gif.n_frames == 4 + 2 and gif.size == (side, side)  # forward and back
+    gif.seek(1)
+    assert np.asarray(gif.convert("RGB")).std() > 0
+
+
+def test_the_model_flag_and_variable_pick_the_folder(monkeypatch, tmp_path):
+    from explorer.cache import MODEL_ENV, model_folder
+
+    monkeypatch.setattr(sys, "argv", ["streamlit_app.py", "--model", str(tmp_path / "mine")])
+    assert model_folder() == tmp_path / "mine"
+    monkeypatch.setattr(sys, "argv", ["streamlit_app.py"])
+    monkeypatch.setenv(MODEL_ENV, str(tmp_path / "other"))
+    assert model_folder() == tmp_path / "other"
+    monkeypatch.delenv(MODEL_ENV)
+    assert model_folder() == DEFAULT_ASSETS
+
+
+def test_compare_trains_each_config_and_judges_its_space(built_dataset, tmp_path):
+    from vae.compare import compare
+    from vae.config import preset
+
+    dataset = built_dataset[0]
+    keep = np.zeros(len(dataset), bool)
+    keep[np.random.default_rng(3).choice(len(dataset), 400, replace=False)] = True
+    configs = {"tiny": preset("tiny"), "tiny-shared": preset("tiny-shared")}
+    report = compare(dataset.subset(keep), 4.0, tmp_path, configs=configs, pairs=20)
+    assert set(report["presets"]) == set(configs)
+    for result in report["presets"].values():
+        assert result["epochs"] >= 1 and 0 <= result["validation"]["lego"]["ssim"] <= 1
+        assert 0.5 <= result["alignment"]["domain_accuracy"]["accuracy"] <= 1
+    written = (tmp_path / "compare.md").read_text()
+    assert "| tiny |" in written and "| tiny-shared |" in written
+    assert json.loads((tmp_path / "compare.json").read_text())["budget_seconds"] == 4.0
+    assert (tmp_path / "reconstructions.png").is_file()
