@@ -12,12 +12,20 @@ from bench.browser import launch_chromium, streamlit_server, wait_for_map
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _peak_rss_mb(pid: int) -> float:
-    """VmHWM: the process's peak resident set size so far."""
+def _status_mb(pid: int, field: str) -> float:
+    """A memory figure of /proc/<pid>/status in MB: VmRSS now, VmHWM the peak so far."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024.0
     return float("nan")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    return _status_mb(pid, "VmHWM")
+
+
+def _rss_mb(pid: int) -> float:
+    return _status_mb(pid, "VmRSS")
 
 
 def import_seconds(module: str) -> float:
@@ -43,13 +51,6 @@ def _open_map(browser, url: str):
     page.wait_for_selector('[data-testid="stApp"]', timeout=120_000)
     wait_for_map(page)
     return page
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def _upload_picture(folder: Path) -> Path:

@@ -1,6 +1,7 @@
 """Read a source given as a folder or a zip through one interface."""
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -38,3 +39,17 @@ class Archive:
         if self._zip is not None:
             return self._zip.read(self._files[name])
         return Path(self._files[name]).read_bytes()
+
+    def read_json_list(self, file_name: str, what: str) -> tuple[str, list]:
+        """(path, entries) of the shallowest file called `file_name`, which must hold a JSON
+        list; a UserError naming the file otherwise (`what` says what to pass instead)."""
+        candidates = sorted((n for n in self.names() if n.rsplit("/", 1)[-1] == file_name), key=len)
+        if not candidates:
+            raise UserError(f"{self.path} has no {file_name}: pass {what}.")
+        try:
+            raw = json.loads(self.read(candidates[0]).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise UserError(f"{self.path}: {file_name} is not valid JSON ({error}); re-extract the pack.") from error
+        if not isinstance(raw, list):
+            raise UserError(f"{self.path}: {file_name} should hold a list of emoji; re-extract the pack.")
+        return candidates[0], raw

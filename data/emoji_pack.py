@@ -1,7 +1,6 @@
 """Face emoji from a pack in the emoji-datasource layout (`emoji.json` + `img/<set>/64/*.png`)."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -39,18 +38,9 @@ def is_face(subcategory: str, include_animals: bool = False) -> bool:
 
 def read_emoji_metadata(archive: Archive, problems: Counter) -> tuple[str, list[EmojiEntry]]:
     """The folder that holds emoji.json, and its well-formed entries (malformed ones are counted)."""
-    candidates = sorted((n for n in archive.names() if n.rsplit("/", 1)[-1] == "emoji.json"), key=len)
-    if not candidates:
-        raise UserError(
-            f"{archive.path} has no emoji.json: pass an emoji-datasource pack "
-            "(emoji.json plus img/<set>/64/*.png, e.g. from `npm pack emoji-datasource-twitter`)."
-        )
-    try:
-        raw = json.loads(archive.read(candidates[0]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{archive.path}: emoji.json is not valid JSON ({error}); re-extract the pack.") from error
-    if not isinstance(raw, list):
-        raise UserError(f"{archive.path}: emoji.json should hold a list of emoji; re-extract the pack.")
+    found, raw = archive.read_json_list(
+        "emoji.json", "an emoji-datasource pack (emoji.json plus img/<set>/64/*.png, e.g. from "
+                      "`npm pack emoji-datasource-twitter`)")
     entries = []
     for item in raw:
         try:
@@ -66,7 +56,7 @@ def read_emoji_metadata(archive: Archive, problems: Counter) -> tuple[str, list[
             problems["malformed emoji.json entries"] += 1
             continue
         entries.append(entry)
-    return candidates[0].rpartition("/")[0], entries
+    return found.rpartition("/")[0], entries
 
 
 def load_emoji_pack(path, problems: Counter, include_animals: bool = False) -> list[SourceFace]:

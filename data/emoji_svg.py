@@ -6,7 +6,6 @@ other emoji sources.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from common.errors import UserError
@@ -29,19 +28,6 @@ def render_svg(markup: bytes, problems: Counter, size: int = RENDER_SIZE):
         problems["unreadable emoji SVGs"] += 1
         return None
     return decode_image(bytes(png), problems, "unreadable emoji SVGs")
-
-
-def _read_json(archive: Archive, suffix: str, what: str) -> list:
-    candidates = sorted((n for n in archive.names() if n.endswith(suffix)), key=len)
-    if not candidates:
-        raise UserError(f"{archive.path} has no {suffix}: pass the {what}.")
-    try:
-        raw = json.loads(archive.read(candidates[0]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{archive.path}: {suffix} is not valid JSON ({error}); re-extract the pack.") from error
-    if not isinstance(raw, list):
-        raise UserError(f"{archive.path}: {suffix} should hold a list of emoji; re-extract the pack.")
-    return raw
 
 
 def _faces(archive: Archive, entries: list[tuple[str, str, str]], source: str,
@@ -75,7 +61,7 @@ def load_openmoji(path, problems: Counter) -> list[SourceFace]:
     entries = []
     metadata = "openmoji-faces.json" if any(n.endswith("openmoji-faces.json") for n in archive.names()) \
         else "openmoji.json"
-    for item in _read_json(archive, metadata, what):
+    for item in archive.read_json_list(metadata, f"the {what}")[1]:
         try:
             hexcode, name, subgroup = str(item["hexcode"]), str(item["annotation"]), str(item.get("subgroups", ""))
         except (KeyError, TypeError):
@@ -96,7 +82,7 @@ def load_fluent(path, problems: Counter) -> list[SourceFace]:
     if not by_file:
         raise UserError(f"{archive.path} has no icons/modern/*.svg files: pass the {what}.")
     entries = []
-    for item in _read_json(archive, "faces.json", what):
+    for item in archive.read_json_list("faces.json", f"the {what}")[1]:
         try:
             file, name, subcategory = str(item["file"]), str(item["name"]), str(item.get("subcategory", ""))
         except (KeyError, TypeError):

@@ -67,35 +67,28 @@ def url_notice(name: str, raw: str, shown) -> None:
     st.warning(f"The link's {name}={str(raw)[:40]!r} is not valid here, so {shown} is shown instead.", icon="🔗")
 
 
-def query_int(name: str, default: int, low: int, high: int) -> int:
-    """An integer from the URL's query string; the default (with a notice) when malformed or
-    out of range."""
+def _query_number(name: str, default, parse, low, high):
+    """A number from the URL's query string; the default (with a notice) when it is malformed,
+    not finite or out of [low, high]."""
     raw = st.query_params.get(name)
     if raw is None:
         return default
     try:
-        value = int(raw)
+        value = parse(raw)
     except (TypeError, ValueError):
-        url_notice(name, raw, default)
-        return default
-    if not low <= value <= high:
+        value = None
+    if value is None or not np.isfinite(value) or not low <= value <= high:
         url_notice(name, raw, default)
         return default
     return value
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    return _query_number(name, default, int, low, high)
 
 
 def query_float(name: str, default: float, low: float, high: float) -> float:
-    raw = st.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not (np.isfinite(value) and low <= value <= high):
-        url_notice(name, raw, default)
-        return default
-    return value
+    return _query_number(name, default, float, low, high)
 
 
 def query_choice(name: str, default: str, choices) -> str:

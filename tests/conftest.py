@@ -39,3 +39,17 @@ def built_dataset(tmp_path_factory):
     preview = out.with_name("preview.png")
     assert main(["--quiet", "--out", str(out), "--preview", str(preview)]) == 0
     return FaceDataset.load(out), preview
+
+
+@pytest.fixture(scope="session")
+def small_dataset(built_dataset):
+    """Real images: 256 training and 64 validation images of both domains."""
+    import numpy as np
+
+    dataset = built_dataset[0]
+    rng = np.random.default_rng(0)
+    train_idx = rng.choice(np.flatnonzero(dataset.split == "train"), 256, replace=False)
+    val_idx = np.flatnonzero(dataset.split == "val")[::2][:64]
+    mask = np.zeros(len(dataset), bool)
+    mask[np.concatenate([train_idx, val_idx])] = True
+    return dataset.subset(mask)

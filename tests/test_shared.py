@@ -19,18 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def small_dataset(built_dataset):
-    """Real images: 256 training and 64 validation images of both domains."""
-    dataset = built_dataset[0]
-    rng = np.random.default_rng(1)
-    train_idx = rng.choice(np.flatnonzero(dataset.split == "train"), 256, replace=False)
-    val_idx = np.flatnonzero(dataset.split == "val")[::2][:64]
-    mask = np.zeros(len(dataset), bool)
-    mask[np.concatenate([train_idx, val_idx])] = True
-    return dataset.subset(mask)
-
-
-@pytest.fixture(scope="module")
 def trained(small_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("shared")
     model, history = train(preset("tiny-shared").override(epochs=3), small_dataset, out, verbose=0)

@@ -9,18 +9,6 @@ from vae.train import main as train_main
 from vae.train import read_history, train
 
 
-@pytest.fixture(scope="module")
-def small_dataset(built_dataset):
-    """Real images: 256 training and 64 validation images of both domains."""
-    dataset = built_dataset[0]
-    rng = np.random.default_rng(0)
-    train_idx = rng.choice(np.flatnonzero(dataset.split == "train"), 256, replace=False)
-    val_idx = np.flatnonzero(dataset.split == "val")[::2][:64]
-    mask = np.zeros(len(dataset), bool)
-    mask[np.concatenate([train_idx, val_idx])] = True
-    return dataset.subset(mask)
-
-
 def test_seed_preset_is_the_baseline_architecture():
     cfg = preset("seed")
     model = build_vae(cfg)
