@@ -92,6 +92,75 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     keep_screenshots(tmp_path)
 
 
+def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
+    """Click a picture in the Lego table, move an expression slider, download the card."""
+    open_page(page, server, "Expression studio")
+    before = image_sources(page)
+    click_table_row(page, 0, 5)
+    page.wait_for_function("(old) => { const img = document.querySelector('[data-testid=stMain] "
+                           "[data-testid=stImage] img'); return img && img.src !== old; }", arg=before[0],
+                           timeout=60_000)
+    wait_idle(page)
+    picked = image_sources(page)
+    assert picked[0] != before[0] and picked[1] != before[1] and "lego=" in page.url
+    page.get_by_text("Mix expressions yourself").click()
+    slider = page.get_by_role("slider", name="wink")
+    slider.scroll_into_view_if_needed()
+    for _ in range(5):
+        slider.press("ArrowRight")
+    wait_idle(page)
+    page.wait_for_function("(old) => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')[1]"
+                           ".src !== old", arg=picked[1], timeout=60_000)
+    mixed = image_sources(page)
+    assert mixed[0] == picked[0] and mixed[1] != picked[1]  # the face stays, the result winks
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the card (PNG)").click()
+    card = tmp_path / "card.png"
+    download.value.save_as(card)
+    from PIL import Image
+
+    assert Image.open(card).format == "PNG" and Image.open(card).size[0] > 600
+    page.screenshot(path=str(tmp_path / "studio.png"), full_page=True)
+    keep_screenshots(tmp_path)
+
+
+def test_a_map_region_becomes_a_direction(server, page, tmp_path):
+    """Box-select two regions of the map as groups A and B, then slide a face along B - A."""
+    open_page(page, f"{server}/map", "Latent map")
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.locator('.modebar-btn[data-val="select"]').first.click()
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    for name, (x0, x1) in (("a", (0.05, 0.45)), ("b", (0.55, 0.95))):
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + 0.05 * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + x1 * box["width"], box["y"] + 0.95 * box["height"], steps=8)
+        page.mouse.up()
+        page.get_by_text("faces selected").wait_for(timeout=60_000)
+        wait_idle(page)
+        page.get_by_role("button", name=f"Keep as group {name.upper()}").click()
+        wait_idle(page)
+    page.get_by_role("link", name="Your own directions").click()
+    page.get_by_role("heading", name="Your own directions").wait_for(timeout=60_000)
+    wait_idle(page)
+    for label, option in (("Group A", "map selection A"), ("Group B", "map selection B")):
+        page.get_by_label(label).click()
+        page.get_by_role("option", name=option).click()
+        wait_idle(page)
+    before = image_sources(page)
+    slider = page.get_by_role("slider").first
+    slider.scroll_into_view_if_needed()
+    for _ in range(8):
+        slider.press("ArrowLeft")
+    wait_idle(page)
+    page.wait_for_function("(old) => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')[1]"
+                           ".src !== old", arg=before[1], timeout=60_000)
+    after = image_sources(page)
+    assert after[0] == before[0] and after[1] != before[1]
+    page.screenshot(path=str(tmp_path / "directions.png"), full_page=True)
+    keep_screenshots(tmp_path)
+
+
 def test_rapid_page_switches_land_on_the_last_page_clicked(server, page):
     """60 sidebar clicks in about 24 s, ending on Morph: the app must stay on Morph."""
     open_page(page, server, "Expression studio")

@@ -42,6 +42,15 @@ def test_a_shared_model_reloads_in_safe_mode_and_decodes_the_same(trained, small
     assert np.allclose(loaded.decode(z, 1.0), model.decode(z, 1.0), atol=1e-6)
 
 
+def test_a_shared_run_resumes_from_its_checkpoint(small_dataset, tmp_path):
+    """The checkpoint's optimizer state follows the model's weight order, adversaries included."""
+    cfg = preset("tiny-shared").override(epochs=1)
+    train(cfg, small_dataset, tmp_path, verbose=0)
+    model, history = train(cfg.override(epochs=2), small_dataset, tmp_path, resume=True, verbose=0)
+    assert [int(r["epoch"]) for r in history] == [1, 2]
+    assert int(load_model_folder(tmp_path / "checkpoint.keras").cfg.epochs) == 2
+
+
 def test_the_domain_condition_changes_the_picture_and_mixes_between(trained, small_dataset):
     model = trained[0]
     z = model.encode(small_dataset.images[:6])[0]

@@ -226,9 +226,11 @@ def build_vae(cfg: VAEConfig) -> VAE:
     return model
 
 
-def load_vae(path) -> VAE:
-    """Load a .keras model with safe_mode=True (no Lambda layers, no pickle)."""
-    return keras.saving.load_model(path, safe_mode=True, compile=False)
+def load_vae(path, compile: bool = False) -> VAE:
+    """Load a .keras model of either family with safe_mode=True (no Lambda layers, no pickle)."""
+    import vae.shared  # noqa: F401 - registers the shared family's classes
+
+    return keras.saving.load_model(path, safe_mode=True, compile=compile)
 
 
 MODEL_HINT = "train one with `python -m vae.train` (or restore the shipped assets with `git checkout assets`)"
@@ -239,7 +241,6 @@ def load_model_folder(path) -> VAE:
     import zipfile
     from pathlib import Path
 
-    import vae.shared  # noqa: F401 - registers the shared family's classes for loading
     from common.errors import UserError
 
     path = Path(path)

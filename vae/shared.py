@@ -268,9 +268,11 @@ class SharedVAE(VAE):
             values = self.losses_for(data, training=True)
             model_objective = values["loss"] / replicas  # gradients are summed over replicas
             adversary_objective = values["adversaries_loss"] / replicas
-        gradients = tape.gradient(model_objective, model_weights) + tape.gradient(adversary_objective, adversaries)
+        found = dict(zip(map(id, model_weights), tape.gradient(model_objective, model_weights)))
+        found.update(zip(map(id, adversaries), tape.gradient(adversary_objective, adversaries)))
         del tape
-        self.optimizer.apply(gradients, model_weights + adversaries)
+        # in the model's own weight order: the optimizer's saved state follows it, so --resume works
+        self.optimizer.apply([found[id(w)] for w in self.trainable_weights], self.trainable_weights)
         return self._update(values)
 
     # The interface the dashboard uses: numpy in, numpy out.

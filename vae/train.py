@@ -123,7 +123,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
     import keras
     import tensorflow as tf
 
-    from vae.model import build_vae
+    from vae.model import build_vae, load_vae
 
     if dataset.size != cfg.image_size:
         raise UserError(f"the dataset holds {dataset.size}px images but the model expects {cfg.image_size}px: "
@@ -145,7 +145,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
                 raise UserError(f"{out} holds a run with another config: resume without overrides or pick a "
                                   "new --out.")
             cfg.save(out / "config.json")
-            model = keras.saving.load_model(out / "checkpoint.keras", safe_mode=True)
+            model = load_vae(out / "checkpoint.keras", compile=True)  # with its optimizer state
             # the checkpoint's own optimizer step count says how many epochs it holds
             initial_epoch = int(model.optimizer.iterations.numpy()) // steps
             history = read_history(out / "history.csv")[:initial_epoch]
