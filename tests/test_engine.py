@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.engine import DEFAULT_ASSETS, Engine, gif_bytes, png_bytes, strip_image
+from explorer.engine import DEFAULT_ASSETS, Engine
+from explorer.images import gif_bytes, png_bytes, strip_image
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from data.labels import EXPRESSIONS
-from explorer.engine import strip_image
+from explorer.images import strip_image
 from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces, sync_url
 
 ALL = "every face"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.engine import strip_image
+from explorer.images import strip_image
 from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces, sync_url
 
 DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}

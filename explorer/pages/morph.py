@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.engine import gif_bytes, png_bytes, strip_image
+from explorer.images import gif_bytes, png_bytes, strip_image
 from explorer.ui import (
     domain_default,
     enlarge,

@@ -7,7 +7,8 @@ import numpy as np
 import streamlit as st
 
 from explorer.card import polaroid_card
-from explorer.engine import Engine, png_bytes
+from explorer.engine import Engine
+from explorer.images import png_bytes
 from explorer.ui import (
     domain_default,
     enlarge,

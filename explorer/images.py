@@ -1,0 +1,31 @@
+"""Pictures to download: a morph strip as PNG, an animated GIF."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+
+def strip_image(frames: np.ndarray, scale: int = 2, gap: int = 4) -> Image.Image:
+    """Frames side by side on white, enlarged `scale` times without smoothing."""
+    count, size = len(frames), frames.shape[1] * scale
+    strip = Image.new("RGB", (count * size + (count - 1) * gap, size), (255, 255, 255))
+    for i, frame in enumerate(frames):
+        strip.paste(Image.fromarray(frame).resize((size, size), Image.NEAREST), (i * (size + gap), 0))
+    return strip
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gif_bytes(frames: np.ndarray, scale: int = 4, frame_ms: int = 120) -> bytes:
+    """An animated GIF that plays the morph forward and back."""
+    images = [Image.fromarray(f).resize((f.shape[1] * scale,) * 2, Image.NEAREST) for f in frames]
+    loop = images + images[-2:0:-1]
+    buffer = io.BytesIO()
+    loop[0].save(buffer, format="GIF", save_all=True, append_images=loop[1:], duration=frame_ms, loop=0)
+    return buffer.getvalue()
