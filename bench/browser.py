@@ -67,11 +67,15 @@ def wait_idle(page) -> None:
     page.wait_for_timeout(300)
 
 
-def open_page(page, url: str, title: str) -> None:
+def open_page(page, url: str, title: str, pictures: int = 0) -> None:
+    """Open a page and wait for its title, the end of its run and at least `pictures` images."""
     page.goto(url)
     page.wait_for_selector('[data-testid="stApp"]', timeout=90_000)
     page.get_by_role("heading", name=title).wait_for(timeout=90_000)
     wait_idle(page)
+    if pictures:
+        page.wait_for_function("(n) => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')"
+                               ".length >= n", arg=pictures, timeout=90_000)
 
 
 def wait_for_map(page, timeout_ms: int = 120_000) -> None:

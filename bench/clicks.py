@@ -62,7 +62,7 @@ def measure_clicks(repeats: int = 15) -> dict:
         browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
 
-        open_page(page, url, "Expression studio")
+        open_page(page, url, "Expression studio", pictures=3)
         click_row = _row_clicker(page, 0)
         results["studio pick"] = _summary([_timed(page, lambda r=r: click_row(r), 1)
                                            for r in [1, 2, 3, 4, 5] + list(range(1, repeats + 1))][5:])
@@ -71,7 +71,7 @@ def measure_clicks(repeats: int = 15) -> dict:
         keys = ["ArrowLeft", "ArrowRight"] * (repeats // 2 + 3)
         results["strength change"] = _summary([_timed(page, lambda k=k: slider.press(k), 1) for k in keys][4:])
 
-        open_page(page, f"{url}/morph", "Morph")
+        open_page(page, f"{url}/morph", "Morph", pictures=1)
         click_row = _row_clicker(page, 0)
         results["morph pick"] = _summary([_timed(page, lambda r=r: click_row(r), 0)
                                           for r in [1, 2, 3] + list(range(1, repeats + 1))][3:])
@@ -82,7 +82,7 @@ def measure_clicks(repeats: int = 15) -> dict:
         points = [plot_point(page, 1, i) for i in range(repeats + 3)]
         results["map click"] = _summary([_timed(page, lambda xy=xy: page.mouse.click(*xy), 0) for xy in points][3:])
 
-        open_page(page, url, "Expression studio")
+        open_page(page, url, "Expression studio", pictures=3)
         links = ["Mirror", "Expression studio"] * (repeats // 2 + 2)
         switches = []
         for name in links:

@@ -94,7 +94,7 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
 
 def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
     """Click a picture in the Lego table, move an expression slider, download the card."""
-    open_page(page, server, "Expression studio")
+    open_page(page, server, "Expression studio", pictures=3)
     before = image_sources(page)
     click_table_row(page, 0, 5)
     page.wait_for_function("(old) => { const img = document.querySelector('[data-testid=stMain] "
