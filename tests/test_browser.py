@@ -129,15 +129,19 @@ def test_a_map_region_becomes_a_direction(server, page, tmp_path):
     open_page(page, f"{server}/map", "Latent map")
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
     page.wait_for_timeout(1000)
-    page.locator('.modebar-btn[data-val="select"]').first.click()
-    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    heading = ""
     for name, (x0, x1) in (("a", (0.05, 0.45)), ("b", (0.55, 0.95))):
+        page.locator('.modebar-btn[data-val="select"]').first.click()  # the tool, again after each rerun
+        box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
         page.mouse.move(box["x"] + x0 * box["width"], box["y"] + 0.05 * box["height"])
         page.mouse.down()
         page.mouse.move(box["x"] + x1 * box["width"], box["y"] + 0.95 * box["height"], steps=8)
         page.mouse.up()
-        page.get_by_text("faces selected").wait_for(timeout=60_000)
+        page.wait_for_function("(old) => { const h = document.querySelector('h3'); return h && "
+                               "h.innerText.includes('faces selected') && h.innerText !== old; }", arg=heading,
+                               timeout=60_000)
         wait_idle(page)
+        heading = page.locator("h3").first.inner_text()
         page.get_by_role("button", name=f"Keep as group {name.upper()}").click()
         wait_idle(page)
     page.get_by_role("link", name="Your own directions").click()
@@ -145,10 +149,11 @@ def test_a_map_region_becomes_a_direction(server, page, tmp_path):
     wait_idle(page)
     for label, option in (("Group A", "map selection A"), ("Group B", "map selection B")):
         page.get_by_label(label).click()
+        page.keyboard.type(option)  # the list is long and virtual: type to filter it
         page.get_by_role("option", name=option).click()
         wait_idle(page)
     before = image_sources(page)
-    slider = page.get_by_role("slider").first
+    slider = page.get_by_role("slider", name="How far along")
     slider.scroll_into_view_if_needed()
     for _ in range(8):
         slider.press("ArrowLeft")

@@ -49,7 +49,8 @@ def render_directions() -> None:
     with picker:
         face = face_table_ui(engine, "lego", "dir_face", domain_default(engine, "lego", "face", 3), height=360)
     with view:
-        amount = st.slider(name or "direction", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0), 0.1, key="dir_amount")
+        amount = st.slider(f"How far along “{name or 'the direction'}”", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0),
+                           0.1, key="dir_amount")
         sync_url(a=group_a, b=group_b, name=name, t=f"{amount:.1f}", face=str(face))
         z = engine.maps.means[face]
         moved = engine.move_along(z, direction, amount)[0]
