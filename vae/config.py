@@ -117,7 +117,7 @@ PRESETS: dict[str, VAEConfig] = {
         encoder_filters=(32, 64, 128, 256, 256), decoder_filters=(256, 128, 64, 32, 32), extra_convs=True,
         reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, kl_warmup_epochs=4,
         expression_dims=16, expression_weight=1500.0, domain_mmd_weight=3000.0, domain_adversary_weight=2000.0,
-        content_adversary_weight=500.0, adversary_warmup_epochs=3, batch_size=32, epochs=70,
+        content_adversary_weight=500.0, adversary_warmup_epochs=3, batch_size=32, epochs=42,
         learning_rate=5e-4, notes="conditional 128 px VAE with latent adversaries (see README)",
     ),
     # The same design at 64 px and a third of the epochs: trains in minutes.
