@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -60,10 +61,11 @@ def test_map_click_decodes_points_and_empty_spots(server, page, tmp_path):
 
     x, y = plot_point(page, 0, emptiest_grid_point(page))
     page.mouse.click(x, y)
-    page.get_by_text("Empty spot").wait_for(timeout=60_000)
+    spot = page.get_by_role("heading", name=re.compile("^Empty spot"))
+    spot.wait_for(timeout=60_000)
     wait_idle(page)
     assert "Empty spot" in page.locator("h3").first.inner_text()
-    page.get_by_text("Empty spot").scroll_into_view_if_needed()
+    spot.scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "map-empty.png"), full_page=True)
     keep_screenshots(tmp_path)
 

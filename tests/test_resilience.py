@@ -123,7 +123,7 @@ def test_sixteen_concurrent_sessions_match_sequential_results():
     """16 real browser sessions on one server, all at once, show exactly what they show one at a time."""
     import asyncio
 
-    from tests.test_browser import CHROMIUM, FLAGS, free_port, wait_healthy
+    from bench.browser import CHROMIUM, FLAGS, free_port, wait_healthy
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
