@@ -161,14 +161,17 @@ def markdown(results: dict) -> str:
         f"| does the app import umap? | {'yes' if a['app_imports_umap'] else 'no (maps are precomputed)'} | no | "
         f"{'**missed**' if a['app_imports_umap'] else 'met'} |",
     ]
-    c, soak = a["churn"], a["soak"]
+    c, soak = a["churn"], a["soak"]  # soak is None when --soak-seconds 0
     lines += [f"| memory kept after {c['sessions']} sessions each upload a 0.9 MB picture, open the map and close "
               f"({c['settle_seconds']:g} s later; {c['rss_before_mb']:.0f} -> {c['rss_with_sessions_mb']:.0f} -> "
               f"{c['rss_after_mb']:.0f} MB) | {c['kept_mb']:.0f} MB | <= 50 MB | {verdict(c['kept_mb'], 50)} |"]
     if soak:
         lines += [f"| peak memory, {soak['sessions']} sessions walking the pages for {soak['seconds']:g} s "
                   f"({soak['interactions']} page switches) | {soak['peak_rss_mb']:.0f} MB | <= 1024 MB | "
-                  f"{verdict(soak['peak_rss_mb'], 1024)} |"]
+                  f"{verdict(soak['peak_rss_mb'], 1024)} |",
+                  f"| page switches in that soak whose page did not show within 30 s | "
+                  f"{soak['not_shown_within_30_s']} of {soak['interactions']} | 0 | "
+                  f"{verdict(soak['not_shown_within_30_s'], 0)} |"]
     goals = {"studio pick": 150, "strength change": 150, "morph pick": 300, "map click": 300,
              "page switch (sidebar)": 300}
     lines += ["", "## Click to updated image (headless Chromium)", "",
@@ -176,6 +179,9 @@ def markdown(results: dict) -> str:
               "| action | p50 | p95 | goal (p50) | |", "|---|---|---|---|---|"]
     for name, r in results["clicks"].items():
         goal = goals.get(name)
+        if "error" in r:
+            lines.append(f"| {name} | not measured: {r['error']} | | <= {goal} ms | **missed** |")
+            continue
         lines.append(f"| {name} | {r['p50_ms']:.0f} ms | {r['p95_ms']:.0f} ms | "
                      f"{f'<= {goal} ms' if goal else ''} | {verdict(r['p50_ms'], goal) if goal else ''} |")
     lines += ["", "## Hostile uploads", "", "Each in a fresh interpreter that loads only the upload code; extra "

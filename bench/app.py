@@ -88,6 +88,8 @@ def measure_churn(browser, url: str, pid: int, picture: Path, sessions: int = 20
 
 
 def measure_soak(browser, url: str, pid: int, sessions: int = 4, seconds: float = 600.0) -> dict:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     """`sessions` tabs walking through the pages by the sidebar for `seconds`: the peak memory."""
     links = ["Mirror", "Morph", "Latent map", "Your own directions", "Latent distributions", "Generate and inspect",
              "Expression studio"]
@@ -95,18 +97,24 @@ def measure_soak(browser, url: str, pid: int, sessions: int = 4, seconds: float 
     for page in pages:
         page.goto(url)
         page.wait_for_selector("h1", timeout=120_000)
-    started, interactions, peak = time.perf_counter(), 0, _rss_mb(pid)
+    started, interactions, stuck, peak = time.perf_counter(), 0, 0, _rss_mb(pid)
     while time.perf_counter() - started < seconds:
         for number, page in enumerate(pages):
-            page.get_by_role("link", name=links[(interactions + number) % len(links)]).click()
-            page.wait_for_selector("h1", timeout=120_000)
+            name = links[(interactions + number) % len(links)]
+            page.get_by_role("link", name=name).click()
+            try:
+                page.get_by_role("heading", name=name).wait_for(timeout=30_000)
+            except PlaywrightTimeout:
+                stuck += 1  # the page did not show within 30 s: reload the tab and go on
+                page.goto(url)
+                page.wait_for_selector("h1", timeout=120_000)
             interactions += 1
-        page.wait_for_timeout(300)
+        pages[0].wait_for_timeout(300)
         peak = max(peak, _rss_mb(pid))
     for page in pages:
         page.close()
     return {"sessions": sessions, "seconds": seconds, "interactions": interactions, "peak_rss_mb": round(peak, 1),
-            "end_rss_mb": round(_rss_mb(pid), 1)}
+            "end_rss_mb": round(_rss_mb(pid), 1), "not_shown_within_30_s": stuck}
 
 
 def measure_app(sessions: int = 8, soak_seconds: float = 600.0) -> dict:

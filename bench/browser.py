@@ -52,7 +52,11 @@ def streamlit_server(*extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
         yield url, process
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # a server stuck in a script run does not answer SIGTERM in time
+            process.wait(timeout=30)
 
 
 def launch_chromium(playwright):

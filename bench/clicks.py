@@ -54,6 +54,14 @@ def _row_clicker(page, table: int):
     return lambda row: page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1.5))
 
 
+def _measured(results: dict, name: str, measure) -> None:
+    """Record one action's figures, or the reason it could not be measured (the rest go on)."""
+    try:
+        results[name] = _summary(measure())
+    except Exception as error:  # noqa: BLE001 - a failed measurement is reported, never hidden
+        results[name] = {"error": str(error).splitlines()[0][:120]}
+
+
 def measure_clicks(repeats: int = 15) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -65,29 +73,30 @@ def measure_clicks(repeats: int = 15) -> dict:
         open_page(page, url, "Expression studio", pictures=3)
         click_row = _row_clicker(page, 0)
         rows = [1, 2, 3, 4, 5] * (repeats // 5 + 2)  # rows in view; each click picks another face
-        results["studio pick"] = _summary([_timed(page, lambda r=r: click_row(r), 1) for r in rows][5:5 + repeats])
+        _measured(results, "studio pick",
+                  lambda: [_timed(page, lambda r=r: click_row(r), 1) for r in rows][5:5 + repeats])
         slider = page.get_by_role("slider", name="Strength")
         slider.scroll_into_view_if_needed()
         keys = ["ArrowLeft", "ArrowRight"] * (repeats // 2 + 3)
-        results["strength change"] = _summary([_timed(page, lambda k=k: slider.press(k), 1) for k in keys][4:])
+        _measured(results, "strength change", lambda: [_timed(page, lambda k=k: slider.press(k), 1) for k in keys][4:])
 
         open_page(page, f"{url}/morph", "Morph", pictures=1)
         click_row = _row_clicker(page, 0)
-        results["morph pick"] = _summary([_timed(page, lambda r=r: click_row(r), 0) for r in rows][5:5 + repeats])
+        _measured(results, "morph pick",
+                  lambda: [_timed(page, lambda r=r: click_row(r), 0) for r in rows][5:5 + repeats])
 
         open_page(page, f"{url}/map", "Latent map")
         wait_for_map(page)
         page.wait_for_timeout(1000)
         points = [plot_point(page, 1, i) for i in range(repeats + 3)]
-        results["map click"] = _summary([_timed(page, lambda xy=xy: page.mouse.click(*xy), 0) for xy in points][3:])
+        _measured(results, "map click",
+                  lambda: [_timed(page, lambda xy=xy: page.mouse.click(*xy), 0) for xy in points][3:])
 
         open_page(page, url, "Expression studio", pictures=3)
         links = ["Mirror", "Expression studio"] * (repeats // 2 + 2)
-        switches = []
-        for name in links:
-            link = page.get_by_role("link", name=name)
-            switches.append(_timed(page, link.click, 1))  # the first picture can be the same face on both
-        results["page switch (sidebar)"] = _summary(switches[2:])
+        # the first picture can be the same face on both pages: the second one tells them apart
+        _measured(results, "page switch (sidebar)",
+                  lambda: [_timed(page, page.get_by_role("link", name=name).click, 1) for name in links][2:])
         browser.close()
     return results
 
