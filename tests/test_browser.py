@@ -94,6 +94,18 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     keep_screenshots(tmp_path)
 
 
+def slide_until_the_result_changes(page, slider_name: str, key: str, presses: int, old_result: str) -> list[str]:
+    """Press an arrow key on a slider, wait for the second picture to change; the pictures then."""
+    slider = page.get_by_role("slider", name=slider_name)
+    slider.scroll_into_view_if_needed()
+    for _ in range(presses):
+        slider.press(key)
+    wait_idle(page)
+    page.wait_for_function("(old) => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')[1]"
+                           ".src !== old", arg=old_result, timeout=60_000)
+    return image_sources(page)
+
+
 def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
     """Click a picture in the Lego table, move an expression slider, download the card."""
     open_page(page, server, "Expression studio", pictures=3)
@@ -106,14 +118,7 @@ def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
     picked = image_sources(page)
     assert picked[0] != before[0] and picked[1] != before[1] and "lego=" in page.url
     page.get_by_text("Mix expressions yourself").click()
-    slider = page.get_by_role("slider", name="wink")
-    slider.scroll_into_view_if_needed()
-    for _ in range(5):
-        slider.press("ArrowRight")
-    wait_idle(page)
-    page.wait_for_function("(old) => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')[1]"
-                           ".src !== old", arg=picked[1], timeout=60_000)
-    mixed = image_sources(page)
+    mixed = slide_until_the_result_changes(page, "wink", "ArrowRight", 5, picked[1])
     assert mixed[0] == picked[0] and mixed[1] != picked[1]  # the face stays, the result winks
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the card (PNG)").click()
@@ -155,14 +160,7 @@ def test_a_map_region_becomes_a_direction(server, page, tmp_path):
         page.get_by_role("option", name=option).click()
         wait_idle(page)
     before = image_sources(page)
-    slider = page.get_by_role("slider", name="How far along")
-    slider.scroll_into_view_if_needed()
-    for _ in range(8):
-        slider.press("ArrowLeft")
-    wait_idle(page)
-    page.wait_for_function("(old) => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')[1]"
-                           ".src !== old", arg=before[1], timeout=60_000)
-    after = image_sources(page)
+    after = slide_until_the_result_changes(page, "How far along", "ArrowLeft", 8, before[1])
     assert after[0] == before[0] and after[1] != before[1]
     page.screenshot(path=str(tmp_path / "directions.png"), full_page=True)
     keep_screenshots(tmp_path)
