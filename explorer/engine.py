@@ -25,7 +25,7 @@ import numpy as np
 from common.errors import UserError
 from data.dataset import FaceDataset
 from vae import latent
-from vae.config import VAEConfig
+from vae.config import read_config
 from vae.space import DEFAULT_STRENGTH, LatentSpace, domain_value
 from vae.train import read_history
 
@@ -87,7 +87,7 @@ class Engine:
         self.maps = Maps.load(self.folder / "latents.npz")
         if len(self.maps.means) != len(self.dataset):
             raise UserError(f"{self.folder}: latents.npz does not match dataset.npz: {EXPORT_HINT}.")
-        self.config = read_config(self.folder / "config.json")
+        self.config = read_config(self.folder / "config.json", EXPORT_HINT)
         self.tags = self.dataset.tag_matrix()  # (N, E) bool
         self.space = LatentSpace(self.maps.means, self.dataset.domain, self.tags, self.config.family,
                                  self.config.expression_dims)
@@ -223,16 +223,6 @@ class Engine:
     def available_expressions(self) -> list[str]:
         """Expressions carried by images of both domains (the ones a target can be built for)."""
         return self.space.available_expressions()
-
-
-def read_config(path: Path) -> VAEConfig:
-    """The model's config.json (read without TensorFlow), or a UserError saying how to rebuild."""
-    if not path.is_file():
-        raise UserError(f"{path} is missing: {EXPORT_HINT}.")
-    try:
-        return VAEConfig.load(path)
-    except (OSError, ValueError, TypeError) as error:
-        raise UserError(f"{path} is not a readable model config ({error}): {EXPORT_HINT}.") from error
 
 
 def history_columns(path: Path) -> dict[str, np.ndarray]:

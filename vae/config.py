@@ -142,6 +142,18 @@ PRESETS: dict[str, VAEConfig] = {
 }
 
 
+def read_config(path: Path, hint: str) -> VAEConfig:
+    """A run's or an asset folder's config.json, or a UserError ending in `hint` (what to do)."""
+    from common.errors import UserError
+
+    if not Path(path).is_file():
+        raise UserError(f"{path} is missing: {hint}.")
+    try:
+        return VAEConfig.load(path)
+    except (OSError, ValueError, TypeError) as error:
+        raise UserError(f"{path} is not a readable model config ({error}): {hint}.") from error
+
+
 def preset(name: str) -> VAEConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from common.cli import run_cli
-from common.errors import UserError
 from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset
-from vae.config import VAEConfig
+from vae.config import read_config
 from vae.evaluate import encode_in_batches, evaluate
 from vae.latent import fit_gaussian_mixture, fit_pca, pca_project
 
@@ -105,12 +104,6 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
     return {"seconds": round(time.perf_counter() - started, 1), "bytes": sizes, "total_bytes": sum(sizes.values())}
 
 
-def read_config(path: Path) -> VAEConfig:
-    if not path.is_file():
-        raise UserError(f"{path} is missing: pass the folder of a run trained by `python -m vae.train`.")
-    return VAEConfig.load(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vae.export", description=__doc__)
     parser.add_argument("--run", type=Path, default=Path("runs") / "default", help="trained run folder")
@@ -119,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def run() -> int:
-        data = args.data or Path("build") / f"dataset-{read_config(args.run / 'config.json').image_size}.npz"
+        cfg = read_config(args.run / "config.json", "pass the folder of a run trained by `python -m vae.train`")
+        data = args.data or Path("build") / f"dataset-{cfg.image_size}.npz"
         summary = export(args.run, FaceDataset.load(data), args.out)
         for name, size in sorted(summary["bytes"].items()):
             print(f"{name:18s} {size / 1e6:6.2f} MB")
