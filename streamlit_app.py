@@ -4,6 +4,10 @@ Run `streamlit run streamlit_app.py` (optionally `-- --model DIR`).
 """
 import streamlit as st
 
+from explorer.memory import return_large_buffers
+
+return_large_buffers()  # before any session allocates: see explorer/memory.py
+
 from explorer.pages.directions import render_directions
 from explorer.pages.distributions import render_distributions
 from explorer.pages.generate import render_generate

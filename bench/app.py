@@ -10,6 +10,7 @@ from pathlib import Path
 from bench.browser import launch_chromium, streamlit_server, wait_for_map
 
 ROOT = Path(__file__).resolve().parents[1]
+SESSION_TTL = 30  # server.disconnectedSessionTTL in .streamlit/config.toml
 
 
 def _status_mb(pid: int, field: str) -> float:
@@ -70,6 +71,7 @@ def _upload_picture(folder: Path) -> Path:
 def measure_churn(browser, url: str, pid: int, picture: Path, sessions: int = 20, settle: float = 60.0) -> dict:
     """Sessions that each upload a picture, open the map and close: how much of the memory they
     took comes back once they are gone (the server drops a closed tab's session after 30 s)."""
+    time.sleep(SESSION_TTL + 5)  # sessions closed before this step are dropped first
     before = _rss_mb(pid)
     for _ in range(sessions):
         page = browser.new_page(viewport={"width": 1280, "height": 800})

@@ -1,0 +1,35 @@
+"""Keep the server's memory from creeping up session after session (glibc's malloc).
+
+Every Streamlit script run is a new thread, and glibc serves threads from up to eight malloc
+arenas per core. glibc also raises its mmap threshold each time a large block is freed, so
+after the first upload the buffers of the next ones (decoded pictures, backdrop masks, tensors
+of tens of MB) came from the arenas. Each arena kept what it grew to once the session was
+gone: 20 sessions that uploaded a picture left the server about 240 MB larger for good
+(BENCHMARKS.md, session churn). A fixed threshold makes every large buffer a mapping of its
+own that goes back to the system the moment it is freed, whichever thread freed it.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+
+M_MMAP_THRESHOLD = -3  # mallopt parameters of glibc's malloc.h
+LARGE_BUFFER_BYTES = 256 * 1024
+
+
+@functools.cache
+def _libc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "mallopt") else None
+    except OSError:
+        return None
+
+
+@functools.cache
+def return_large_buffers(threshold: int = LARGE_BUFFER_BYTES) -> bool:
+    """Serve allocations of `threshold` bytes or more by their own mappings, released on free,
+    from now on; whether it took effect (False where the C library is not glibc)."""
+    libc = _libc()
+    return bool(libc and libc.mallopt(M_MMAP_THRESHOLD, threshold))
