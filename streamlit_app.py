@@ -4,9 +4,9 @@ Run `streamlit run streamlit_app.py` (optionally `-- --model DIR`).
 """
 import streamlit as st
 
-from explorer.memory import return_large_buffers
+from explorer.memory import bound_server_memory
 
-return_large_buffers()  # before any session allocates: see explorer/memory.py
+bound_server_memory()  # before TensorFlow loads and any session allocates: see explorer/memory.py
 
 from explorer.pages.directions import render_directions
 from explorer.pages.distributions import render_distributions

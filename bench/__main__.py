@@ -166,10 +166,12 @@ def markdown(results: dict) -> str:
               f"({c['settle_seconds']:g} s later; {c['rss_before_mb']:.0f} -> {c['rss_with_sessions_mb']:.0f} -> "
               f"{c['rss_after_mb']:.0f} MB) | {c['kept_mb']:.0f} MB | <= 50 MB | {verdict(c['kept_mb'], 50)} |"]
     if soak:
+        stuck_on = "; ".join(soak.get("stuck_on", []))
         lines += [f"| peak memory, {soak['sessions']} sessions walking the pages for {soak['seconds']:g} s "
-                  f"({soak['interactions']} page switches) | {soak['peak_rss_mb']:.0f} MB | <= 1024 MB | "
-                  f"{verdict(soak['peak_rss_mb'], 1024)} |",
-                  f"| page switches in that soak whose page did not show within 30 s | "
+                  f"({soak['interactions']} steps, {soak.get('uploads', 0)} of them an upload then the map) | "
+                  f"{soak['peak_rss_mb']:.0f} MB | <= 1024 MB | {verdict(soak['peak_rss_mb'], 1024)} |",
+                  f"| steps in that soak whose page did not show within 30 s"
+                  f"{f' (landed on: {stuck_on})' if stuck_on else ''} | "
                   f"{soak['not_shown_within_30_s']} of {soak['interactions']} | 0 | "
                   f"{verdict(soak['not_shown_within_30_s'], 0)} |"]
     goals = {"studio pick": 150, "strength change": 150, "morph pick": 300, "map click": 300,

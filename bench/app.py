@@ -89,34 +89,57 @@ def measure_churn(browser, url: str, pid: int, picture: Path, sessions: int = 20
             "rss_after_mb": round(after, 1), "settle_seconds": settle, "kept_mb": round(after - before, 1)}
 
 
-def measure_soak(browser, url: str, pid: int, sessions: int = 4, seconds: float = 600.0) -> dict:
+def _upload_then_map(page, picture: Path) -> None:
+    """Upload a picture on its page, then open the map as soon as the page says it is placed."""
+    page.get_by_role("link", name="Your own image").click()
+    page.wait_for_selector('input[type="file"]', state="attached", timeout=30_000)
+    page.set_input_files('input[type="file"]', str(picture))
+    page.get_by_text("Your image is now").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Latent map").click()
+    wait_for_map(page, 30_000)
+
+
+def _landed_on(page) -> str:
+    """Where a tab that did not show its page stands: its path and its title."""
+    return page.evaluate("() => location.pathname + ' ' + Array.from(document.querySelectorAll('h1'),"
+                         " h => h.textContent).join(' / ')")
+
+
+def measure_soak(browser, url: str, pid: int, picture: Path, sessions: int = 4, seconds: float = 600.0) -> dict:
+    """`sessions` tabs for `seconds`, each step a sidebar page switch or (every third step) an
+    upload followed by the map: the peak memory, and the steps whose page did not show in 30 s."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    """`sessions` tabs walking through the pages by the sidebar for `seconds`: the peak memory."""
     links = ["Mirror", "Morph", "Latent map", "Your own directions", "Latent distributions", "Generate and inspect",
              "Expression studio"]
     pages = [browser.new_page(viewport={"width": 1280, "height": 800}) for _ in range(sessions)]
     for page in pages:
         page.goto(url)
         page.wait_for_selector("h1", timeout=120_000)
-    started, interactions, stuck, peak = time.perf_counter(), 0, 0, _rss_mb(pid)
+    started, steps, uploads, peak = time.perf_counter(), 0, 0, _rss_mb(pid)
+    stuck: list[str] = []
     while time.perf_counter() - started < seconds:
         for number, page in enumerate(pages):
-            name = links[(interactions + number) % len(links)]
-            page.get_by_role("link", name=name).click()
             try:
-                page.get_by_role("heading", name=name).wait_for(timeout=30_000)
+                if (steps + number) % 3 == 2:
+                    uploads += 1
+                    _upload_then_map(page, picture)
+                else:
+                    name = links[(steps + number) % len(links)]
+                    page.get_by_role("link", name=name).click()
+                    page.get_by_role("heading", name=name).wait_for(timeout=30_000)
             except PlaywrightTimeout:
-                stuck += 1  # the page did not show within 30 s: reload the tab and go on
+                stuck.append(_landed_on(page))  # reload the tab and go on
                 page.goto(url)
                 page.wait_for_selector("h1", timeout=120_000)
-            interactions += 1
+            steps += 1
         pages[0].wait_for_timeout(300)
         peak = max(peak, _rss_mb(pid))
     for page in pages:
         page.close()
-    return {"sessions": sessions, "seconds": seconds, "interactions": interactions, "peak_rss_mb": round(peak, 1),
-            "end_rss_mb": round(_rss_mb(pid), 1), "not_shown_within_30_s": stuck}
+    return {"sessions": sessions, "seconds": seconds, "interactions": steps, "uploads": uploads,
+            "peak_rss_mb": round(peak, 1), "end_rss_mb": round(_rss_mb(pid), 1),
+            "not_shown_within_30_s": len(stuck), "stuck_on": stuck}
 
 
 def measure_app(sessions: int = 8, soak_seconds: float = 600.0) -> dict:
@@ -144,8 +167,9 @@ def measure_app(sessions: int = 8, soak_seconds: float = 600.0) -> dict:
         for page in pages:
             page.close()
         with tempfile.TemporaryDirectory() as folder:
-            churn = measure_churn(browser, url, server.pid, _upload_picture(Path(folder)))
-        soak = measure_soak(browser, url, server.pid, seconds=soak_seconds) if soak_seconds else None
+            picture = _upload_picture(Path(folder))
+            churn = measure_churn(browser, url, server.pid, picture)
+            soak = measure_soak(browser, url, server.pid, picture, seconds=soak_seconds) if soak_seconds else None
         browser.close()
     return {"cold_start_seconds": round(cold_start, 2), "peak_rss_mb_1_session": round(one_session, 1),
             f"peak_rss_mb_{sessions}_sessions": round(many_sessions, 1), "sessions": sessions, "churn": churn,

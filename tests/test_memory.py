@@ -1,4 +1,4 @@
-"""Memory that sessions free goes back to the system (explorer/memory.py).
+"""Memory that sessions and model calls free goes back to the system (explorer/memory.py).
 
 Each case runs in a fresh interpreter: malloc's settings are global to a process. The sessions
 are threads that allocate picture-sized buffers at once, as a busy server's script runs do.
@@ -18,11 +18,7 @@ SESSIONS = """
 import sys, threading
 import numpy as np
 from explorer.memory import return_large_buffers
-
-def rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+from tests.test_memory import rss_mb
 
 if sys.argv[1] == "fixed":
     assert return_large_buffers()
@@ -45,24 +41,64 @@ for wave in range(3):
 print(rss_mb() - before)
 """
 
+BATCHES = """
+import os, sys
+import numpy as np
+from explorer.memory import bound_server_memory, return_large_buffers
+from tests.test_memory import rss_mb
+
+if sys.argv[1] == "fixed":
+    assert bound_server_memory()
+else:
+    os.environ.pop("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", None)
+    return_large_buffers()  # the setting of the first fix alone, as the server had it
+from explorer.engine import Engine
+
+engine = Engine()
+engine.decode(engine.maps.means[:1])
+before = rss_mb()
+for size in (2, 3, 5, 6, 8, 9, 12, 16):  # the batch sizes of the pages' grids, strips and samples
+    engine.decode(engine.maps.means[:size], np.linspace(0, 1, size))
+print(rss_mb() - before)
+"""
+
 glibc_only = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
                                 reason="the malloc settings are glibc's")
 
 
-def kept_mb(mode: str) -> float:
-    """Memory still held after 24 sessions' threads freed every buffer (about 360 MB in all)."""
-    out = subprocess.run([sys.executable, "-c", SESSIONS, mode], cwd=ROOT, capture_output=True, text=True,
+def rss_mb() -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def kept_mb(script: str, mode: str) -> float:
+    """The last line `script` prints: memory still held in MB, run in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", script, mode], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout
     return float(out.strip().splitlines()[-1])
 
 
 @glibc_only
 def test_freed_session_buffers_go_back_to_the_system():
-    assert kept_mb("fixed") < 30
+    """24 sessions' threads free every buffer (about 360 MB in all)."""
+    assert kept_mb(SESSIONS, "fixed") < 30
 
 
 @glibc_only
 def test_without_the_setting_glibc_keeps_them():
     """The behaviour the setting exists for; if a future glibc returns the memory by itself,
     this test says so and the setting can go."""
-    assert kept_mb("default") > 60
+    assert kept_mb(SESSIONS, "default") > 60
+
+
+@glibc_only
+def test_decoding_new_batch_sizes_keeps_no_memory():
+    """Eight batch sizes (61 faces) decoded by the shipped model leave the server as it was."""
+    assert kept_mb(BATCHES, "fixed") < 30
+
+
+def test_tensorflows_own_pool_keeps_each_batch_size():
+    """What the system allocator is for: TensorFlow's oneDNN pool grows by each new shape."""
+    assert kept_mb(BATCHES, "default") > 100
