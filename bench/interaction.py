@@ -38,3 +38,31 @@ def measure_interactions(engine: Engine, calls: int = 50) -> dict:
         "encode an uploaded image": time_calls(lambda: engine.encode(prepare_upload(raw, engine.dataset.size)[None]),
                                                calls),
     }
+
+
+def measure_as_served(calls: int = 50) -> tuple[dict, dict]:
+    """The interactions and the machine's limit in a fresh interpreter with the server's memory
+    settings (explorer/memory.py), which change how fast TensorFlow runs: (interaction, limit)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = subprocess.run([sys.executable, "-m", "bench.interaction", str(calls)], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], check=True).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    return figures["interaction"], figures["machine_limit"]
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    from explorer.memory import bound_server_memory
+
+    bound_server_memory()  # as streamlit_app.py does, before TensorFlow loads
+    from bench.machine import measure_limit
+
+    served = Engine()
+    print(json.dumps({"interaction": measure_interactions(served, int(sys.argv[1]) if len(sys.argv) > 1 else 50),
+                      "machine_limit": measure_limit(served.model)}))
