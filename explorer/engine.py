@@ -108,7 +108,8 @@ class Engine:
             if model.cfg.latent_dim != self.maps.means.shape[1] or model.cfg.image_size != self.dataset.size:
                 raise UserError(f"{self.folder}: the model does not match latents.npz or dataset.npz: "
                                   f"{EXPORT_HINT}.")
-            model.decode(self.maps.means[:1], 0.0)  # trace the decoder once, before the first click
+            model.decode(self.maps.means[:1], 0.0)  # trace the graphs once, before the first click
+            model.encode(self.dataset.images[:1])
             self._model = model
         except UserError as error:
             self._model_error = error

@@ -11,9 +11,10 @@ own that goes back to the system the moment it is freed, whichever thread freed 
 TensorFlow's oneDNN kernels draw their tensors from a pool of TensorFlow's own that grows for
 each new batch shape and never shrinks: decoding batches of nine different sizes added 274 MB
 to the server, for good. With the system allocator those tensors are plain malloc blocks, freed
-(and, being large, unmapped) after each call: the same batches added under 15 MB. It costs
-time on large batches (a batch of 16 decodes in about 1.5x the time; a single face, the
-same), which the dashboard rarely makes.
+(and, being large, unmapped) after each call: the same batches added under 20 MB. It costs
+time on larger batches (a batch of 16 decodes in about 1.4x the time; a single face, nearly
+the same), and the model runs as a graph (vae/model.py, `inference_graph`) which more than
+makes up for it.
 """
 from __future__ import annotations
 

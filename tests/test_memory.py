@@ -101,4 +101,4 @@ def test_decoding_new_batch_sizes_keeps_no_memory():
 
 def test_tensorflows_own_pool_keeps_each_batch_size():
     """What the system allocator is for: TensorFlow's oneDNN pool grows by each new shape."""
-    assert kept_mb(BATCHES, "default") > 100
+    assert kept_mb(BATCHES, "default") > 50

@@ -19,13 +19,15 @@
 """
 from __future__ import annotations
 
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
 from vae.config import VAEConfig
-from vae.model import PACKAGE, VAE, as_float_images, kl_per_dimension
+from vae.model import PACKAGE, VAE, as_float_images, inference_graph, kl_per_dimension
 
 REFERENCE_PIXELS = 64 * 64 * 3  # auxiliary weights are per 64x64 image and scale with the pixel count
 MMD_BANDWIDTHS = (0.5, 1.0, 2.0, 4.0)  # RBF kernel widths, relative to the code's root-mean-square norm
@@ -277,17 +279,21 @@ class SharedVAE(VAE):
 
     # The interface the dashboard uses: numpy in, numpy out.
 
+    @functools.cached_property
+    def decoder_graph(self):
+        return inference_graph(self.decoder, (self.cfg.latent_dim,), (1,))
+
     def decode(self, z: np.ndarray, domain=0.0) -> np.ndarray:
         """Images (B, S, S, 3) in [0, 1] for latents (B, L) in a domain: 0 Lego, 1 emoji, or a
         mix; a scalar for every latent or one value each."""
         z = np.asarray(z, np.float32).reshape(-1, self.cfg.latent_dim)
         domain = np.broadcast_to(np.asarray(0.0 if domain is None else domain, np.float32).reshape(-1, 1),
                                  (len(z), 1))
-        return np.asarray(self.decoder([z, np.ascontiguousarray(domain)], training=False))
+        return np.asarray(self.decoder_graph(z, np.ascontiguousarray(domain)))
 
     def domain_of(self, images: np.ndarray) -> np.ndarray:
         """Emoji-ness in [0, 1] of each image, read by the encoder's domain head."""
-        logits = self.encoder(as_float_images(images), training=False)[2]
+        logits = self.encoder_graph(as_float_images(images))[2]
         return np.asarray(ops.sigmoid(logits))[:, 0]
 
     def expression_logits(self, z: np.ndarray) -> np.ndarray:
