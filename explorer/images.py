@@ -23,8 +23,9 @@ def png_bytes(image: Image.Image) -> bytes:
 
 
 def gif_bytes(frames: np.ndarray, scale: int = 4, frame_ms: int = 120) -> bytes:
-    """An animated GIF that plays the morph forward and back."""
-    images = [Image.fromarray(f).resize((f.shape[1] * scale,) * 2, Image.NEAREST) for f in frames]
+    """An animated GIF that plays the morph forward and back. Each frame gets its palette at its
+    own size, then is enlarged: quantizing the enlarged frames took most of a morph page's run."""
+    images = [Image.fromarray(f).quantize(256).resize((f.shape[1] * scale,) * 2, Image.NEAREST) for f in frames]
     loop = images + images[-2:0:-1]
     buffer = io.BytesIO()
     loop[0].save(buffer, format="GIF", save_all=True, append_images=loop[1:], duration=frame_ms, loop=0)
