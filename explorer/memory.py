@@ -11,7 +11,9 @@ own that goes back to the system the moment it is freed, whichever thread freed 
 TensorFlow's oneDNN kernels draw their tensors from a pool of TensorFlow's own that grows for
 each new batch shape and never shrinks: decoding batches of nine different sizes added 274 MB
 to the server, for good. With the system allocator those tensors are plain malloc blocks, freed
-(and, being large, unmapped) after each call: the same batches added under 20 MB. It costs
+(and, being large, unmapped) after each call: the same batches added under 20 MB. How much the
+pool keeps depends on the CPU's oneDNN kernels: with the model as a graph, eight batch sizes
+kept 72 MB on one 2-core EPYC and about 2 MB on another without AVX-512. It costs
 time on larger batches (a batch of 16 decodes in about 1.4x the time; a single face, nearly
 the same), and the model runs as a graph (vae/model.py, `inference_graph`) which more than
 makes up for it.

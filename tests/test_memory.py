@@ -95,10 +95,9 @@ def test_without_the_setting_glibc_keeps_them():
 
 @glibc_only
 def test_decoding_new_batch_sizes_keeps_no_memory():
-    """Eight batch sizes (61 faces) decoded by the shipped model leave the server as it was."""
+    """Eight batch sizes (61 faces) decoded by the shipped model leave the server as it was.
+    Without the system allocator, TensorFlow's oneDNN pool kept 72 MB of these on one 2-core
+    EPYC and about 2 MB on another (AVX2 only): that half depends on the CPU's kernels, so it
+    is described in explorer/memory.py rather than tested."""
     assert kept_mb(BATCHES, "fixed") < 30
 
-
-def test_tensorflows_own_pool_keeps_each_batch_size():
-    """What the system allocator is for: TensorFlow's oneDNN pool grows by each new shape."""
-    assert kept_mb(BATCHES, "default") > 50
