@@ -83,7 +83,7 @@ def test_models_load_only_in_safe_mode(tmp_path):
         load_model_folder(tmp_path)
 
 
-def session_jobs(engine: Engine, count: int = 16) -> list[tuple[str, dict, int]]:
+def session_jobs(engine: Engine, count: int = 8) -> list[tuple[str, dict, int]]:
     """(page path, URL parameters, images expected) for studio, morph and map sessions."""
     lego, emoji = engine.indices("lego"), engine.indices("emoji")
     jobs = []
@@ -119,8 +119,8 @@ async def page_images(browser, url: str, path: str, params: dict, expected: int)
     return sources
 
 
-def test_sixteen_concurrent_sessions_match_sequential_results():
-    """16 real browser sessions on one server, all at once, show exactly what they show one at a time."""
+def test_eight_concurrent_sessions_match_sequential_results():
+    """8 real browser sessions on one server, all at once, show exactly what they show one at a time."""
     import asyncio
 
     from bench.browser import CHROMIUM, FLAGS, free_port, wait_healthy

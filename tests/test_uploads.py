@@ -193,7 +193,7 @@ def test_fuzz_preprocessing_never_crashes(raw):
 
 
 def test_fuzz_the_upload_page_through_apptest():
-    """200 generated hostile inputs through the real page: an st.error or a framed face, never an exception."""
+    """100 generated hostile inputs through the real page: an st.error or a framed face, never an exception."""
     from streamlit.testing.v1 import AppTest
 
     app = AppTest.from_string("from explorer.pages.your_image import render_your_image\nrender_your_image()\n",
@@ -201,7 +201,7 @@ def test_fuzz_the_upload_page_through_apptest():
     app.run()
     rng = np.random.default_rng(7)
     outcomes = {"error": 0, "framed": 0}
-    for i in range(200):
+    for i in range(100):
         base = VALID[i % 3]
         choice = i % 4
         if choice == 0:
@@ -228,4 +228,4 @@ def test_fuzz_the_upload_page_through_apptest():
             assert face["name"] == f"upload{i}.png" and face["image"].shape[-1] == 3  # this very file, framed
             assert np.all(np.isfinite(face["z"]))
             outcomes["framed"] += 1
-    assert outcomes["error"] >= 150
+    assert outcomes["error"] >= 75
