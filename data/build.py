@@ -20,8 +20,9 @@ from data.emoji_svg import load_fluent, load_openmoji
 from data.framing import frame_face, random_jitter
 from data.kaggle_emoji import load_kaggle_csv
 from data.labels import expression_tags, ldraw_side_texts
-from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head
+from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head, render_plain_head
 from data.lego_photos import load_lego_photos
+from data.printed import choose_bases, printed_heads
 from data.record import EMOJI, LEGO, SourceFace
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -43,7 +44,7 @@ def load_ldraw_heads(path, size: int, stats: RenderStats, progress: bool = True)
         for side, text in ldraw_side_texts(head.description, head.two_sided).items():
             image = render_minifig_head(library, head, size, stats, side=side)
             name = f"{head.description} ({side})" if head.two_sided else head.description
-            faces.append(SourceFace(image, LEGO, "ldraw", name, expression_tags(text)))
+            faces.append(SourceFace(image, LEGO, "ldraw", name, expression_tags(text), part=head.filename))
     return faces
 
 
@@ -114,8 +115,51 @@ def augment(faces: list[SourceFace], split: np.ndarray, target_per_domain: int, 
     return stacked, np.asarray(plan, dtype=np.int64)
 
 
+def print_emoji_on_heads(args: argparse.Namespace, faces: list[SourceFace], split: np.ndarray,
+                         quiet: bool) -> tuple[list[SourceFace], np.ndarray, np.ndarray, np.ndarray]:
+    """Training emoji printed on training Lego heads (see data/printed.py): the faces, their
+    framed images, and for each the index of its emoji and of its base (-1: the plain head)."""
+    stats = RenderStats()
+    plain = render_plain_head(LDrawLibrary(args.ldraw), max(256, 4 * args.size), stats) if args.ldraw else None
+    lego = [(i, f) for i, f in enumerate(faces) if f.source == "ldraw" and split[i] == "train"]
+    emoji = [(i, f) for i, f in enumerate(faces) if f.domain == EMOJI and split[i] == "train"]
+    bases = choose_bases(lego, plain, args.print_bases)
+    if not bases or not emoji:
+        return [], np.zeros((0, args.size, args.size, 3), np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rng = np.random.default_rng(args.seed + 2)
+    made = printed_heads(tqdm(emoji, desc="printing", unit="emoji", disable=quiet, leave=False), bases,
+                         args.prints, rng)
+    images = np.stack([frame_face(face.rgba, args.size, random_jitter(rng)) for face, _, _ in made]) if made else \
+        np.zeros((0, args.size, args.size, 3), np.uint8)
+    return ([face for face, _, _ in made], images, np.array([e for _, e, _ in made], np.int64),
+            np.array([b for _, _, b in made], np.int64))
+
+
+def pair_columns(faces: list[SourceFace], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Partners of real faces: an emoji shares its expression dims with the same emoji in
+    another art style; each side of a two-sided head shares the other dims with the other side."""
+    rng = np.random.default_rng(seed + 3)
+    expression = np.full(len(faces), -1, np.int64)
+    identity = np.full(len(faces), -1, np.int64)
+    by_name: dict[str, list[int]] = {}
+    by_part: dict[str, list[int]] = {}
+    for index, face in enumerate(faces):
+        if face.domain == EMOJI:
+            by_name.setdefault(face.name, []).append(index)
+        elif face.part:
+            by_part.setdefault(face.part, []).append(index)
+    for members in by_name.values():
+        for index in members:
+            others = [m for m in members if faces[m].source != faces[index].source]
+            expression[index] = rng.choice(others) if others else -1
+    for members in by_part.values():
+        if len(members) == 2:
+            identity[members[0]], identity[members[1]] = members[1], members[0]
+    return expression, identity
+
+
 def build_dataset(args: argparse.Namespace) -> tuple[FaceDataset, Counter]:
-    """Everything but writing: collect, frame, split and augment."""
+    """Everything but writing: collect, frame, split, print emoji on heads and augment."""
     problems: Counter = Counter()
     faces = collect_faces(args, problems)
     faces, images = frame_all(faces, args.size, problems, args.quiet)
@@ -126,22 +170,32 @@ def build_dataset(args: argparse.Namespace) -> tuple[FaceDataset, Counter]:
     split = stratified_split(domain, group, args.val_fraction, args.seed)
     extra, origin = augment(faces, split, args.augment // 2, args.size, args.seed, args.quiet) if args.augment else (
         np.zeros((0, args.size, args.size, 3), np.uint8), np.zeros(0, np.int64))
+    pair_expression, pair_identity = pair_columns(faces, args.seed)
+    printed, printed_images, printed_emoji, printed_base = print_emoji_on_heads(args, faces, split, args.quiet) \
+        if args.prints else ([], np.zeros((0, args.size, args.size, 3), np.uint8), np.zeros(0, np.int64),
+                             np.zeros(0, np.int64))
+    real = len(faces)
+    faces = faces + printed  # printed heads are originals too, always in the training split
+    origin = np.concatenate([np.arange(len(faces)), origin])  # augmented copies are of real faces only
 
     def column(attribute, values=None):
-        base = np.array([getattr(f, attribute) if values is None else values(f) for f in faces])
-        return np.concatenate([base, base[origin]]) if len(origin) else base
+        return np.array([getattr(f, attribute) if values is None else values(f) for f in faces])[origin]
 
     dataset = FaceDataset(
-        images=np.concatenate([images, extra]),
+        images=np.concatenate([images, printed_images, extra]),
         domain=column("domain"),
         source=column("source"),
         name=column("name"),
         tags=column("tags", lambda f: "|".join(f.tags)),
-        split=np.concatenate([split, np.full(len(origin), "train")]),
-        augmented=np.concatenate([np.zeros(len(faces), bool), np.ones(len(origin), bool)]),
-        origin=np.concatenate([np.arange(len(faces)), origin]),
+        split=np.concatenate([split, np.full(len(printed), "train"), np.full(len(extra), "train")]),
+        augmented=np.arange(len(origin)) >= len(faces),
+        origin=origin,
+        synthetic=(origin >= real),
+        pair_expression=np.concatenate([pair_expression, printed_emoji])[origin],
+        # a print on the plain head shares everything with its emoji; on a real head, the head's identity
+        pair_identity=np.concatenate([pair_identity, np.where(printed_base >= 0, printed_base, printed_emoji)])[origin],
         meta={"size": args.size, "seed": args.seed, "val_fraction": args.val_fraction, "augment": args.augment,
-              "skipped": dict(problems)},
+              "prints": args.prints, "print_bases": args.print_bases, "skipped": dict(problems)},
     )
     return dataset, problems
 
@@ -196,6 +250,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=64, help="square image size in pixels (default 64; 128 works)")
     parser.add_argument("--augment", type=int, default=2400,
                         help="fill each domain to half this total with jittered training copies (0: none)")
+    parser.add_argument("--prints", type=int, default=3,
+                        help="print each training emoji on this many Lego heads: the plain head and real heads "
+                             "with their features erased (synthetic Lego faces; 0: none)")
+    parser.add_argument("--print-bases", type=int, default=60,
+                        help="how many real heads (their features erased) the prints may sit on")
     parser.add_argument("--val-fraction", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help=f"output .npz (default {DEFAULT_OUTPUT})")

@@ -14,8 +14,9 @@ from common.files import atomic_path
 from data.labels import EXPRESSIONS, tags_from_string
 from data.record import EMOJI, LEGO
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LABEL_FIELDS = ("domain", "source", "name", "tags", "split")
+INDEX_FIELDS = ("origin", "pair_expression", "pair_identity")  # indices into the dataset, -1 for none
 REBUILD_HINT = "rebuild it with `python -m data.build`"
 
 
@@ -32,6 +33,22 @@ class FaceDataset:
     augmented: np.ndarray  # (N,) bool
     origin: np.ndarray  # (N,) int: index of the original an augmented image was made from
     meta: dict = field(default_factory=dict)
+    # (N,) bool: made by the builder (an emoji printed on a Lego head), never used for validation
+    synthetic: np.ndarray | None = None
+    # (N,) int: an original that must share this image's expression dims (the emoji a printed
+    # head was printed from; the same emoji in another art style), or -1
+    pair_expression: np.ndarray | None = None
+    # (N,) int: an original that must share this image's other dims (a printed head's base; the
+    # other side of a two-sided head), or -1
+    pair_identity: np.ndarray | None = None
+
+    def __post_init__(self):
+        count = len(self.images)
+        if self.synthetic is None:
+            self.synthetic = np.zeros(count, bool)
+        for key in ("pair_expression", "pair_identity"):
+            if getattr(self, key) is None:
+                setattr(self, key, np.full(count, -1, np.int64))
 
     def __len__(self) -> int:
         return len(self.images)
@@ -53,15 +70,24 @@ class FaceDataset:
         indices = np.flatnonzero(mask)
         remap = np.full(len(self), -1)
         remap[indices] = np.arange(len(indices))
+
+
+        def reindex(values: np.ndarray) -> np.ndarray:
+            return np.where(values[indices] >= 0, remap[np.maximum(values[indices], 0)], -1)
+
         return FaceDataset(
             self.images[indices], self.domain[indices], self.source[indices], self.name[indices],
-            self.tags[indices], self.split[indices], self.augmented[indices], remap[self.origin[indices]],
-            dict(self.meta),
+            self.tags[indices], self.split[indices], self.augmented[indices], reindex(self.origin),
+            dict(self.meta), self.synthetic[indices], reindex(self.pair_expression), reindex(self.pair_identity),
         )
 
     def originals(self) -> "FaceDataset":
-        """Only the un-augmented images."""
+        """Only the un-augmented images (printed heads included)."""
         return self.subset(~self.augmented)
+
+    def real(self) -> "FaceDataset":
+        """Only the un-augmented images of real faces: what every figure is measured on."""
+        return self.subset(~self.augmented & ~self.synthetic)
 
     def save(self, path: str | Path) -> None:
         """Write the dataset atomically as a compressed .npz."""
@@ -70,8 +96,8 @@ class FaceDataset:
         with atomic_path(path) as temporary:
             with open(temporary, "wb") as handle:
                 np.savez_compressed(
-                    handle, images=self.images, augmented=self.augmented, origin=self.origin,
-                    meta=np.array(json.dumps(meta)), **arrays,
+                    handle, images=self.images, augmented=self.augmented, synthetic=self.synthetic,
+                    meta=np.array(json.dumps(meta)), **{key: getattr(self, key) for key in INDEX_FIELDS}, **arrays,
                 )
 
     @classmethod
@@ -89,7 +115,7 @@ class FaceDataset:
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             raise UserError(f"{path} is not a readable dataset file ({error}): {REBUILD_HINT}.") from error
         meta = json.loads(str(fields.pop("meta")))
-        if meta.get("format_version") != FORMAT_VERSION:
+        if meta.get("format_version") not in (1, FORMAT_VERSION):  # 1: before printed heads and pairs
             raise UserError(f"{path} has format {meta.get('format_version')}, not {FORMAT_VERSION}: {REBUILD_HINT}.")
         images = fields.pop("images")
         if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3 or images.shape[1] != images.shape[2]:

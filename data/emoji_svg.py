@@ -30,12 +30,11 @@ def render_svg(markup: bytes, problems: Counter, size: int = RENDER_SIZE):
     return decode_image(bytes(png), problems, "unreadable emoji SVGs")
 
 
-def _faces(archive: Archive, entries: list[tuple[str, str, str]], source: str,
-           problems: Counter) -> list[SourceFace]:
-    """(file name in the archive, emoji name, subcategory) -> labelled faces."""
+def _faces(archive: Archive, entries: list[tuple], source: str, problems: Counter) -> list[SourceFace]:
+    """(file name in the archive, emoji name, subcategory[, keywords]) -> labelled faces."""
     available = set(archive.names())
     faces = []
-    for file, name, subcategory in entries:
+    for file, name, subcategory, *keywords in entries:
         if not subcategory.startswith("face-"):
             continue
         if file not in available:
@@ -46,7 +45,8 @@ def _faces(archive: Archive, entries: list[tuple[str, str, str]], source: str,
             continue
         image = render_svg(archive.read(file), problems)
         if image is not None:
-            faces.append(SourceFace(image, EMOJI, source, name.lower(), emoji_tags(name, (), subcategory)))
+            tags = emoji_tags(name, *keywords, subcategory=subcategory)
+            faces.append(SourceFace(image, EMOJI, source, name.lower(), tags))
     return faces
 
 
@@ -64,12 +64,13 @@ def load_openmoji(path, problems: Counter) -> list[SourceFace]:
     for item in archive.read_json_list(metadata, f"the {what}")[1]:
         try:
             hexcode, name, subgroup = str(item["hexcode"]), str(item["annotation"]), str(item.get("subgroups", ""))
+            keywords = tuple(k.strip() for k in str(item.get("openmoji_tags") or "").split(",") if k.strip())
         except (KeyError, TypeError):
             problems["malformed OpenMoji metadata entries"] += 1
             continue
         if item.get("skintone"):
             continue  # one picture per emoji; skin-tone variants would only repeat it
-        entries.append((svgs.get(f"{hexcode.upper()}.SVG", f"missing:{hexcode}"), name, subgroup))
+        entries.append((svgs.get(f"{hexcode.upper()}.SVG", f"missing:{hexcode}"), name, subgroup, keywords))
     return _faces(archive, entries, "openmoji", problems)
 
 

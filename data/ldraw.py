@@ -264,3 +264,15 @@ def render_minifig_head(
     """RGBA render of the face part of a printed head: the cylinder, without stud or neck."""
     mesh = library.head_mesh(head, stats)
     return render_mesh(mesh, library.colours, size, stats, side, y_range=FACE_Y_RANGE)
+
+
+PLAIN_HEADS = ("3626c.dat", "3626b.dat", "3626a.dat", "3626.dat")  # newest mould first
+
+
+def render_plain_head(library: LDrawLibrary, size: int, stats: RenderStats) -> Image.Image | None:
+    """RGBA render of an unprinted minifig head (the base of a printed head), or None when the
+    library has none."""
+    for filename in PLAIN_HEADS:
+        if library.resolve(filename):
+            return render_minifig_head(library, HeadPart(filename, "plain head"), size, stats)
+    return None

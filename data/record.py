@@ -20,6 +20,7 @@ class SourceFace:
     source: str  # ldraw, twitter, google, noto-font, kaggle-apple, lego-photos, ...
     name: str
     tags: tuple[str, ...]
+    part: str = ""  # the physical part an image shows: the two sides of one LDraw head share it
 
 
 def decode_image(raw: bytes, problems: Counter, what: str = "corrupt images") -> Image.Image | None:

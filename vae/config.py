@@ -44,6 +44,10 @@ class VAEConfig:
     domain_adversary_weight: float = 0.0  # adversary predicting the domain from z, through gradient reversal
     content_adversary_weight: float = 0.0  # adversary predicting the tags from the rest of z, reversed
     adversary_warmup_epochs: int = 0
+    # paired codes: an image's expression dims match its expression partner's posterior mean (a
+    # printed head and its emoji; one emoji in two art styles), its other dims its identity
+    # partner's (a printed head and its base; the two sides of a head); the partner is a target
+    pair_weight: float = 0.0
     extra_convs: bool = False  # a second 3x3 conv in each encoder and decoder block at <= 32 px
     batch_size: int = 64
     epochs: int = 60
@@ -117,7 +121,7 @@ PRESETS: dict[str, VAEConfig] = {
         encoder_filters=(32, 64, 128, 256, 256), decoder_filters=(256, 128, 64, 32, 32), extra_convs=True,
         reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, kl_warmup_epochs=4,
         expression_dims=16, expression_weight=1500.0, domain_mmd_weight=3000.0, domain_adversary_weight=2000.0,
-        content_adversary_weight=500.0, adversary_warmup_epochs=3, batch_size=32, epochs=42,
+        content_adversary_weight=500.0, adversary_warmup_epochs=3, pair_weight=2000.0, batch_size=32, epochs=42,
         learning_rate=5e-4, notes="conditional 128 px VAE with latent adversaries (see README)",
     ),
     # The same design at 64 px and a third of the epochs: trains in minutes.
@@ -126,7 +130,7 @@ PRESETS: dict[str, VAEConfig] = {
         encoder_filters=(32, 64, 128, 256), decoder_filters=(256, 128, 64, 32), extra_convs=True,
         reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, kl_warmup_epochs=3,
         expression_dims=16, expression_weight=1500.0, domain_mmd_weight=3000.0, domain_adversary_weight=1000.0,
-        content_adversary_weight=500.0, adversary_warmup_epochs=2, batch_size=32, epochs=20,
+        content_adversary_weight=500.0, adversary_warmup_epochs=2, pair_weight=2000.0, batch_size=32, epochs=20,
         learning_rate=5e-4,
     ),
     # A small model for tests and quick experiments.
@@ -137,7 +141,7 @@ PRESETS: dict[str, VAEConfig] = {
         preset="tiny-shared", family="shared", latent_dim=16, encoder_filters=(8, 16, 16, 16),
         decoder_filters=(16, 16, 8, 8), reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0,
         expression_dims=4, expression_weight=300.0, domain_adversary_weight=300.0, content_adversary_weight=100.0,
-        adversary_warmup_epochs=1, batch_size=32, epochs=2, kl_warmup_epochs=1,
+        adversary_warmup_epochs=1, pair_weight=300.0, batch_size=32, epochs=2, kl_warmup_epochs=1,
     ),
 }
 

@@ -160,7 +160,7 @@ class SharedVAE(VAE):
     """Domain-conditioned VAE with latent adversaries; same interface as VAE plus `domain`."""
 
     loss_names = ("loss", "reconstruction", "kl", "mse", "ssim", "frequency", "domain_mmd", "domain_adversary",
-                  "expression", "content_adversary", "domain_head")
+                  "expression", "content_adversary", "domain_head", "pair")
 
     def __init__(self, config: dict | VAEConfig, **kwargs):
         super().__init__(config, **kwargs)
@@ -242,6 +242,8 @@ class SharedVAE(VAE):
                                                  self.content_adversary(content), tagged)
         else:
             values["expression"] = values["content_adversary"] = content_confusion = tf.constant(0.0)
+        values["pair"] = self._pair_error(data, mean) if cfg.pair_weight and "expression_partner" in data \
+            else tf.constant(0.0)
         size = pixels / REFERENCE_PIXELS
         scale = self.adversary_scale
         total = (reconstruction + cfg.beta * self.kl_scale * kl
@@ -249,11 +251,27 @@ class SharedVAE(VAE):
                  + size * scale * cfg.domain_adversary_weight * domain_confusion
                  + size * cfg.expression_weight * values["expression"]
                  + size * scale * cfg.content_adversary_weight * content_confusion
-                 + size * 10.0 * values["domain_head"])
+                 + size * 10.0 * values["domain_head"]
+                 + size * cfg.pair_weight * values["pair"])
         adversaries = size * (cfg.domain_adversary_weight * values["domain_adversary"]
                               + cfg.content_adversary_weight * values["content_adversary"])
         values.update(loss=total, reconstruction=reconstruction, kl=kl, adversaries_loss=adversaries)
         return values
+
+    def _pair_error(self, data, mean):
+        """Mean squared distance, per paired image and dim, between the image's posterior mean
+        and its partners' (held fixed as targets): expression dims to the expression partner,
+        the other dims to the identity partner."""
+        split = self.cfg.expression_dims
+        partners = tf.concat([data["expression_partner"], data["identity_partner"]], axis=0)  # (2B, S, S, 3)
+        targets = tf.stop_gradient(self.encoder(partners, training=False)[0])
+        expression_target, identity_target = tf.split(targets, 2, axis=0)  # (B, L) each
+        weights = [tf.cast(data["expression_paired"], tf.float32), tf.cast(data["identity_paired"], tf.float32)]
+        errors = [tf.reduce_mean(tf.square(mean[:, :split] - expression_target[:, :split]), axis=1) if split
+                  else tf.zeros_like(weights[0]),
+                  tf.reduce_mean(tf.square(mean[:, split:] - identity_target[:, split:]), axis=1)]
+        return sum(tf.reduce_sum(w * e) for w, e in zip(weights, errors)) / tf.maximum(
+            tf.reduce_sum(weights[0]) + tf.reduce_sum(weights[1]), 1.0)
 
     def adversary_weights(self) -> list:
         return (self.domain_adversary.trainable_weights + self.domain_probe.trainable_weights

@@ -33,9 +33,10 @@ def parse_override(text: str) -> tuple[str, object]:
         return key.strip(), value
 
 
-def make_tf_dataset(dataset: FaceDataset, mask, batch_size: int, shuffle: bool, seed: int):
+def make_tf_dataset(dataset: FaceDataset, mask, batch_size: int, shuffle: bool, seed: int, pairs: bool = False):
     """A tf.data pipeline of dict batches: float images in [0, 1], the domain (0 Lego, 1 emoji),
-    the expression tags (B, T) and whether the image carries any tag."""
+    the expression tags (B, T) and whether the image carries any tag; with `pairs`, also each
+    image's expression and identity partner (itself, weight 0, where it has none)."""
     import numpy as np
     import tensorflow as tf
 
@@ -46,10 +47,19 @@ def make_tf_dataset(dataset: FaceDataset, mask, batch_size: int, shuffle: bool, 
         "tags": tags,
         "tagged": tags.any(axis=1).astype(np.float32),
     }
+    image_keys = ["images"]
+    if pairs:
+        indices = np.flatnonzero(mask)
+        for kind in ("expression", "identity"):
+            partner = getattr(dataset, f"pair_{kind}")[mask]
+            columns[f"{kind}_partner"] = dataset.images[np.where(partner >= 0, partner, indices)]
+            columns[f"{kind}_paired"] = (partner >= 0).astype(np.float32)
+            image_keys.append(f"{kind}_partner")
     data = tf.data.Dataset.from_tensor_slices(columns)
     if shuffle:
         data = data.shuffle(len(tags), seed=seed, reshuffle_each_iteration=True)
-    return data.batch(batch_size).map(lambda b: {**b, "images": tf.cast(b["images"], tf.float32) / 255.0}).prefetch(2)
+    return data.batch(batch_size).map(
+        lambda b: {**b, **{key: tf.cast(b[key], tf.float32) / 255.0 for key in image_keys}}).prefetch(2)
 
 
 def history_columns(model) -> tuple[str, ...]:
@@ -125,6 +135,8 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
 
     from vae.model import build_vae, load_vae
 
+    pairs = bool(cfg.pair_weight) and cfg.family == "shared"
+
     if dataset.size != cfg.image_size:
         raise UserError(f"the dataset holds {dataset.size}px images but the model expects {cfg.image_size}px: "
                           f"rebuild with `python -m data.build --size {cfg.image_size}` or pass --set image_size=...")
@@ -162,8 +174,8 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
             print(f"{out} already finished its {cfg.epochs} epochs")
     else:
         model.fit(
-            make_tf_dataset(dataset, train_mask, cfg.batch_size, True, cfg.seed),
-            validation_data=make_tf_dataset(dataset, val_mask, cfg.batch_size, False, cfg.seed)
+            make_tf_dataset(dataset, train_mask, cfg.batch_size, True, cfg.seed, pairs),
+            validation_data=make_tf_dataset(dataset, val_mask, cfg.batch_size, False, cfg.seed, pairs)
             if val_mask.any() else None,
             epochs=cfg.epochs, initial_epoch=initial_epoch, verbose=verbose,
             callbacks=make_callbacks(model, cfg, out, history, time_budget),
