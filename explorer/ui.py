@@ -1,6 +1,8 @@
 """Widgets shared by the pages; each *_ui() function returns plain values."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -62,33 +64,61 @@ def sync_url(**values: str) -> None:
         st.query_params.update(changed)
 
 
+MARKDOWN_SIGNIFICANT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark may start Markdown
+NOTICE_LENGTH = 40  # characters of a link's value quoted in a notice
+
+
+def as_text(value, limit: int | None = None) -> str:
+    """`value` as literal text inside Markdown (every label, caption and notice is Markdown):
+    each punctuation mark escaped, so no link, image, HTML, autolink or directive can form;
+    cut to `limit` characters with an ellipsis."""
+    text = " ".join(str(value).split())  # no line breaks: one line, no block Markdown
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
+    return MARKDOWN_SIGNIFICANT.sub(r"\\\1", text)
+
+
 def url_notice(name: str, raw: str, shown) -> None:
     """One line saying which value of the link was ignored and what is shown instead."""
-    st.warning(f"The link's {name}={str(raw)[:40]!r} is not valid here, so {shown} is shown instead.", icon="🔗")
+    raw = str(raw)
+    length = f" (a value of {len(raw):,} characters)" if len(raw) > NOTICE_LENGTH else ""
+    st.warning(f"The link's {as_text(name)}=“{as_text(raw, NOTICE_LENGTH)}”{length} is not valid here, so "
+               f"{as_text(shown)} is shown instead.", icon="🔗")
 
 
-def _query_number(name: str, default, parse, low, high):
+def _query_number(name: str, default, low, high, whole: bool):
     """A number from the URL's query string; the default (with a notice) when it is malformed,
-    not finite or out of [low, high]."""
+    not finite, not whole where it must be, or out of [low, high], whatever its size."""
     raw = st.query_params.get(name)
     if raw is None:
         return default
     try:
-        value = parse(raw)
-    except (TypeError, ValueError):
-        value = None
-    if value is None or not np.isfinite(value) or not low <= value <= high:
+        value = float(raw)  # a 31-digit number becomes a large float, never an int numpy cannot take
+    except (TypeError, ValueError, OverflowError):
+        value = float("nan")
+    if not (np.isfinite(value) and low <= value <= high and (not whole or value.is_integer())):
         url_notice(name, raw, default)
         return default
-    return value
+    return int(value) if whole else value
 
 
 def query_int(name: str, default: int, low: int, high: int) -> int:
-    return _query_number(name, default, int, low, high)
+    return _query_number(name, default, low, high, whole=True)
 
 
 def query_float(name: str, default: float, low: float, high: float) -> float:
-    return _query_number(name, default, float, low, high)
+    return _query_number(name, default, low, high, whole=False)
+
+
+def query_text(name: str, default: str, limit: int) -> str:
+    """Free text from the URL, cut to `limit` characters with a notice when it is longer."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return default
+    if len(raw) > limit:
+        st.warning(f"The link's {as_text(name)} is {len(raw):,} characters long; only its first {limit} are "
+                   "used.", icon="🔗")
+    return raw[:limit]
 
 
 def query_choice(name: str, default: str, choices) -> str:

@@ -10,7 +10,10 @@ from PIL import Image, ImageOps
 
 from data.framing import alpha_bbox, cut_out_backdrop, frame_face
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # also set as server.maxUploadSize in .streamlit/config.toml
+# server.maxUploadSize in .streamlit/config.toml says the same number; the browser counts it in
+# decimal megabytes (10 MB = 10,000,000 bytes), and so does every message here
+MAX_UPLOAD_MB = 10
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1000 * 1000
 MAX_PIXELS = 12_000_000  # decoded RGBA stays under 50 MB; larger pictures are refused before decoding
 MAX_ASPECT = 6.0  # a face picture is roughly square; a 1 x 100000 strip is refused before decoding
 WORKING_SIDE = 1024  # pictures are reduced to this side right after decoding, before any copy is made
@@ -51,7 +54,7 @@ def prepare_upload(raw: bytes, size: int) -> np.ndarray:
     if not raw:
         raise UploadError("The file is empty. Upload a PNG, JPEG or WebP picture of a face.")
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise UploadError(f"The file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
+        raise UploadError(f"The file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_MB} MB.")
     kind = sniff_format(raw)
     if kind is None:
         raise UploadError("This is not a PNG, JPEG or WebP image (its content says otherwise, whatever its name).")

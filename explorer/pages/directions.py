@@ -7,9 +7,11 @@ import streamlit as st
 
 from data.labels import EXPRESSIONS
 from explorer.images import strip_image
-from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces, sync_url
+from explorer.ui import (as_text, domain_default, face_table_ui, get_engine, query_choice, query_float, query_text,
+                         show_faces, sync_url)
 
 ALL = "every face"
+NAME_LENGTH = 60
 STRIP_STEPS = 7
 
 
@@ -31,8 +33,8 @@ def render_directions() -> None:
     with middle:
         group_b = group_ui("Group B", "b", choices, "smile")
     with right:
-        name = st.text_input("Name of the direction", st.query_params.get("name", f"{group_a} → {group_b}")[:60],
-                             key="dir_name")
+        name = st.text_input("Name of the direction", query_text("name", f"{group_a} → {group_b}", NAME_LENGTH),
+                             key="dir_name", max_chars=NAME_LENGTH)
     if group_a == group_b:
         st.info("Pick two different groups.")
         return
@@ -49,13 +51,13 @@ def render_directions() -> None:
     with picker:
         face = face_table_ui(engine, "lego", "dir_face", domain_default(engine, "lego", "face", 3), height=360)
     with view:
-        amount = st.slider(f"How far along “{name or 'the direction'}”", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0),
+        amount = st.slider(f"How far along “{as_text(name or 'the direction')}”", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0),
                            0.1, key="dir_amount")
         sync_url(a=group_a, b=group_b, name=name, t=f"{amount:.1f}", face=str(face))
         z = engine.maps.means[face]
         moved = engine.move_along(z, direction, amount)[0]
-        show_faces([engine.dataset.images[face], moved], ["the face", f"{name} {amount:+.1f}"], columns=3, width=180)
-        st.markdown(f"**{name}**, from −2 to +2")
+        show_faces([engine.dataset.images[face], moved], ["the face", f"{as_text(name)} {amount:+.1f}"], columns=3, width=180)
+        st.markdown(f"**{as_text(name)}**, from −2 to +2")
         strip = engine.move_along(z, direction, np.linspace(-2.0, 2.0, STRIP_STEPS))
         st.image(strip_image(strip), width="stretch", output_format="PNG")
         st.caption(f"Group A: {int(members(group_a).sum())} faces, group B: {int(members(group_b).sum())} faces. "

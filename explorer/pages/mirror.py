@@ -24,7 +24,11 @@ def render_mirror() -> None:
         source = st.radio("Start from", ("lego", "emoji"), horizontal=True, key="mirror_domain",
                           index=("lego", "emoji").index(query_choice("from", "lego", ("lego", "emoji"))),
                           format_func=DOMAIN_NAMES.get)
-        index = face_table_ui(engine, source, f"mirror_{source}", domain_default(engine, source, "face"), height=420)
+        if source == st.query_params.get("from", "lego"):
+            default = domain_default(engine, source, "face")
+        else:  # the person just moved "Start from": the link's face belongs to the other domain
+            default = int(engine.indices(source)[0])
+        index = face_table_ui(engine, source, f"mirror_{source}", default, height=420)
     other = "emoji" if source == "lego" else "lego"
     z = engine.maps.means[index]
     with right:

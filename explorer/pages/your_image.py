@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.ui import UPLOAD_KEY, get_engine, show_faces
-from explorer.upload import MAX_UPLOAD_BYTES, UploadError, prepare_upload
+from explorer.upload import MAX_UPLOAD_MB, UploadError, prepare_upload
 from vae.latent import place_on_map
 
 
@@ -13,7 +13,7 @@ def render_your_image() -> None:
     engine = get_engine()
     st.title("Your own image")
     st.caption("Upload a picture of a Lego face or an emoji (PNG, JPEG or WebP, up to "
-               f"{MAX_UPLOAD_BYTES // 2**20} MB). It is framed like the dataset, encoded, placed on the map, "
+               f"{MAX_UPLOAD_MB} MB). It is framed like the dataset, encoded, placed on the map, "
                "and you can use it on the Morph and Expression studio pages.")
     upload = st.file_uploader("Picture", type=["png", "jpg", "jpeg", "webp"], key="upload_file")
     if upload is not None:

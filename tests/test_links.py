@@ -1,0 +1,121 @@
+"""A link is input from a stranger: hostile URL values on every page, through AppTest."""
+from __future__ import annotations
+
+import io
+import tomllib
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from explorer.ui import as_text
+from explorer.upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, UploadError, prepare_upload
+
+TIMEOUT = 120
+ROOT = Path(__file__).resolve().parents[1]
+
+PAYLOADS = {
+    "markdown image": "![x](http://127.0.0.1:9/q.png)",
+    "link": "[log in again](https://example.org/login)",
+    "autolink": "<https://example.org/login> or https://example.org/login",
+    "html": "<img src=x onerror=alert(1)><b>bold</b>",
+    "31 digits": "1000000000000000000000000000000",
+    "overflow": "1e309",
+    "nan": "nan",
+    "5000 characters": "A" * 5000,
+}
+# each page's text-like and numeric URL values
+PAGE_PARAMS = {
+    "studio": ("mode", "strength"),
+    "mirror": ("from", "mix"),
+    "morph": ("method", "steps"),
+    "latent_map": ("projection", "k"),
+    "directions": ("a", "t"),
+    "generate": ("seed", "gallery"),
+    "distributions": ("dims", "dims"),
+}
+RENDERED = MarkdownIt("commonmark")
+
+
+def page(name: str) -> AppTest:
+    script = f"from explorer.pages.{name} import render_{name}\nrender_{name}()\n"
+    return AppTest.from_string(script, default_timeout=TIMEOUT)
+
+
+def shown_markdown(app: AppTest) -> list[str]:
+    """Every piece of Markdown the page shows: notices, text, captions and widget labels."""
+    texts = [element.value for kind in ("warning", "markdown", "caption", "info", "error", "success")
+             for element in app.get(kind)]
+    texts += [widget.label for kind in ("slider", "radio", "selectbox", "text_input", "toggle")
+              for widget in app.get(kind)]
+    return [str(text) for text in texts]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+@pytest.mark.parametrize("name", PAGE_PARAMS)
+def test_hostile_link_values_are_named_as_text(name, payload):
+    app = page(name)
+    text_param, number_param = PAGE_PARAMS[name]
+    app.query_params.update({text_param: payload, number_param: payload})
+    if name == "directions":
+        app.query_params["name"] = payload
+    app.run()
+    assert not app.exception, app.exception[0].message
+    shown = shown_markdown(app)
+    quoted = as_text(payload, 40)
+    assert any(quoted in text and "shown instead" in text for text in shown), shown
+    for text in shown:
+        html = RENDERED.renderInline(text)
+        assert "<a " not in html and "<img" not in html and "<b>" not in html, text
+    if len(payload) > 40:
+        assert any(f"{len(payload):,} characters" in text for text in shown)
+
+
+def test_a_long_direction_name_is_cut_with_a_sentence():
+    app = page("directions")
+    app.query_params["name"] = "[x](https://example.org) " * 200
+    app.run()
+    assert not app.exception
+    assert any("only its first 60 are used" in warning.value for warning in app.warning)
+    assert len(app.text_input(key="dir_name").value) == 60
+    assert all("<a " not in RENDERED.renderInline(text) for text in shown_markdown(app))
+
+
+def test_as_text_keeps_every_character_visible():
+    payload = "![x](http://h/q.png) <b>x</b> :red[y] `z` *w*"
+    rendered = RENDERED.renderInline(as_text(payload))
+    assert "<" not in rendered.replace("&lt;", "") and rendered.replace("&lt;", "<").replace("&gt;", ">") \
+        .replace("&quot;", '"') == payload
+
+
+def test_moving_start_from_on_the_mirror_gives_no_link_notice():
+    app = page("mirror")
+    app.run()
+    app.radio(key="mirror_domain").set_value("emoji")
+    app.run()
+    assert not app.warning, [w.value for w in app.warning]
+    app.radio(key="mirror_domain").set_value("lego")
+    app.run()
+    assert not app.warning, [w.value for w in app.warning]
+    assert app.query_params["from"] == "lego"
+
+
+def test_the_upload_limit_is_one_number_in_the_unit_the_browser_uses():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    assert MAX_UPLOAD_BYTES == MAX_UPLOAD_MB * 1_000_000  # the browser counts decimal megabytes
+    with pytest.raises(UploadError, match=f"the limit is {MAX_UPLOAD_MB} MB"):
+        prepare_upload(b"\x89PNG\r\n\x1a\n" + b"\x00" * MAX_UPLOAD_BYTES, 64)
+
+
+@pytest.mark.parametrize("kept", [0.2, 0.6, 0.95, 0.999])
+def test_a_twelve_megapixel_png_cut_short_is_called_damaged(kept):
+    image = Image.new("RGBA", (4000, 3000), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((1000, 500, 3000, 2500), fill=(250, 200, 40, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    raw = buffer.getvalue()
+    with pytest.raises(UploadError, match="damaged or truncated"):
+        prepare_upload(raw[:int(len(raw) * kept)], 64)
