@@ -7,8 +7,17 @@ import streamlit as st
 
 from data.labels import EXPRESSIONS
 from explorer.images import strip_image
-from explorer.ui import (as_text, domain_default, face_table_ui, get_engine, query_choice, query_float, query_text,
-                         show_faces, sync_url)
+from explorer.ui import (
+    as_text,
+    domain_default,
+    face_table_ui,
+    get_engine,
+    query_choice,
+    query_float,
+    query_text,
+    show_faces,
+    sync_url,
+)
 
 ALL = "every face"
 NAME_LENGTH = 60
@@ -51,13 +60,15 @@ def render_directions() -> None:
     with picker:
         face = face_table_ui(engine, "lego", "dir_face", domain_default(engine, "lego", "face", 3), height=360)
     with view:
-        amount = st.slider(f"How far along “{as_text(name or 'the direction')}”", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0),
-                           0.1, key="dir_amount")
+        shown_name = as_text(name or "the direction")
+        amount = st.slider(f"How far along “{shown_name}”", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0), 0.1,
+                           key="dir_amount")
         sync_url(a=group_a, b=group_b, name=name, t=f"{amount:.1f}", face=str(face))
         z = engine.maps.means[face]
         moved = engine.move_along(z, direction, amount)[0]
-        show_faces([engine.dataset.images[face], moved], ["the face", f"{as_text(name)} {amount:+.1f}"], columns=3, width=180)
-        st.markdown(f"**{as_text(name)}**, from −2 to +2")
+        show_faces([engine.dataset.images[face], moved], ["the face", f"{shown_name} {amount:+.1f}"], columns=3,
+                   width=180)
+        st.markdown(f"**{shown_name}**, from −2 to +2")
         strip = engine.move_along(z, direction, np.linspace(-2.0, 2.0, STRIP_STEPS))
         st.image(strip_image(strip), width="stretch", output_format="PNG")
         st.caption(f"Group A: {int(members(group_a).sum())} faces, group B: {int(members(group_b).sum())} faces. "
