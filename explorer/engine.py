@@ -26,7 +26,7 @@ from common.errors import UserError
 from data.dataset import FaceDataset
 from vae import latent
 from vae.config import read_config
-from vae.space import DEFAULT_STRENGTH, LatentSpace, domain_value
+from vae.space import LatentSpace, default_strength, domain_value
 from vae.train import read_history
 
 DEFAULT_ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -89,8 +89,8 @@ class Engine:
             raise UserError(f"{self.folder}: latents.npz does not match dataset.npz: {EXPORT_HINT}.")
         self.config = read_config(self.folder / "config.json", EXPORT_HINT)
         self.tags = self.dataset.tag_matrix()  # (N, E) bool
-        self.space = LatentSpace(self.maps.means, self.dataset.domain, self.tags, self.config.family,
-                                 self.config.expression_dims)
+        self.space = LatentSpace(self.maps.means, self.dataset.domain, self.tags, self.config.domain_conditioned,
+                                 self.config.expression_part)
         self.history = history_columns(self.folder / "history.csv")
         self.lock = threading.Lock()
         self._model = None
@@ -101,7 +101,7 @@ class Engine:
             self.wait_for_model()
 
     def _load_model(self) -> None:
-        from vae.model import load_model_folder
+        from vae.families import load_model_folder
 
         try:
             model = load_model_folder(self.folder)
@@ -132,13 +132,18 @@ class Engine:
         return self._loader.is_alive()
 
     @property
-    def shared(self) -> bool:
-        """Whether the model is of the shared family (domain condition, expression dims)."""
-        return self.space.shared
+    def domain_conditioned(self) -> bool:
+        """Whether the model draws a code in either domain (its decoder takes the domain)."""
+        return self.space.domain_conditioned
+
+    @property
+    def expression_dims(self) -> int:
+        """How many leading code dims hold the expression (0: the model sets none apart)."""
+        return self.space.expression_dims
 
     @property
     def default_strength(self) -> float:
-        return DEFAULT_STRENGTH[self.config.family]
+        return default_strength(self.expression_dims)
 
     # Model calls, serialised by the lock.
 
@@ -158,7 +163,7 @@ class Engine:
             return self.model.encode(images)[0]
 
     def domain_of(self, images: np.ndarray) -> np.ndarray:
-        """Emoji-ness in [0, 1] of each image as the encoder reads it (NaN for the plain family)."""
+        """Emoji-ness in [0, 1] of each image as the encoder reads it (NaN for a model without a domain head)."""
         with self.lock:
             return self.model.domain_of(images)
 
@@ -187,8 +192,8 @@ class Engine:
 
     def transfer(self, face_z: np.ndarray, strength: float, tag: str | None = None,
                  emoji_z: np.ndarray | None = None) -> np.ndarray:
-        """The face's latent given an expression tag's or an emoji's expression; with the shared
-        family only the expression dims move, so the face keeps its identity."""
+        """The face's latent given an expression tag's or an emoji's expression; with expression
+        dims only those move, so the face keeps its identity."""
         return self.space.transfer(face_z, strength, tag=tag, emoji_z=emoji_z)
 
     def translate(self, z: np.ndarray, to_domain="emoji", from_domain: str = "lego") -> np.ndarray:

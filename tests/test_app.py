@@ -69,7 +69,7 @@ def test_studio_widgets_change_the_result(engine):
     assert image_urls(app)[3] != after_strength[3] and studio_choice(app)[1] == int(engine.indices("emoji")[30])
     app.radio(key="studio_mode").set_value("an expression")
     run(app)
-    assert len(app.get("image")) == 3 - (not engine.shared) and app.query_params["mode"] == "an expression"
+    assert len(app.get("image")) == 3 - (not engine.domain_conditioned) and app.query_params["mode"] == "an expression"
 
 
 def test_studio_expression_pills_and_sliders_change_the_result():
@@ -215,7 +215,7 @@ def select_on_map(app: AppTest, key: str, points=(), box=(), lasso=()):
 
 def spot_images(engine) -> int:
     """An empty spot is decoded as a Lego face and as an emoji by a shared model, once otherwise."""
-    return 2 if engine.shared else 1
+    return 2 if engine.domain_conditioned else 1
 
 
 def test_map_click_on_a_point_decodes_that_image(engine):
@@ -339,7 +339,7 @@ def test_upload_is_encoded_placed_and_usable_elsewhere(engine):
     face = Image.fromarray(engine.dataset.images[int(engine.indices("emoji")[10])])
     app.file_uploader(key="upload_file").set_value(("face.png", png(face.resize((200, 200))), "image/png"))
     run(app)
-    both_domains = 2 if engine.shared else 0  # the upload as a Lego face and as an emoji
+    both_domains = 2 if engine.domain_conditioned else 0  # the upload as a Lego face and as an emoji
     assert not app.error and len(app.get("image")) == 2 + both_domains + 6
     upload = app.session_state["uploaded_face"]
     assert upload["z"].shape == (engine.model.cfg.latent_dim,) and np.all(np.isfinite(upload["umap_xy"]))

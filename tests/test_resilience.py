@@ -40,7 +40,7 @@ def truncate(path: Path) -> None:
 
 def incompatible_model(folder: Path) -> None:
     from vae.config import preset
-    from vae.model import build_vae
+    from vae.families import build_vae
 
     build_vae(preset("tiny")).save(folder / "model.keras")  # a 16-d latent against 64-d maps
 
@@ -74,7 +74,7 @@ def test_models_load_only_in_safe_mode(tmp_path):
     """A .keras file with a Lambda layer (arbitrary code) is refused."""
     import keras
 
-    from vae.model import load_model_folder
+    from vae.families import load_model_folder
 
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))

@@ -11,7 +11,8 @@ from data.labels import EXPRESSIONS
 from vae import latent
 from vae.alignment import domain_accuracy, expression_neighbour_rate, identity_kept
 from vae.config import preset
-from vae.model import kl_per_dimension, load_model_folder
+from vae.families import load_model_folder
+from vae.model import kl_per_dimension
 from vae.space import LatentSpace, domain_value
 from vae.train import read_history, train
 
@@ -48,7 +49,7 @@ def test_a_shared_run_resumes_from_its_checkpoint(small_dataset, tmp_path):
     train(cfg, small_dataset, tmp_path, verbose=0)
     model, history = train(cfg.override(epochs=2), small_dataset, tmp_path, resume=True, verbose=0)
     assert [int(r["epoch"]) for r in history] == [1, 2]
-    from vae.model import load_vae
+    from vae.families import load_vae
 
     steps = -(-int((small_dataset.split == "train").sum()) // cfg.batch_size)
     assert int(load_vae(tmp_path / "checkpoint.keras", compile=True).optimizer.iterations.numpy()) == 2 * steps
@@ -93,18 +94,18 @@ def test_domain_mmd_sees_shifted_domains_and_nothing_else():
     assert apart > 5 * same and one_domain == 0.0
 
 
-def tagged_space(family: str) -> LatentSpace:
+def tagged_space(domain_conditioned: bool, expression_dims: int = 2) -> LatentSpace:
     rng = np.random.default_rng(0)
     means = rng.normal(size=(40, 6))
     domains = np.array(["lego"] * 20 + ["emoji"] * 20)
     tags = np.zeros((40, len(EXPRESSIONS)), bool)
     tags[::2, EXPRESSIONS.index("smile")] = True
     tags[1::2, EXPRESSIONS.index("sad")] = True
-    return LatentSpace(means, domains, tags, family, expression_dims=2)
+    return LatentSpace(means, domains, tags, domain_conditioned, expression_dims)
 
 
 def test_shared_transfer_moves_only_the_expression_dims():
-    space = tagged_space("shared")
+    space = tagged_space(True)
     face, emoji = space.means[0], space.means[25]
     moved = space.transfer(face, 1.0, emoji_z=emoji)
     assert np.allclose(moved[:2], emoji[:2]) and np.allclose(moved[2:], face[2:])
@@ -117,8 +118,8 @@ def test_shared_transfer_moves_only_the_expression_dims():
         space.transfer(face, 1.0)
 
 
-def test_translation_keeps_a_shared_code_and_shifts_a_plain_one():
-    shared, plain = tagged_space("shared"), tagged_space("plain")
+def test_translation_keeps_a_conditioned_code_and_shifts_an_unconditioned_one():
+    shared, plain = tagged_space(True), tagged_space(False, 0)
     z = shared.means[3]
     assert np.allclose(shared.translate(z, "lego", "emoji"), z)
     shift = plain.domain_mean("emoji") - plain.domain_mean("lego")
@@ -126,6 +127,14 @@ def test_translation_keeps_a_shared_code_and_shifts_a_plain_one():
     assert domain_value("emoji") == 1.0 and domain_value(0.25) == 0.25
     with pytest.raises(ValueError, match="unknown domain"):
         domain_value("duplo")
+
+
+def test_a_conditioned_model_without_expression_dims_translates_once_and_transfers_by_attribute():
+    space = tagged_space(True, expression_dims=0)
+    face, emoji = space.means[0], space.means[25]
+    assert np.allclose(space.translate(face, "lego", "emoji"), face)  # the condition does the work, once
+    moved = space.transfer(face, 1.0, emoji_z=emoji)
+    assert np.allclose(moved, face + emoji - space.domain_mean("emoji"))  # every dim moves: none is set apart
 
 
 def test_the_fitted_mixture_samples_where_the_codes_are():

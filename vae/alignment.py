@@ -127,10 +127,14 @@ def transfer_quality(model, space: LatentSpace, images: np.ndarray, judge: Judge
         shows = np.array([judge.shows(results[i:i + 1], plan[i][0])[0] for i in range(pairs)])
         success = shows & judge.is_lego(results)
         kept = identity_kept(results, np.array([face for _, face, _ in plan]), images[lego], lego)
-        per_tag = {tag: round(float(np.mean([s for (t, _, _), s in zip(plan, success) if t == tag])), 3)
-                   for tag in sorted({t for t, _, _ in plan})}
+
+        def per_tag(values: np.ndarray) -> dict:
+            return {tag: round(float(np.mean([v for (t, _, _), v in zip(plan, values) if t == tag])), 3)
+                    for tag in sorted({t for t, _, _ in plan})}
+
         report[mode] = {"success": round(float(success.mean()), 3), "identity_kept": round(float(kept.mean()), 3),
-                        "both": round(float((success & kept).mean()), 3), "per_expression": per_tag}
+                        "both": round(float((success & kept).mean()), 3), "per_expression": per_tag(success),
+                        "pairs_per_expression": {tag: sum(t == tag for t, _, _ in plan) for tag in per_tag(success)}}
     return report
 
 
@@ -153,12 +157,28 @@ def translation_quality(model, space: LatentSpace, judge: Judge) -> dict:
     return report
 
 
-def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: float, pairs: int = 160) -> dict:
-    """Every figure above for one model and its dataset's originals."""
-    judge = Judge(images, space.domains, space.tags, space.available_expressions())
-    return {
+def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: float, pairs: int = 160,
+                     cnn: bool = True, groups: np.ndarray | None = None, cnn_judge=None) -> dict:
+    """Every figure above for one model and its dataset's real originals, by the pixel judge
+    and (with `cnn`) by the CNN judge too (trained here unless given, e.g. once for several
+    models); with `groups` (see vae.judge.face_groups) the CNN judge's own cross-validated
+    accuracy is reported beside its figures."""
+    from vae.judge import CNNJudge, cross_validate
+
+    expressions = space.available_expressions()
+    judge = Judge(images, space.domains, space.tags, expressions)
+    report = {
         "domain_accuracy": domain_accuracy(space.means, space.domains),
         "expression_neighbours": expression_neighbour_rate(space.means, space.domains, space.tags),
         "transfer": transfer_quality(model, space, images, judge, strength, pairs),
         "translation": translation_quality(model, space, judge),
     }
+    if cnn:
+        cnn_judge = cnn_judge or CNNJudge(images, space.domains, space.tags, expressions)
+        report["cnn"] = {"judge": CNNJudge.description,
+                         "transfer": transfer_quality(model, space, images, cnn_judge, strength, pairs),
+                         "translation": translation_quality(model, space, cnn_judge)}
+        report["cnn"]["transfer"]["judge"] = CNNJudge.description
+        if groups is not None:
+            report["cnn"]["cross_validation"] = cross_validate(images, space.domains, space.tags, groups)
+    return report

@@ -23,7 +23,7 @@ from data.dataset import FaceDataset, contact_sheet
 from vae.config import PRESETS as PRESET_NAMES
 from vae.config import preset
 from vae.evaluate import evaluate
-from vae.space import DEFAULT_STRENGTH
+from vae.space import default_strength
 
 PRESETS = ("seed", "plain", "fast")
 
@@ -39,13 +39,16 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
             verbose: int = 0, pairs: int = 160, configs: dict | None = None) -> dict:
     """Train each preset (or each named config of `configs`) for `budget` seconds, evaluate on
     validation, write the report."""
+    from data.labels import EXPRESSIONS
     from vae.alignment import alignment_report
-    from vae.inspect import latent_space
+    from vae.judge import CNNJudge
+    from vae.sheet import latent_space
     from vae.train import train
 
     results, models = {}, {}
     train_images = int((dataset.split == "train").sum())
-    originals = dataset.originals()
+    originals = dataset.real()
+    cnn_judge = CNNJudge(originals.images, originals.domain, originals.tag_matrix(), list(EXPRESSIONS))
     configs = configs or {name: preset(name) for name in presets}
     for name, cfg in configs.items():
         cfg = cfg.override(image_size=dataset.size)
@@ -59,7 +62,8 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
             "wall_seconds": round(time.perf_counter() - started, 1),
             "images_per_second": round(images_per_second(history, train_images), 1),
             "validation": evaluate(model, dataset),
-            "alignment": alignment_report(model, space, originals.images, DEFAULT_STRENGTH[cfg.family], pairs),
+            "alignment": alignment_report(model, space, originals.images, default_strength(cfg.expression_part), pairs,
+                                          cnn_judge=cnn_judge),
         }
     command = f"python -m vae.{'ablation' if configs.keys() - set(PRESET_NAMES) else 'compare'} --budget {budget:g}"
     report = {"budget_seconds": budget, "train_images": train_images, "image_size": dataset.size,

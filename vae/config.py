@@ -71,6 +71,17 @@ class VAEConfig:
             raise ValueError("expression_dims must be at least 0 and below latent_dim")
 
     @property
+    def domain_conditioned(self) -> bool:
+        """Whether this config's model takes the domain as a decoder condition (the same answer as
+        the built model's `domain_conditioned`, known without building it)."""
+        return self.family == "shared"
+
+    @property
+    def expression_part(self) -> int:
+        """How many leading code dims the built model sets apart for the expression."""
+        return self.expression_dims if self.domain_conditioned else 0
+
+    @property
     def upsamplings(self) -> int:
         return len(self.decoder_filters) + (self.output_layer == "transpose")
 

@@ -87,7 +87,7 @@ def format_table(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from vae.model import load_model_folder
+    from vae.families import load_model_folder
 
     parser = argparse.ArgumentParser(prog="python -m vae.evaluate", description=__doc__)
     parser.add_argument("--model", type=Path, default=Path("assets"), help="model folder or .keras file")
@@ -98,16 +98,19 @@ def main(argv: list[str] | None = None) -> int:
 
     def run() -> int:
         from vae.alignment import alignment_report
-        from vae.space import DEFAULT_STRENGTH, LatentSpace
+        from vae.judge import face_groups
+        from vae.space import LatentSpace, default_strength
 
         model = load_model_folder(args.model)
         dataset = FaceDataset.load(args.data or Path("build") / f"dataset-{model.cfg.image_size}.npz")
         results = evaluate(model, dataset, args.split)
-        originals = dataset.originals()
+        originals = dataset.real()
         means = encode_in_batches(model, originals.images)[0]
-        space = LatentSpace(means, originals.domain, originals.tag_matrix(), model.cfg.family,
-                            model.cfg.expression_dims)
-        results["alignment"] = alignment_report(model, space, originals.images, DEFAULT_STRENGTH[model.cfg.family])
+        space = LatentSpace(means, originals.domain, originals.tag_matrix(), model.domain_conditioned,
+                            model.expression_dims)
+        results["alignment"] = alignment_report(model, space, originals.images,
+                                                default_strength(model.expression_dims),
+                                                groups=face_groups(originals.domain, originals.name))
         folder = args.model if args.model.is_dir() else args.model.parent
         out = args.out or folder / "evaluation.json"
         atomic_write_text(out, json.dumps(results, indent=2))

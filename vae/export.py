@@ -7,10 +7,12 @@ inverse grid so that a click anywhere on the map decodes without running UMAP.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import shutil
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +46,41 @@ ATTRIBUTION = """# Attribution of the shipped data
 - **Microsoft Fluent Emoji** graphics (source `fluent`), copyright Microsoft Corporation,
   licensed MIT, from the npm package fluentui-emoji.
 
-The model weights in this folder were trained by Legomoji on these images.
+The model weights in this folder were trained by Legomoji on these images and on synthetic
+"printed heads" made from them (each training emoji's features printed on LDraw-rendered
+heads); the printed heads are not shipped. Since the OpenMoji images are CC BY-SA 4.0, the
+model trained on them is shared under CC BY-SA 4.0 too.
 """
+WEIGHTS_FILE = "model.weights.h5"  # inside a .keras zip
+
+
+def write_half_precision_model(source: Path, target: Path) -> None:
+    """A copy of a .keras file whose float32 weights are stored as float16, zip-compressed:
+    half the bytes; Keras casts them back to float32 when it loads the model."""
+    import h5py
+
+    with zipfile.ZipFile(source) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    with h5py.File(io.BytesIO(members[WEIGHTS_FILE]), "r") as weights:
+        buffer = io.BytesIO()
+        with h5py.File(buffer, "w") as half:
+            def copy(name, item):
+                if isinstance(item, h5py.Dataset):
+                    data = item[()]
+                    half.create_dataset(name, data=data.astype(np.float16) if data.dtype == np.float32 else data)
+                else:
+                    half.require_group(name)
+                for key, value in item.attrs.items():
+                    half[name].attrs[key] = value
+
+            for key, value in weights.attrs.items():
+                half.attrs[key] = value
+            weights.visititems(copy)
+    members[WEIGHTS_FILE] = buffer.getvalue()
+    with atomic_path(target) as temporary:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
 
 
 def umap_maps(latents: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,11 +100,11 @@ def umap_maps(latents: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, n
 
 
 def posterior_mixtures(model, dataset: FaceDataset, seed: int) -> dict[str, np.ndarray]:
-    """Per domain, a Gaussian mixture fitted to the posterior means of all its images
-    (augmented copies included), as flat arrays named mixture_<domain>_<part>."""
+    """Per domain, a Gaussian mixture fitted to the posterior means of all its real images
+    (augmented copies included, printed heads not), as flat arrays named mixture_<domain>_<part>."""
     arrays = {}
     for domain in ("lego", "emoji"):
-        images = dataset.images[dataset.domain == domain]
+        images = dataset.images[(dataset.domain == domain) & ~dataset.synthetic]
         if len(images):
             mixture = fit_gaussian_mixture(encode_in_batches(model, images)[0], MIXTURE_COMPONENTS, seed)
             arrays.update({f"mixture_{domain}_{key}": value for key, value in mixture.items()})
@@ -77,10 +112,10 @@ def posterior_mixtures(model, dataset: FaceDataset, seed: int) -> dict[str, np.n
 
 
 def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
-    from vae.model import load_model_folder
+    from vae.families import load_model_folder
 
     model = load_model_folder(run)
-    originals = dataset.originals()
+    originals = dataset.real()  # the dashboard shows and maps real faces only
     started = time.perf_counter()
     means, log_vars = encode_in_batches(model, originals.images)
     mixtures = posterior_mixtures(model, dataset, seed)
@@ -94,7 +129,8 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
                                 pca_components=pca_components, pca_xy=pca_xy, umap_xy=umap_xy,
                                 umap_grid=umap_grid, umap_extent=umap_extent, **mixtures)
     originals.save(out / "dataset.npz")
-    for name in ("model.keras", "config.json", "history.csv"):
+    write_half_precision_model(run / "model.keras", out / "model.keras")
+    for name in ("config.json", "history.csv"):
         with atomic_path(out / name) as temporary:
             shutil.copyfile(run / name, temporary)
     evaluation = evaluate(model, dataset)

@@ -1,7 +1,8 @@
 """The VAE: named functional encoder and decoder, a seeded Sampling layer and a VAE model.
 
-The dashboard only uses the interface `encode`, `decode`, `reconstruct` and `sample`, so it
-never cares which preset is loaded.
+The dashboard only uses the interface `encode`, `decode`, `reconstruct` and `sample`, and the
+capabilities `domain_conditioned` and `expression_dims`, so it never asks which family or
+preset is loaded. Building and loading any family is `vae.families`.
 """
 from __future__ import annotations
 
@@ -95,6 +96,12 @@ class VAE(keras.Model):
     """Encoder + sampling + decoder, trained on reconstruction terms plus beta * KL."""
 
     loss_names: tuple[str, ...] = ("loss", "reconstruction", "kl", "mse", "ssim")
+    domain_conditioned = False  # capability: the decoder takes the domain as a condition
+
+    @property
+    def expression_dims(self) -> int:
+        """Capability: how many leading code dims hold the expression (0: none set apart)."""
+        return 0
 
     def __init__(self, config: dict | VAEConfig, **kwargs):
         super().__init__(**kwargs)
@@ -233,46 +240,3 @@ def as_float_images(images: np.ndarray) -> np.ndarray:
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.asarray(images) * 255.0), 0, 255).astype(np.uint8)
-
-
-def build_vae(cfg: VAEConfig) -> VAE:
-    """A fresh VAE of the config's family, with every weight created."""
-    keras.utils.set_random_seed(cfg.seed)
-    if cfg.family == "shared":
-        from vae.shared import SharedVAE
-
-        return SharedVAE(cfg)
-    model = VAE(cfg)
-    model(np.zeros((1, cfg.image_size, cfg.image_size, 3), np.float32))
-    return model
-
-
-def load_vae(path, compile: bool = False) -> VAE:
-    """Load a .keras model of either family with safe_mode=True (no Lambda layers, no pickle)."""
-    import vae.shared  # noqa: F401 - registers the shared family's classes
-
-    return keras.saving.load_model(path, safe_mode=True, compile=compile)
-
-
-MODEL_HINT = "train one with `python -m vae.train` (or restore the shipped assets with `git checkout assets`)"
-
-
-def load_model_folder(path) -> VAE:
-    """The VAE in a folder (its model.keras) or a .keras file, or a UserError saying what is wrong."""
-    import zipfile
-    from pathlib import Path
-
-    from common.errors import UserError
-
-    path = Path(path)
-    file = path / "model.keras" if path.is_dir() else path
-    if not file.is_file():
-        raise UserError(f"no model at {file}: {MODEL_HINT}.")
-    try:
-        model = load_vae(file)
-    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as error:
-        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        raise UserError(f"{file} is not a loadable Legomoji model ({reason}): {MODEL_HINT}.") from error
-    if not isinstance(model, VAE):
-        raise UserError(f"{file} holds a {type(model).__name__}, not a Legomoji VAE: {MODEL_HINT}.")
-    return model

@@ -161,6 +161,11 @@ class SharedVAE(VAE):
 
     loss_names = ("loss", "reconstruction", "kl", "mse", "ssim", "frequency", "domain_mmd", "domain_adversary",
                   "expression", "content_adversary", "domain_head", "pair")
+    domain_conditioned = True
+
+    @property
+    def expression_dims(self) -> int:
+        return self.cfg.expression_dims
 
     def __init__(self, config: dict | VAEConfig, **kwargs):
         super().__init__(config, **kwargs)

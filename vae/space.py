@@ -2,13 +2,13 @@
 an expression tag or the other domain lies. Pure numpy; `explorer.engine` pairs it with the
 model and `vae.alignment` measures it.
 
-Two families answer differently:
-- "shared": the code holds content only, its first `expression_dims` are the expression, and
-  the domain is the decoder's condition. Transfer moves the expression dims and keeps the rest;
-  translation keeps the code and changes the condition.
-- "plain": one code for everything. Transfer adds an attribute vector (what sets the emoji
-  apart from the average emoji, or the mean difference made by a tag); translation adds the
-  difference between the two domains' mean codes.
+The answers follow the model's capabilities, never its family's name:
+- with a domain condition the code holds content only, and translation keeps the code and
+  changes the condition; without one, translation adds the difference between the two
+  domains' mean codes;
+- with expression dims (the code's first `expression_dims`), transfer moves those dims and
+  keeps the rest; without them, it adds an attribute vector (what sets the emoji apart from
+  the average emoji, or the mean difference made by a tag).
 """
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ from data.labels import EXPRESSIONS
 from vae import latent
 
 DOMAINS = {"lego": 0.0, "emoji": 1.0}
-DEFAULT_STRENGTH = {"shared": 1.0, "plain": 1.5}  # the studio's starting strength per model family
+
+
+def default_strength(expression_dims: int) -> float:
+    """The studio's starting strength: 1 takes an emoji's expression dims whole; an attribute
+    vector needs a little more to show."""
+    return 1.0 if expression_dims else 1.5
 
 
 def domain_value(domain) -> float | np.ndarray:
@@ -36,20 +41,16 @@ def domain_value(domain) -> float | np.ndarray:
 class LatentSpace:
     """The dataset's posterior means with their domains and tags, and the operations on them."""
 
-    def __init__(self, means: np.ndarray, domains: np.ndarray, tags: np.ndarray, family: str = "plain",
+    def __init__(self, means: np.ndarray, domains: np.ndarray, tags: np.ndarray, domain_conditioned: bool = False,
                  expression_dims: int = 0):
         if len(means) != len(domains) or len(means) != len(tags):
             raise ValueError("means, domains and tags must have one row per image")
         self.means = np.asarray(means, np.float64)
         self.domains = np.asarray(domains)
         self.tags = np.asarray(tags, bool)  # (N, len(EXPRESSIONS))
-        self.family = family
-        self.expression_dims = expression_dims if family == "shared" else 0
+        self.domain_conditioned = bool(domain_conditioned)
+        self.expression_dims = int(expression_dims)
         self._targets: dict[str, np.ndarray] = {}
-
-    @property
-    def shared(self) -> bool:
-        return self.expression_dims > 0
 
     def domain_mean(self, domain: str) -> np.ndarray:
         return self.means[self.domains == domain].mean(axis=0)
@@ -60,11 +61,11 @@ class LatentSpace:
         return self.tags[:, EXPRESSIONS.index(tag)]
 
     def expression_target(self, tag: str) -> np.ndarray:
-        """Shared: the mean code of the faces with the tag (both domains). Plain: the tag's
-        attribute vector (mean with minus mean without, averaged over the domains)."""
+        """With expression dims: the mean code of the faces with the tag (both domains). Without:
+        the tag's attribute vector (mean with minus mean without, averaged over the domains)."""
         if tag not in self._targets:
             column = self.tag_column(tag)
-            self._targets[tag] = latent.tag_centroid(self.means, column) if self.shared \
+            self._targets[tag] = latent.tag_centroid(self.means, column) if self.expression_dims \
                 else latent.expression_vector(self.means, column, self.domains)
         return self._targets[tag]
 
@@ -74,16 +75,16 @@ class LatentSpace:
         if (tag is None) == (emoji_z is None):
             raise ValueError("give either an expression tag or an emoji latent, not both or neither")
         face_z = np.asarray(face_z, np.float64)
-        if self.shared:
+        if self.expression_dims:
             target = self.expression_target(tag) if tag is not None else np.asarray(emoji_z, np.float64)
             return latent.move_expression(face_z, target, strength, self.expression_dims)
         vector = self.expression_target(tag) if tag is not None else emoji_z - self.domain_mean("emoji")
         return latent.apply_expression(face_z, vector, strength)
 
     def expression_direction(self, tag: str) -> np.ndarray:
-        """Where a tag lies from the average face: in the expression dims only for the shared
-        family, the attribute vector for the plain one."""
-        if not self.shared:
+        """Where a tag lies from the average face: in the expression dims only where the model
+        has them, else the attribute vector."""
+        if not self.expression_dims:
             return self.expression_target(tag)
         direction = np.zeros(self.means.shape[1])
         head = slice(0, self.expression_dims)
@@ -108,10 +109,10 @@ class LatentSpace:
         return b.mean(axis=0) - a.mean(axis=0)
 
     def translate(self, z: np.ndarray, from_domain: str, to_domain: str) -> np.ndarray:
-        """The code to decode in `to_domain`: unchanged for the shared family (the condition does
-        the work), shifted by the difference of the domains' mean codes for the plain one."""
+        """The code to decode in `to_domain`: unchanged with a domain condition (the condition
+        does the work), else shifted by the difference of the domains' mean codes."""
         z = np.asarray(z, np.float64)
-        if self.shared or from_domain == to_domain:
+        if self.domain_conditioned or from_domain == to_domain:
             return z
         return z + self.domain_mean(to_domain) - self.domain_mean(from_domain)
 

@@ -133,9 +133,9 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
     import keras
     import tensorflow as tf
 
-    from vae.model import build_vae, load_vae
+    from vae.families import build_vae, load_vae
 
-    pairs = bool(cfg.pair_weight) and cfg.family == "shared"
+    pairs = bool(cfg.pair_weight) and cfg.domain_conditioned
 
     if dataset.size != cfg.image_size:
         raise UserError(f"the dataset holds {dataset.size}px images but the model expects {cfg.image_size}px: "

@@ -110,7 +110,7 @@ def render_latent_map() -> None:
         st.query_params.pop("image", None)
         z = engine.maps.plane_to_latent(projection, np.array([value]))[0]
         st.subheader(f"Empty spot ({value[0]:.2f}, {value[1]:.2f})")
-        if engine.shared:
+        if engine.domain_conditioned:
             show_faces(engine.decode(np.stack([z, z]), np.array([0.0, 1.0])), ["as a Lego face", "as an emoji"],
                        columns=6)
         else:

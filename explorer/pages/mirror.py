@@ -16,7 +16,7 @@ def render_mirror() -> None:
     st.title("Mirror")
     st.caption("Every face has a twin in the other domain. Pick one and slide between its Lego and emoji "
                "versions: the expression and the features stay, the look changes.")
-    if not engine.shared:
+    if not engine.domain_conditioned:
         st.info("This model has no domain condition, so its twins are approximations: the code is moved by "
                 "the difference between the average Lego and average emoji codes.")
     left, right = st.columns([2, 3])

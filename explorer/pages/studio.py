@@ -116,7 +116,7 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     result = engine.decode(result_z, "lego")[0]
     images, captions = [face_image, result], ["the Lego face", f"with {target_caption}" + (f" ({mixed})"
                                                                                          if mixed else "")]
-    if engine.shared:
+    if engine.domain_conditioned:
         images.append(engine.translate(result_z, "emoji")[0])
         captions.append("the result as an emoji")
     elif mode == MODES[0]:
@@ -133,7 +133,7 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     left.download_button("Download the card (PNG)", png_bytes(card), file_name="legomoji-card.png",
                          mime="image/png", key="studio_card")
     right.caption("The link in the address bar reproduces this result.")
-    if engine.shared:
+    if engine.expression_dims:
         st.caption("The model keeps a face's expression in its own part of the latent code: the studio moves "
                    "only that part towards the emoji's (or the expression's average), so the face keeps "
                    "everything else, beard, glasses and prints included.")

@@ -34,7 +34,7 @@ def render_your_image() -> None:
         return
     images, captions = [current["image"], engine.reconstruct(current["image"][None])[0]], ["framed upload",
                                                                                           "reconstruction"]
-    if engine.shared:
+    if engine.domain_conditioned:
         images += list(engine.decode(np.stack([current["z"]] * 2), np.array([0.0, 1.0])))
         captions += ["as a Lego face", "as an emoji"]
     show_faces(images, captions, columns=5)

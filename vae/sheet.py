@@ -1,0 +1,104 @@
+"""Look at a trained model as a person would: `python -m vae.sheet --model runs/default`.
+
+Writes a contact sheet of real Lego faces given every expression, the way the studio does it
+(from an emoji: the top row shows each target emoji; then one row per face: the original, its
+reconstruction, and the face with each emoji's expression), and prints the alignment figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import run_cli
+from common.files import atomic_path, atomic_write_text
+from data.dataset import FaceDataset, contact_sheet
+from vae.alignment import alignment_report, decode_uint8
+from vae.evaluate import encode_in_batches
+from vae.judge import face_groups
+from vae.space import LatentSpace
+
+# the emoji that stands for each expression on the sheet (the first one found, Twemoji first)
+SHEET_EMOJI = {
+    "smile": "smiling face with smiling eyes", "grin": "grinning face", "laugh": "face with tears of joy",
+    "sad": "disappointed face", "angry": "angry face", "scared": "face screaming in fear",
+    "surprised": "astonished face", "wink": "winking face", "tongue": "face with stuck-out tongue",
+    "sleepy": "sleeping face", "cry": "loudly crying face", "cool": "smiling face with sunglasses",
+    "kiss": "kissing face", "smirk": "smirking face", "neutral": "neutral face", "worried": "worried face",
+    "sick": "face with medical mask",
+}
+SOURCE_ORDER = ("twitter", "google", "noto-font", "openmoji", "fluent")
+
+
+def latent_space(model, dataset: FaceDataset) -> LatentSpace:
+    means = encode_in_batches(model, dataset.images)[0]
+    return LatentSpace(means, dataset.domain, dataset.tag_matrix(), model.domain_conditioned,
+                       model.expression_dims)
+
+
+def sheet_emoji(dataset: FaceDataset, space: LatentSpace) -> dict[str, int]:
+    """Expression -> the dataset index of the emoji that stands for it."""
+    chosen = {}
+    for tag in space.available_expressions():
+        column = space.tag_column(tag)
+        candidates = [i for source in SOURCE_ORDER for i in np.flatnonzero(
+            (dataset.domain == "emoji") & (dataset.source == source) & column)]
+        named = [i for i in candidates if dataset.name[i] == SHEET_EMOJI.get(tag)]
+        if candidates:
+            chosen[tag] = int((named or candidates)[0])
+    return chosen
+
+
+def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int = 8, strength: float = 1.0,
+                   seed: int = 0) -> tuple[np.ndarray, int, list[str]]:
+    """(rows * columns, S, S, 3) images: a header row of target emoji, then per face its
+    original, its reconstruction and the face with each emoji's expression."""
+    targets = sheet_emoji(dataset, space)
+    tags = list(targets)
+    lego = np.flatnonzero(dataset.domain == "lego")
+    chosen = np.random.default_rng(seed).choice(lego, size=faces, replace=False)
+    blank = np.full_like(dataset.images[0], 255)
+    cells = [blank, blank, *(dataset.images[targets[t]] for t in tags)]
+    for index in chosen:
+        z = space.means[index]
+        row = np.stack([z] + [space.transfer(z, strength, emoji_z=space.means[targets[t]]) for t in tags])
+        cells += [dataset.images[index], *decode_uint8(model, row, "lego")]
+    return np.stack(cells), 2 + len(tags), tags
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vae.sheet", description=__doc__)
+    parser.add_argument("--model", type=Path, default=Path("assets"))
+    parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<size>.npz)")
+    parser.add_argument("--strength", type=float, default=1.0)
+    parser.add_argument("--sheet", type=Path, help="contact sheet PNG (default: transfer-sheet.png beside the model)")
+    parser.add_argument("--pairs", type=int, default=160)
+    args = parser.parse_args(argv)
+    return run_cli(lambda: write_sheet(args))
+
+
+def write_sheet(args: argparse.Namespace) -> int:
+    from vae.families import load_model_folder
+
+    model = load_model_folder(args.model)
+    data = args.data or Path("build") / f"dataset-{model.cfg.image_size}.npz"
+    dataset = FaceDataset.load(data).real()
+    folder = args.model if args.model.is_dir() else args.model.parent
+    space = latent_space(model, dataset)
+    images, columns, tags = transfer_sheet(model, space, dataset, strength=args.strength)
+    sheet = args.sheet or folder / "transfer-sheet.png"
+    with atomic_path(sheet) as temporary:
+        contact_sheet(images, columns=columns).save(temporary, format="PNG")
+    print(f"sheet: {sheet} (top row: target emoji; columns: original, reconstruction, {', '.join(tags)})")
+    report = alignment_report(model, space, dataset.images, args.strength, args.pairs,
+                              groups=face_groups(dataset.domain, dataset.name))
+    atomic_write_text(folder / "alignment.json", json.dumps(report, indent=2))
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
