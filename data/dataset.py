@@ -60,10 +60,10 @@ class FaceDataset:
     def tag_lists(self) -> list[tuple[str, ...]]:
         return [tags_from_string(t) for t in self.tags]
 
-    def tag_matrix(self) -> np.ndarray:
-        """(N, len(EXPRESSIONS)) bool: image i carries expression j."""
+    def tag_matrix(self, vocabulary: tuple[str, ...] = EXPRESSIONS) -> np.ndarray:
+        """(N, len(vocabulary)) bool: image i carries expression j of the vocabulary."""
         lists = self.tag_lists()
-        return np.array([[tag in tags for tag in EXPRESSIONS] for tags in lists], dtype=bool).reshape(len(self), -1)
+        return np.array([[tag in tags for tag in vocabulary] for tags in lists], dtype=bool).reshape(len(self), -1)
 
     def subset(self, mask: np.ndarray) -> "FaceDataset":
         """The images where `mask` holds, with `origin` re-indexed where possible."""

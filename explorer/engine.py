@@ -218,9 +218,12 @@ class Engine:
                prior: str = "posterior") -> np.ndarray:
         """uint8 random faces: from the domain's fitted mixture of posterior means ("posterior",
         ex-post density estimation) or from the VAE's N(0, I) prior ("normal")."""
-        if prior == "posterior" and domain in self.maps.mixtures:
+        if prior == "posterior":
+            if domain not in self.maps.mixtures:
+                raise UserError(f"{self.folder} has no fitted mixture of {domain} codes: export the model again "
+                                f"(`python -m vae.export`) or sample from prior='normal'.")
             z = latent.sample_gaussian_mixture(self.maps.mixtures[domain], count, temperature, seed)
-        elif prior in ("posterior", "normal"):
+        elif prior == "normal":
             z = np.random.default_rng(seed).standard_normal((count, self.maps.means.shape[1])) * temperature
         else:
             raise ValueError(f"unknown prior {prior!r}: use 'posterior' or 'normal'")
@@ -232,6 +235,10 @@ class Engine:
 
 
 def history_columns(path: Path) -> dict[str, np.ndarray]:
-    """Columns of the training history (vae.train's CSV) as float arrays; empty when missing."""
-    rows = read_history(path)
-    return {key: np.array([float(r[key]) for r in rows if r.get(key)]) for key in (rows[0] if rows else {})}
+    """Columns of the training history (vae.train's CSV) as float arrays; empty when missing,
+    a UserError when it cannot be read as numbers."""
+    try:
+        rows = read_history(path)
+        return {key: np.array([float(r[key]) for r in rows if r.get(key)]) for key in (rows[0] if rows else {})}
+    except (OSError, ValueError, TypeError, UnicodeDecodeError) as error:
+        raise UserError(f"{path} is not a readable training history ({error}): {EXPORT_HINT}.") from error

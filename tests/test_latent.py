@@ -103,3 +103,12 @@ def test_frame_smoothness_is_one_for_an_even_morph():
 def test_kl_per_dimension_is_zero_for_the_prior():
     assert np.allclose(latent.kl_per_dimension(np.zeros((3, 4)), np.zeros((3, 4))), 0)
     assert np.all(latent.kl_per_dimension(np.ones((3, 4)), np.zeros((3, 4))) > 0)
+
+
+def test_slerp_between_opposite_codes_stays_finite():
+    from vae import latent
+
+    z = np.array([1.0, 2.0, -0.5])
+    path = latent.interpolate_latents(z, -z, 7, "slerp")
+    assert np.isfinite(path).all()
+    assert np.allclose(path[0], z) and np.allclose(path[-1], -z)

@@ -53,6 +53,7 @@ DAMAGE = {
     "truncated dataset": lambda f: truncate(f / "dataset.npz"),
     "missing latents": lambda f: (f / "latents.npz").unlink(),
     "truncated latents": lambda f: truncate(f / "latents.npz"),
+    "malformed history": lambda f: (f / "history.csv").write_text("epoch,seconds\n1,not a number\n"),
 }
 
 
@@ -234,3 +235,15 @@ def test_a_build_from_damaged_sources_skips_and_counts_and_finishes(tmp_path, ca
     originals = Counter(dataset.source)
     assert originals["ldraw"] == 398 + 1 and originals["twitter"] == 117 and originals["kaggle-apple"] == 1
     assert np.all(dataset.images.reshape(len(dataset), -1).std(axis=1) > 5)  # every image is a real picture
+
+
+def test_sampling_the_fitted_mixture_of_a_folder_without_one_is_one_sentence(tmp_path):
+    def drop_mixtures(folder: Path) -> None:
+        with np.load(folder / "latents.npz") as archive:
+            kept = {key: archive[key] for key in archive.files if not key.startswith("mixture_")}
+        np.savez_compressed(folder / "latents.npz", **kept)
+
+    engine = Engine(broken_copy(tmp_path, "no mixtures", drop_mixtures))
+    with pytest.raises(UserError, match="no fitted mixture of lego codes"):
+        engine.sample(2, domain="lego", prior="posterior")
+    assert engine.sample(2, domain="lego", prior="normal").shape[0] == 2

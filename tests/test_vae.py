@@ -73,7 +73,9 @@ def test_resume_continues_epochs_and_history(small_dataset, tmp_path):
     data = tmp_path / "data.npz"
     small_dataset.save(data)
     out = tmp_path / "run"
-    args = ["--data", str(data), "--preset", "tiny", "--out", str(out), "--quiet"]
+    # a list override must survive the round trip through config.json, or --resume refuses the run
+    args = ["--data", str(data), "--preset", "tiny", "--out", str(out), "--quiet",
+            "--set", "encoder_filters=[8, 16, 16, 16]"]
     assert train_main(args + ["--epochs", "2"]) == 0
     first = read_history(out / "history.csv")
     # continue the finished 2-epoch run to 3 epochs
@@ -82,6 +84,54 @@ def test_resume_continues_epochs_and_history(small_dataset, tmp_path):
     assert [int(r["epoch"]) for r in history] == [1, 2, 3]
     assert history[:2] == first
     assert float(history[2]["seconds"]) > float(history[1]["seconds"])
+    saved = VAEConfig.load(out / "config.json")
+    assert saved.epochs == 3 and saved.schedule_epochs == 2  # the schedule that ran, not the new count
+    refused = train_main(args + ["--epochs", "4", "--resume", "--set", "beta=0.25"])
+    assert refused == 2
+
+
+@pytest.mark.parametrize("override, named", [("beta=abc", "beta must be a number"),
+                                              ("encoder_filters=7", "encoder_filters must be a list"),
+                                              ("batch_size=2.5", "batch_size must be a whole number"),
+                                              ("nonsense=1", "unknown config keys: nonsense")])
+def test_a_bad_override_is_one_sentence(tmp_path, capsys, override, named):
+    with pytest.raises(SystemExit) as stopped:
+        train_main(["--out", str(tmp_path / "run"), "--set", override])
+    assert stopped.value.code == 2
+    assert named in capsys.readouterr().err
+
+
+def test_a_shared_config_refuses_the_fields_its_family_never_reads():
+    with pytest.raises(ValueError, match="does not use ssim_weight"):
+        preset("default").override(ssim_weight=300.0)
+    with pytest.raises(ValueError, match="does not use batch_norm, dropout"):
+        preset("tiny-shared").override(batch_norm=True, dropout=0.1)
+
+
+def test_a_saved_model_keeps_the_vocabulary_it_was_built_for(tmp_path):
+    cfg = preset("tiny-shared").override(expressions=["smile", "sad", "wink"])
+    build_vae(cfg).save(tmp_path / "model.keras")
+    loaded = load_vae(tmp_path / "model.keras")
+    assert loaded.cfg.expressions == ("smile", "sad", "wink") and loaded.tag_count == 3
+    assert loaded.expression_logits(np.zeros(cfg.latent_dim)).shape == (1, 3)
+
+
+def test_resume_without_the_runs_config_is_one_sentence(small_dataset, tmp_path, capsys):
+    data = tmp_path / "data.npz"
+    small_dataset.save(data)
+    out = tmp_path / "run"
+    args = ["--data", str(data), "--preset", "tiny", "--out", str(out), "--quiet", "--epochs", "1"]
+    assert train_main(args) == 0
+    (out / "config.json").unlink()
+    assert train_main(args + ["--resume"]) == 2
+    assert "config.json" in capsys.readouterr().err
+
+
+def test_a_latent_of_the_wrong_width_is_refused():
+    model = build_vae(preset("tiny-shared"))
+    with pytest.raises(ValueError, match="latents must have shape"):
+        model.decode(np.zeros((2, model.cfg.latent_dim + 1)))
+    assert model.decode(np.zeros(model.cfg.latent_dim)).shape[0] == 1
 
 
 def test_training_cli_errors_are_one_line(tmp_path, capsys):

@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import json
+import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from common.files import atomic_write_text
+from data.labels import EXPRESSIONS
+
+FAMILY_NAMES = ("plain", "shared")
+# fields the shared family's training step never reads: they must keep these values there
+PLAIN_ONLY = {"ssim_weight": 0.0, "edge_weight": 0.0, "batch_norm": False, "dropout": 0.0,
+              "decoder_upsampling": "transpose", "output_layer": "conv"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,12 @@ class VAEConfig:
     extra_convs: bool = False  # a second 3x3 conv in each encoder and decoder block at <= 32 px
     batch_size: int = 64
     epochs: int = 60
+    # the length of the cosine schedule the optimizer was built with (0: `epochs`); a run
+    # resumed for more epochs keeps the schedule it started with, and says so here
+    schedule_epochs: int = 0
+    # the expression vocabulary the tag classifier was built for, saved so that a new tag in
+    # data.labels never makes a saved model unloadable
+    expressions: tuple[str, ...] = EXPRESSIONS
     seed: int = 0
     notes: str = field(default="", compare=False)
 
@@ -63,12 +76,22 @@ class VAEConfig:
             raise ValueError("decoder_upsampling must be 'resize' or 'transpose'")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError("lr_schedule must be 'constant' or 'cosine'")
-        if self.family not in ("plain", "shared"):
-            raise ValueError("family must be 'plain' or 'shared'")
+        if self.family not in FAMILY_NAMES:
+            raise ValueError(f"family must be one of {', '.join(FAMILY_NAMES)}")
+        if self.family == "shared":
+            ignored = [key for key, value in PLAIN_ONLY.items() if getattr(self, key) != value]
+            if ignored:
+                raise ValueError(f"the shared family does not use {', '.join(ignored)}: set "
+                                 + ", ".join(f"{key}={PLAIN_ONLY[key]!r}" for key in ignored))
         if self.reconstruction_loss not in ("weighted", "sigma"):
             raise ValueError("reconstruction_loss must be 'weighted' or 'sigma'")
         if not 0 <= self.expression_dims < self.latent_dim:
             raise ValueError("expression_dims must be at least 0 and below latent_dim")
+
+    @property
+    def schedule_length(self) -> int:
+        """Epochs of the learning-rate schedule that this run's optimizer follows."""
+        return self.schedule_epochs or self.epochs
 
     @property
     def domain_conditioned(self) -> bool:
@@ -98,18 +121,48 @@ class VAEConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "VAEConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        return cls(**typed_fields(values))
 
     @classmethod
     def load(cls, path: str | Path) -> "VAEConfig":
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     def override(self, **changes) -> "VAEConfig":
-        return replace(self, **changes)
+        """A copy with `changes`, each checked against its field's type (ValueError naming it)."""
+        return replace(self, **typed_fields(changes))
+
+
+def typed_fields(values: dict) -> dict:
+    """`values` with each checked and converted to its VAEConfig field's type: lists become
+    tuples, ints become floats where a float is due; anything else is a ValueError naming the field."""
+    types = typing.get_type_hints(VAEConfig)
+    unknown = set(values) - {f.name for f in fields(VAEConfig)}
+    if unknown:
+        raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+    return {key: _typed(key, value, types[key]) for key, value in values.items()}
+
+
+def _typed(key: str, value, kind):
+    if typing.get_origin(kind) is tuple:
+        item = typing.get_args(kind)[0]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{key} must be a list like [32, 64], not {value!r}")
+        return tuple(_typed(key, v, item) for v in value)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{key} must be true or false, not {value!r}")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{key} must be a whole number, not {value!r}")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{key} must be a number, not {value!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be text, not {value!r}")
+    return value
 
 
 PRESETS: dict[str, VAEConfig] = {
@@ -130,7 +183,8 @@ PRESETS: dict[str, VAEConfig] = {
     "default": VAEConfig(
         preset="default", family="shared", image_size=128, latent_dim=96,
         encoder_filters=(32, 64, 128, 256, 256), decoder_filters=(256, 128, 64, 32, 32), extra_convs=True,
-        reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, kl_warmup_epochs=4,
+        reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, kl_warmup_epochs=4, ssim_weight=0.0,
+        edge_weight=0.0,
         expression_dims=16, expression_weight=1500.0, domain_mmd_weight=3000.0, domain_adversary_weight=2000.0,
         content_adversary_weight=500.0, adversary_warmup_epochs=3, pair_weight=2000.0, batch_size=32, epochs=42,
         learning_rate=5e-4, notes="conditional 128 px VAE with latent adversaries (see README)",
@@ -139,7 +193,8 @@ PRESETS: dict[str, VAEConfig] = {
     "fast": VAEConfig(
         preset="fast", family="shared", image_size=64, latent_dim=64,
         encoder_filters=(32, 64, 128, 256), decoder_filters=(256, 128, 64, 32), extra_convs=True,
-        reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, kl_warmup_epochs=3,
+        reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, kl_warmup_epochs=3, ssim_weight=0.0,
+        edge_weight=0.0,
         expression_dims=16, expression_weight=1500.0, domain_mmd_weight=3000.0, domain_adversary_weight=1000.0,
         content_adversary_weight=500.0, adversary_warmup_epochs=2, pair_weight=2000.0, batch_size=32, epochs=20,
         learning_rate=5e-4,
@@ -150,7 +205,8 @@ PRESETS: dict[str, VAEConfig] = {
     # The shared design at its smallest, for tests.
     "tiny-shared": VAEConfig(
         preset="tiny-shared", family="shared", latent_dim=16, encoder_filters=(8, 16, 16, 16),
-        decoder_filters=(16, 16, 8, 8), reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0,
+        decoder_filters=(16, 16, 8, 8), reconstruction_loss="sigma", frequency_weight=1.0, beta=1.0, ssim_weight=0.0,
+        edge_weight=0.0,
         expression_dims=4, expression_weight=300.0, domain_adversary_weight=300.0, content_adversary_weight=100.0,
         adversary_warmup_epochs=1, pair_weight=300.0, batch_size=32, epochs=2, kl_warmup_epochs=1,
     ),

@@ -20,6 +20,8 @@ def slerp(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray) -> np.ndarray:
         return lerp(z0, z1, t[..., 0])
     u0, u1 = z0 / n0, z1 / n1
     omega = np.arccos(np.clip(np.dot(u0, u1), -1.0, 1.0))
+    if np.pi - omega < 1e-6:  # opposite codes: no single great circle joins them
+        return lerp(z0, z1, t[..., 0])
     if omega < 1e-6:
         direction = lerp(u0, u1, t[..., 0])
     else:

@@ -196,7 +196,7 @@ class VAE(keras.Model):
     def decode(self, z: np.ndarray, domain=None) -> np.ndarray:
         """Images (B, S, S, 3) float32 in [0, 1] for latents (B, L); this family has no domain
         condition, so `domain` is accepted and ignored."""
-        return np.asarray(self.decoder_graph(np.asarray(z, np.float32).reshape(-1, self.cfg.latent_dim)))
+        return np.asarray(self.decoder_graph(latent_batch(z, self.cfg.latent_dim)))
 
     def domain_of(self, images: np.ndarray) -> np.ndarray:
         """Emoji-ness in [0, 1] of each image; NaN for a family that cannot tell."""
@@ -236,6 +236,16 @@ def as_float_images(images: np.ndarray) -> np.ndarray:
     if images.dtype == np.uint8:
         return images.astype(np.float32) / 255.0
     return images.astype(np.float32)
+
+
+def latent_batch(z, latent_dim: int) -> np.ndarray:
+    """(B, L) float32 from one latent (L,) or a batch (B, L); ValueError for another width."""
+    z = np.asarray(z, np.float32)
+    if z.ndim == 1:
+        z = z[None]
+    if z.ndim != 2 or z.shape[1] != latent_dim:
+        raise ValueError(f"latents must have shape (L,) or (B, L) with L = {latent_dim}, not {z.shape}")
+    return z
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from vae.config import VAEConfig
-from vae.model import PACKAGE, VAE, as_float_images, inference_graph, kl_per_dimension
+from vae.model import PACKAGE, VAE, as_float_images, inference_graph, kl_per_dimension, latent_batch
 
 REFERENCE_PIXELS = 64 * 64 * 3  # auxiliary weights are per 64x64 image and scale with the pixel count
 MMD_BANDWIDTHS = (0.5, 1.0, 2.0, 4.0)  # RBF kernel widths, relative to the code's root-mean-square norm
@@ -179,9 +179,7 @@ class SharedVAE(VAE):
 
     @property
     def tag_count(self) -> int:
-        from data.labels import EXPRESSIONS
-
-        return len(EXPRESSIONS)
+        return len(self.cfg.expressions)  # the vocabulary it was built for, saved in its config
 
     def build_parts(self) -> None:
         cfg = self.cfg
@@ -309,7 +307,7 @@ class SharedVAE(VAE):
     def decode(self, z: np.ndarray, domain=0.0) -> np.ndarray:
         """Images (B, S, S, 3) in [0, 1] for latents (B, L) in a domain: 0 Lego, 1 emoji, or a
         mix; a scalar for every latent or one value each."""
-        z = np.asarray(z, np.float32).reshape(-1, self.cfg.latent_dim)
+        z = latent_batch(z, self.cfg.latent_dim)
         domain = np.broadcast_to(np.asarray(0.0 if domain is None else domain, np.float32).reshape(-1, 1),
                                  (len(z), 1))
         return np.asarray(self.decoder_graph(z, np.ascontiguousarray(domain)))
@@ -321,5 +319,5 @@ class SharedVAE(VAE):
 
     def expression_logits(self, z: np.ndarray) -> np.ndarray:
         """(B, tags) tag logits of the expression dims of latents (B, L)."""
-        z = np.asarray(z, np.float32).reshape(-1, self.cfg.latent_dim)
+        z = latent_batch(z, self.cfg.latent_dim)
         return np.asarray(self.expression_classifier(z[:, :max(self.cfg.expression_dims, 1)]))

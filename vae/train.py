@@ -17,7 +17,7 @@ from common.cli import run_cli
 from common.errors import UserError
 from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset
-from vae.config import PRESETS, VAEConfig, preset
+from vae.config import PRESETS, VAEConfig, preset, read_config
 
 DEFAULT_DATA = Path("build") / "dataset-{size}.npz"
 
@@ -33,14 +33,15 @@ def parse_override(text: str) -> tuple[str, object]:
         return key.strip(), value
 
 
-def make_tf_dataset(dataset: FaceDataset, mask, batch_size: int, shuffle: bool, seed: int, pairs: bool = False):
+def make_tf_dataset(dataset: FaceDataset, mask, batch_size: int, shuffle: bool, seed: int, pairs: bool = False,
+                    vocabulary: tuple[str, ...] | None = None):
     """A tf.data pipeline of dict batches: float images in [0, 1], the domain (0 Lego, 1 emoji),
     the expression tags (B, T) and whether the image carries any tag; with `pairs`, also each
     image's expression and identity partner (itself, weight 0, where it has none)."""
     import numpy as np
     import tensorflow as tf
 
-    tags = dataset.tag_matrix()[mask].astype(np.float32)
+    tags = (dataset.tag_matrix(vocabulary) if vocabulary else dataset.tag_matrix())[mask].astype(np.float32)
     columns = {
         "images": dataset.images[mask],
         "domain": (dataset.domain[mask] == "emoji").astype(np.float32)[:, None],
@@ -152,8 +153,11 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
     initial_epoch = 0
     with distribution.scope():
         if resume and (out / "checkpoint.keras").is_file():
-            saved = VAEConfig.load(out / "config.json")
-            if saved.override(epochs=cfg.epochs) != cfg:  # only the number of epochs may change on resume
+            saved = read_config(out / "config.json", f"resume needs the config.json that {out} was trained with; "
+                                "start a new run with another --out")
+            # only the number of epochs may change on resume; the schedule stays the one that ran
+            cfg = cfg.override(schedule_epochs=saved.schedule_length)
+            if saved.override(epochs=cfg.epochs, schedule_epochs=saved.schedule_length) != cfg:
                 raise UserError(f"{out} holds a run with another config: resume without overrides or pick a "
                                   "new --out.")
             cfg.save(out / "config.json")
@@ -164,9 +168,11 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
         else:
             if resume and verbose:
                 print(f"no checkpoint in {out}: starting from scratch")
+            cfg = cfg.override(schedule_epochs=cfg.schedule_length)  # what the optimizer will follow
             model = build_vae(cfg)
             learning_rate = cfg.learning_rate if cfg.lr_schedule == "constant" else \
-                keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=cfg.epochs * steps, alpha=0.05)
+                keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=cfg.schedule_length * steps,
+                                                       alpha=0.05)
             model.compile(optimizer=keras.optimizers.Adam(learning_rate))
             cfg.save(out / "config.json")
     if initial_epoch >= cfg.epochs:
@@ -174,8 +180,8 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
             print(f"{out} already finished its {cfg.epochs} epochs")
     else:
         model.fit(
-            make_tf_dataset(dataset, train_mask, cfg.batch_size, True, cfg.seed, pairs),
-            validation_data=make_tf_dataset(dataset, val_mask, cfg.batch_size, False, cfg.seed, pairs)
+            make_tf_dataset(dataset, train_mask, cfg.batch_size, True, cfg.seed, pairs, cfg.expressions),
+            validation_data=make_tf_dataset(dataset, val_mask, cfg.batch_size, False, cfg.seed, pairs, cfg.expressions)
             if val_mask.any() else None,
             epochs=cfg.epochs, initial_epoch=initial_epoch, verbose=verbose,
             callbacks=make_callbacks(model, cfg, out, history, time_budget),
