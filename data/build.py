@@ -22,7 +22,7 @@ from data.kaggle_emoji import load_kaggle_csv
 from data.labels import expression_tags, ldraw_side_texts
 from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head, render_plain_head
 from data.lego_photos import load_lego_photos
-from data.printed import choose_bases, printed_heads
+from data.printed import choose_bases, preview_cells, printed_heads
 from data.record import EMOJI, LEGO, SourceFace
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -124,6 +124,10 @@ def print_emoji_on_heads(args: argparse.Namespace, faces: list[SourceFace], spli
     lego = [(i, f) for i, f in enumerate(faces) if f.source == "ldraw" and split[i] == "train"]
     emoji = [(i, f) for i, f in enumerate(faces) if f.domain == EMOJI and split[i] == "train"]
     bases = choose_bases(lego, plain, args.print_bases)
+    if args.printed_preview and bases:
+        cells = preview_cells(emoji, bases, lambda rgba: frame_face(rgba, args.size))
+        with atomic_path(args.printed_preview) as temporary:
+            contact_sheet(np.stack(cells), columns=5).save(temporary, format="PNG")
     if not bases or not emoji:
         return [], np.zeros((0, args.size, args.size, 3), np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int64)
     rng = np.random.default_rng(args.seed + 2)
@@ -255,6 +259,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "with their features erased (synthetic Lego faces; 0: none)")
     parser.add_argument("--print-bases", type=int, default=60,
                         help="how many real heads (their features erased) the prints may sit on")
+    parser.add_argument("--printed-preview", type=Path,
+                        help="also write a sheet of emoji and their prints on four heads here")
     parser.add_argument("--val-fraction", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help=f"output .npz (default {DEFAULT_OUTPUT})")

@@ -236,3 +236,22 @@ def printed_heads(emoji: list[tuple[int, SourceFace]], bases: list[PrintBase], p
             out.append((SourceFace(print_on_head(base.rgba, layer), LEGO, "printed", name, face.tags),
                         index, base.index))
     return out
+
+
+PREVIEW_EMOJI = ("winking face", "kissing face", "sleeping face", "face screaming in fear", "loudly crying face",
+                 "face with tongue", "grinning face with big eyes", "smiling face with sunglasses")
+
+
+def preview_cells(emoji: list[tuple[int, SourceFace]], bases: list[PrintBase], frame, per_row: int = 4) -> list:
+    """Images for a preview sheet: per row an emoji (one of PREVIEW_EMOJI, in the first art
+    style that has it), then its prints on the plain head and on `per_row - 1` real bases."""
+    shown = [b for b in bases if b.index < 0][:1] + [b for b in bases if b.index >= 0][:per_row - 1]
+    cells = []
+    for name in PREVIEW_EMOJI:
+        found = [face for _, face in emoji if face.name == name]
+        layer = lift_features(found[0].rgba) if found else None
+        if layer is None:
+            continue
+        cells.append(frame(found[0].rgba))
+        cells += [frame(print_on_head(base.rgba, layer)) for base in shown]
+    return cells

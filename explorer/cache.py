@@ -1,10 +1,11 @@
 """Every st.cache_resource / st.cache_data of the dashboard, in one place."""
 from __future__ import annotations
 
-import base64
-import io
+import hashlib
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,10 @@ from explorer import figures
 from explorer.engine import DEFAULT_ASSETS, Engine
 
 MODEL_ENV = "LEGOMOJI_MODEL"
+# Streamlit serves this folder (beside streamlit_app.py) at app/static/ when
+# server.enableStaticServing is on: pictures there go to a browser once, as files it can cache.
+STATIC_FOLDER = Path(__file__).resolve().parents[1] / "static"
+STATIC_URL = "app/static"
 
 
 def model_folder() -> Path:
@@ -38,16 +43,35 @@ def load_engine(folder: str) -> Engine:
 # cached; per-session additions are made to copies in the page.
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def thumbnail_urls(folder: str, side: int = 64) -> list[str]:
-    """A PNG data URL of every dataset image at `side` pixels (for image columns and grids)."""
+    """The URL of every dataset image at `side` pixels, served as a static file: a rerun sends
+    these short names, and the browser fetches and caches each picture once. The files are
+    written on first use into a folder named after the images' content, so new assets never
+    meet old pictures."""
     engine = load_engine(folder)
-    urls = []
-    for image in engine.dataset.images:
-        buffer = io.BytesIO()
-        Image.fromarray(image).resize((side, side), Image.LANCZOS).save(buffer, format="PNG", optimize=True)
-        urls.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
-    return urls
+    digest = hashlib.sha1(engine.dataset.images.tobytes()).hexdigest()[:16]
+    name = f"thumbs-{digest}-{side}"
+    target = STATIC_FOLDER / name
+    if not target.is_dir():
+        write_thumbnails(engine.dataset.images, side, target)
+    return [f"{STATIC_URL}/{name}/{index}.png" for index in range(len(engine.dataset))]
+
+
+def write_thumbnails(images: np.ndarray, side: int, target: Path) -> None:
+    """One PNG per image at `side` pixels, written into a temporary folder renamed into place
+    whole, so a server that stops half way leaves no half-written folder behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".writing-"))
+    try:
+        for index, image in enumerate(images):
+            Image.fromarray(image).resize((side, side), Image.LANCZOS).save(staging / f"{index}.png", optimize=True)
+        staging.rename(target)
+    except OSError:
+        if not target.is_dir():  # another process won the race: its folder is as good as ours
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _map_groups(engine: Engine, colour_by: str) -> np.ndarray:

@@ -131,32 +131,50 @@ def query_choice(name: str, default: str, choices) -> str:
     return raw
 
 
-def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: int = 330) -> int:
+THUMBNAIL_SIDE = 64  # picker pictures: large enough to pick a face by sight
+
+
+def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: int = 420) -> int:
     """A scrollable table of one domain's faces with their pictures, searchable by name and
-    expression; the current choice is marked. Returns the chosen dataset index.
+    expression. Returns the chosen dataset index, which a search never changes: a click is
+    read on the table it was made on (each search shows a table of its own) and kept as a
+    dataset index in the session; the chosen face is marked, and named when a search hides it.
 
     A native st.dataframe with an image column and single-row selection: it scrolls hundreds of
     rows without paging, supports the keyboard (arrows, space to select) and needs no component."""
     indices = engine.indices(domain)
     search = st.text_input(f"Search {domain} faces", key=f"{key}_search", placeholder="name or expression, e.g. smile")
-    urls = thumbnail_urls(str(engine.folder))
+    shown_search, view = st.session_state.get(f"{key}_view", ("", 0))
+    if search != shown_search:  # a new search: a new table, and the old one's selection is dropped
+        st.session_state.pop(f"{key}_table{view or ''}", None)
+        view += 1
+        st.session_state[f"{key}_view"] = (search, view)
+    table_key = f"{key}_table{view or ''}"
     names, tags = engine.dataset.name[indices], engine.dataset.tags[indices]
     if search:
         words = search.lower().split()
         keep = [all(w in f"{n} {t}".lower() for w in words) for n, t in zip(names, tags)]
         indices, names, tags = indices[keep], names[keep], tags[keep]
-    selected = ((st.session_state.get(f"{key}_table") or {}).get("selection") or {}).get("rows") or []
-    current = int(indices[selected[0]]) if selected and selected[0] < len(indices) else default
+    rows = ((st.session_state.get(table_key) or {}).get("selection") or {}).get("rows") or []
+    if rows and rows[0] < len(indices):
+        st.session_state[f"{key}_choice"] = int(indices[rows[0]])
+    current = int(st.session_state.get(f"{key}_choice", default))
+    urls = thumbnail_urls(str(engine.folder), THUMBNAIL_SIDE)
     table = pd.DataFrame({"face": [urls[i] for i in indices], "name": names,
                           "expression": [t.replace("|", ", ") for t in tags],
                           "chosen": ["◀" if i == current else "" for i in indices]})
+    position = np.flatnonzero(indices == current)
     st.dataframe(
-        table, key=f"{key}_table", height=height, hide_index=True, on_select="rerun", selection_mode="single-row",
-        column_config={"face": st.column_config.ImageColumn("face", width="small"),
+        table, key=table_key, height=height, hide_index=True, on_select="rerun", selection_mode="single-row",
+        selection_default={"selection": {"rows": [int(position[0])]}} if len(position) else None,
+        row_height=THUMBNAIL_SIDE + 8,
+        column_config={"face": st.column_config.ImageColumn("face", width=THUMBNAIL_SIDE + 8),
                        "name": st.column_config.TextColumn("name", width="large"),
                        "chosen": st.column_config.TextColumn("", width="small")},
         width="stretch",
     )
+    if not len(position):
+        st.caption(f"Chosen: {as_text(engine.dataset.name[current], 60)} (not among these results)")
     return current
 
 

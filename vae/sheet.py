@@ -16,6 +16,7 @@ import numpy as np
 from common.cli import run_cli
 from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset, contact_sheet
+from data.labels import EXPRESSIONS
 from vae.alignment import alignment_report, decode_uint8
 from vae.evaluate import encode_in_batches
 from vae.judge import face_groups
@@ -42,7 +43,7 @@ def latent_space(model, dataset: FaceDataset) -> LatentSpace:
 def sheet_emoji(dataset: FaceDataset, space: LatentSpace) -> dict[str, int]:
     """Expression -> the dataset index of the emoji that stands for it."""
     chosen = {}
-    for tag in space.available_expressions():
+    for tag in EXPRESSIONS:  # every expression an emoji shows, whether or not a real Lego face has it
         column = space.tag_column(tag)
         candidates = [i for source in SOURCE_ORDER for i in np.flatnonzero(
             (dataset.domain == "emoji") & (dataset.source == source) & column)]

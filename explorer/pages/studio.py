@@ -63,10 +63,10 @@ def pick_faces_ui(engine: Engine) -> tuple[int, int]:
     left, right = st.columns(2)
     with left:
         lego = face_table_ui(engine, "lego", f"studio_lego{generation}", st.session_state["studio_lego_pick"],
-                             height=280)
+                             height=360)
     with right:
         emoji = face_table_ui(engine, "emoji", f"studio_emoji{generation}", st.session_state["studio_emoji_pick"],
-                              height=280)
+                              height=360)
     return lego, emoji
 
 
