@@ -128,8 +128,16 @@ def click_table_row(page, table_index: int, row: int, settle_ms: int = 800) -> N
     table.scroll_into_view_if_needed()
     page.wait_for_timeout(settle_ms)  # the grid settles its layout after scrolling
     box = table.bounding_box()
-    row_height = 35
-    page.mouse.click(box["x"] + 18, box["y"] + row_height * (row + 1.5))
+    page.mouse.click(*row_point(box, row))
+
+
+HEADER_HEIGHT = 35  # the dataframe's header row
+ROW_HEIGHT = 72  # explorer.ui: THUMBNAIL_SIDE + 8
+
+
+def row_point(box: dict, row: int) -> tuple[float, float]:
+    """Viewport point of a row's selection box in a picker table whose bounding box is `box`."""
+    return box["x"] + 18, box["y"] + HEADER_HEIGHT + ROW_HEIGHT * (row + 0.5)
 
 
 def image_sources(page) -> list[str]:

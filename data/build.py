@@ -19,7 +19,7 @@ from data.emoji_pack import load_emoji_pack_and_metadata
 from data.emoji_svg import load_fluent, load_openmoji
 from data.framing import frame_face, random_jitter
 from data.kaggle_emoji import load_kaggle_csv
-from data.labels import expression_tags, ldraw_side_texts
+from data.labels import EXPRESSIONS, expression_tags, ldraw_side_texts
 from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head, render_plain_head
 from data.lego_photos import load_lego_photos
 from data.printed import choose_bases, preview_cells, printed_heads
@@ -217,6 +217,24 @@ def count_table(dataset: FaceDataset) -> str:
         mask = dataset.domain == domain
         rows.append((domain, "all", str((mask & ~dataset.augmented).sum()), str((mask & dataset.augmented).sum()),
                      str((mask & (dataset.split == "val")).sum()), f"{mask.mean():.0%} of all"))
+    return text_table(rows)
+
+
+def tag_table(dataset: FaceDataset) -> str:
+    """Per expression, how many originals carry it: real Lego faces, printed heads, emoji."""
+    originals = dataset.originals()
+    matrix = originals.tag_matrix()
+    groups = {"lego (real)": (originals.domain == LEGO) & ~originals.synthetic,
+              "lego (printed)": originals.synthetic, "emoji": originals.domain == EMOJI}
+    rows = [("expression", *groups)]
+    rows += [(tag, *(str(int(matrix[mask, j].sum())) for mask in groups.values())) for j, tag in enumerate(EXPRESSIONS)]
+    rows.append(("any tag", *(f"{matrix[mask].any(axis=1).mean():.0%} of {int(mask.sum())}"
+                              for mask in groups.values())))
+    return text_table(rows)
+
+
+def text_table(rows: list[tuple[str, ...]]) -> str:
+    """Rows of cells as left-aligned columns."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)
 
@@ -296,6 +314,7 @@ def build_and_report(args: argparse.Namespace) -> int:
     dataset.meta["build_seconds"] = round(time.perf_counter() - started, 1)
     dataset.save(args.out)
     print(count_table(dataset))
+    print(tag_table(dataset))
     for problem, count in sorted(problems.items()):
         print(f"skipped: {count} {problem}")
     if args.preview:

@@ -12,20 +12,21 @@ from tests.conftest import FLUENT_FACES, LEGO_IMAGES, OPENMOJI_FACES, PACK_FACES
 
 def test_counts_balance_and_sources(built_dataset):
     dataset, _ = built_dataset
-    originals = dataset.originals()
+    originals = dataset.real()
     assert (originals.domain == "lego").sum() == LEGO_IMAGES
     assert ((originals.source == "twitter") | (originals.source == "google")).sum() == 2 * PACK_FACES
     assert (originals.source == "openmoji").sum() == OPENMOJI_FACES
     assert (originals.source == "fluent").sum() == FLUENT_FACES
     assert len(dataset) >= 2000
+    real = dataset.subset(~dataset.synthetic)
     for domain in ("lego", "emoji"):
-        assert (dataset.domain == domain).mean() <= 0.6
+        assert (real.domain == domain).mean() <= 0.6
     assert set(dataset.source) >= {"ldraw", "twitter", "google", "noto-font", "openmoji", "fluent"}
     assert dataset.images.dtype == np.uint8 and dataset.images.shape[1:] == (64, 64, 3)
 
 
 def test_at_least_ten_expressions_in_both_domains(built_dataset):
-    originals = built_dataset[0].originals()
+    originals = built_dataset[0].real()
     matrix = originals.tag_matrix()
     shared = [tag for j, tag in enumerate(EXPRESSIONS)
               if matrix[originals.domain == "lego", j].any() and matrix[originals.domain == "emoji", j].any()]
@@ -111,3 +112,37 @@ def test_dataset_load_errors(tmp_path):
     broken.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(UserError, match="python -m data.build"):
         FaceDataset.load(broken)
+
+
+def test_printed_heads_are_flagged_paired_and_kept_out_of_validation(built_dataset):
+    dataset = built_dataset[0]
+    printed = np.flatnonzero(dataset.synthetic & ~dataset.augmented)
+    assert len(printed) > 500
+    assert not (dataset.synthetic & (dataset.split == "val")).any()
+    assert set(dataset.source[printed]) == {"printed"} and set(dataset.domain[printed]) == {"lego"}
+    emoji = dataset.pair_expression[printed]
+    assert (dataset.domain[emoji] == "emoji").all() and (dataset.split[emoji] == "train").all()
+    assert (dataset.tags[emoji] == dataset.tags[printed]).all()
+    assert all(dataset.name[e] in dataset.name[p] for e, p in zip(emoji, printed))
+    base = dataset.pair_identity[printed]
+    on_real = dataset.domain[base] == "lego"
+    assert on_real.any() and (~on_real).any()  # on real heads and on the plain head (paired with its emoji)
+    assert (dataset.split[base[on_real]] == "train").all() and not dataset.synthetic[base].any()
+    assert (base[~on_real] == emoji[~on_real]).all()
+    # every expression an emoji shows is now on Lego faces too
+    matrix = dataset.tag_matrix()
+    emoji_tags = matrix[dataset.domain == "emoji"].any(axis=0)
+    assert (matrix[printed].any(axis=0) >= emoji_tags).all()
+
+
+def test_real_faces_are_paired_across_sides_and_art_styles(built_dataset):
+    dataset = built_dataset[0].originals()
+    names = list(dataset.name)
+    front = names.index("Minifig Head with Large Tongue / Scared 2-Sided Pattern (front)")
+    back = names.index("Minifig Head with Large Tongue / Scared 2-Sided Pattern (back)")
+    assert dataset.pair_identity[front] == back and dataset.pair_identity[back] == front
+    emoji = np.flatnonzero((dataset.domain == "emoji") & (dataset.pair_expression >= 0))
+    partners = dataset.pair_expression[emoji]
+    assert len(emoji) > 400
+    assert (dataset.name[partners] == dataset.name[emoji]).all()
+    assert (dataset.source[partners] != dataset.source[emoji]).all()

@@ -1,0 +1,178 @@
+"""What a click costs a person who opened a shared link: bytes received over the websocket per
+action, and click-to-picture time on loopback and over an emulated home connection (Chrome
+DevTools network emulation: 20 Mbit/s down, 5 Mbit/s up, 40 ms round trip), in headless Chromium.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from bench.browser import (
+    image_sources,
+    launch_chromium,
+    open_page,
+    plot_point,
+    row_point,
+    streamlit_server,
+    wait_for_map,
+    wait_idle,
+)
+
+HOME_CONNECTION = {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 5e6 / 8}
+PAGES = {"Mirror": "Mirror", "Morph": "Morph", "Latent map": "Latent map", "Your own directions": "Your own directions",
+         "Latent distributions": "Latent distributions", "Generate and inspect": "Generate and inspect",
+         "Your own image": "Your own image", "Expression studio": "Expression studio"}
+CHANGED = """([old, index]) => {
+    const now = Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img'),
+                           img => img.complete && img.naturalWidth > 0 ? img.src : '');
+    return now.length > index && now[index] !== '' && now[index] !== old;
+}"""
+
+
+class Wire:
+    """Counts the bytes the page receives over its websocket, through a DevTools session."""
+
+    def __init__(self, page):
+        self.client = page.context.new_cdp_session(page)
+        self.client.send("Network.enable")
+        self.received = 0
+        self.client.on("Network.webSocketFrameReceived", self._frame)
+
+    def _frame(self, event) -> None:
+        response = event["response"]
+        data = response["payloadData"]
+        self.received += len(data) * 3 // 4 if response["opcode"] == 2 else len(data.encode())  # binary is base64
+
+    def emulate(self, conditions: dict | None) -> None:
+        self.client.send("Network.emulateNetworkConditions", conditions or {
+            "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+
+
+def _measure(page, wire: Wire, action, index: int | None, title: str | None = None) -> tuple[float, int]:
+    """(seconds to the index-th picture changing, or to `title` showing; bytes received until idle)."""
+    before = wire.received
+    old = (image_sources(page) + [""] * (index + 1))[index] if index is not None else ""
+    started = time.perf_counter()
+    action()
+    if title is not None:
+        page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')",
+                               timeout=60_000, polling=10)
+    else:
+        page.wait_for_function(CHANGED, arg=[old, index], timeout=60_000, polling=10)
+    elapsed = time.perf_counter() - started
+    wait_idle(page)
+    page.wait_for_timeout(300)  # late frames of the same run
+    return elapsed, wire.received - before
+
+
+def _summary(samples: list[tuple[float, int]]) -> dict:
+    seconds, sizes = zip(*samples)
+    return {"p50_ms": round(float(np.median(seconds)) * 1000, 1), "bytes_p50": int(np.median(sizes)),
+            "bytes_max": int(max(sizes)), "actions": len(samples)}
+
+
+def _row_clicker(page, table: int):
+    locator = page.locator('[data-testid="stDataFrame"]').nth(table)
+    locator.locator("canvas").first.wait_for(timeout=60_000)
+    locator.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    box = locator.bounding_box()
+    return lambda row: page.mouse.click(*row_point(box, row))
+
+
+def _actions(page, url: str, wire: Wire, repeats: int) -> dict:
+    """Every action of the issue, each `repeats` times after one warm-up."""
+    results = {}
+
+    def measured(name, run):
+        try:
+            results[name] = _summary(run()[1:])
+        except Exception as error:  # noqa: BLE001 - a failed measurement is reported, never hidden
+            results[name] = {"error": str(error).splitlines()[0][:160]}
+
+    open_page(page, url, "Expression studio", pictures=3)
+    click_row = _row_clicker(page, 0)
+    measured("studio pick", lambda: [_measure(page, wire, lambda r=r: click_row(r), 1)
+                                     for r in ([0, 1, 2, 3] * repeats)[:repeats + 1]])
+    slider = page.get_by_role("slider", name="Strength")
+    slider.scroll_into_view_if_needed()
+    measured("strength change", lambda: [_measure(page, wire, lambda k=k: slider.press(k), 1)
+                                         for k in (["ArrowLeft", "ArrowRight"] * repeats)[:repeats + 1]])
+    page.get_by_text("Mix expressions yourself").click()
+    wait_idle(page)
+    mix = page.get_by_role("slider", name="smile")
+    mix.scroll_into_view_if_needed()
+    measured("mix slider", lambda: [_measure(page, wire, lambda k=k: mix.press(k), 1)
+                                    for k in (["ArrowRight", "ArrowLeft"] * repeats)[:repeats + 1]])
+    surprise = page.get_by_role("button", name="Surprise me")
+    measured("Surprise me", lambda: [_measure(page, wire, surprise.click, 1) for _ in range(repeats + 1)])
+
+    open_page(page, f"{url}/morph", "Morph", pictures=1)
+    click_row = _row_clicker(page, 0)
+    measured("morph pick", lambda: [_measure(page, wire, lambda r=r: click_row(r), 0)
+                                    for r in ([0, 1, 2, 3] * repeats)[:repeats + 1]])
+
+    open_page(page, f"{url}/map", "Latent map")
+    wait_for_map(page)
+    page.wait_for_timeout(1000)
+    points = [plot_point(page, 1 + i % 2, 11 * i) for i in range(repeats + 1)]
+    measured("map click", lambda: [_measure(page, wire, lambda xy=xy: page.mouse.click(*xy), 0) for xy in points])
+
+    open_page(page, url, "Expression studio", pictures=3)
+    for name, title in PAGES.items():  # from the page before, in sidebar order, and back round
+        link = page.get_by_role("link", name=name)
+        samples = []
+        try:
+            for _ in range(min(repeats, 3) + 1):
+                samples.append(_measure(page, wire, link.click, None, title))
+                back = "Expression studio" if name != "Expression studio" else "Mirror"
+                page.get_by_role("link", name=back).click()
+                page.get_by_role("heading", name=back).wait_for(timeout=60_000)
+                wait_idle(page)
+            results[f"switch to {name}"] = _summary(samples[1:])
+        except Exception as error:  # noqa: BLE001
+            results[f"switch to {name}"] = {"error": str(error).splitlines()[0][:160]}
+    return results
+
+
+def cold_first_picture(url: str, conditions: dict | None) -> float:
+    """Seconds from opening the app in a fresh browser (empty cache) to its first pictures."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        Wire(page).emulate(conditions)
+        started = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=stImage] img'))"
+                               ".filter(img => img.complete && img.naturalWidth > 0).length >= 2", timeout=120_000)
+        elapsed = time.perf_counter() - started
+        browser.close()
+    return round(elapsed, 2)
+
+
+def measure_wire(repeats: int = 5) -> dict:
+    """Loopback and home-connection figures for every action, and the cold first picture."""
+    from playwright.sync_api import sync_playwright
+
+    results = {"home_connection": HOME_CONNECTION}
+    with streamlit_server() as (url, _):
+        with sync_playwright() as p:
+            browser = launch_chromium(p)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            wire = Wire(page)
+            results["loopback"] = _actions(page, url, wire, repeats)
+            wire.emulate(HOME_CONNECTION)
+            results["home"] = _actions(page, url, wire, repeats)
+            browser.close()
+        results["cold_first_picture_home_s"] = cold_first_picture(url, HOME_CONNECTION)
+    return results
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(measure_wire(3), indent=2))

@@ -1,0 +1,83 @@
+"""Printed heads on real art: an emoji's features lifted off its fill, a real head's own
+features erased, and the print wrapped on a rendered head."""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from data.emoji_pack import load_emoji_pack
+from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head, render_plain_head
+from data.printed import erase_features, fill_likeness, lift_features, print_on_head
+from tests.conftest import LDRAW_ZIP, TWITTER_ZIP
+
+SIZE = 256
+
+
+@pytest.fixture(scope="module")
+def library():
+    return LDrawLibrary(LDRAW_ZIP)
+
+
+@pytest.fixture(scope="module")
+def twemoji():
+    return {face.name: face for face in load_emoji_pack(TWITTER_ZIP, Counter())}
+
+
+def dark(rgba) -> np.ndarray:
+    """Dark pixels inside the face (the rim's own shading left out)."""
+    pixels = np.asarray(rgba.convert("RGBA"), np.float32) / 255.0
+    inner = np.zeros(pixels.shape[:2], bool)
+    inner[SIZE // 6:-SIZE // 6, SIZE // 6:-SIZE // 6] = True
+    return (pixels[..., :3].mean(-1) < 0.28) & (pixels[..., 3] > 0.5) & inner
+
+
+
+def test_an_emojis_features_are_lifted_and_its_fill_left_behind(twemoji):
+    layer = lift_features(twemoji["winking face"].rgba)
+    pixels = np.asarray(layer, np.float32) / 255.0
+    alpha, rgb = pixels[..., 3], pixels[..., :3]
+    fill = fill_likeness(rgb) > 0.97
+    assert alpha[fill].mean() < 0.01 and np.percentile(alpha[fill], 99) < 0.1  # no yellow fill comes along
+    features = alpha > 0.5
+    assert 0.02 < features.mean() < 0.3  # eyes, a wink and a mouth: a small share of the face
+    assert rgb[features].mean() < 0.5  # and they are dark
+    left, right = features[:, : layer.width // 2], features[:, layer.width // 2:]
+    assert left.sum() != right.sum()  # a wink is not symmetric
+
+
+def test_a_face_that_is_not_yellow_has_nothing_to_lift(twemoji):
+    blank = twemoji["winking face"].rgba.copy()
+    blank.putalpha(0)
+    assert lift_features(blank) is None
+
+
+def test_a_real_heads_eyes_and_mouth_are_erased_and_its_hair_stays(library):
+    heads = {h.description: h for h in library.printed_heads()}
+    standard = next(h for h in library.printed_heads() if h.filename == "3626bp01.dat")  # the standard grin
+    grin = render_minifig_head(library, standard, SIZE, RenderStats())
+    erased, remaining = erase_features(grin)
+    assert dark(grin).sum() > 100 and dark(erased).sum() < 0.05 * dark(grin).sum() and remaining < 0.01
+    haired = next(h for name, h in heads.items() if "Hair" in name and "Eyebrows" not in name)
+    before = render_minifig_head(library, haired, SIZE, RenderStats())
+    kept = np.asarray(erase_features(before)[0], np.float32)
+    top = slice(0, SIZE // 4)  # hair sits above the face zone and is kept
+    assert np.abs(kept[top] - np.asarray(before, np.float32)[top]).mean() < 1.0
+
+
+def test_a_print_sits_on_the_face_and_bends_with_the_head(library, twemoji):
+    plain = render_plain_head(library, SIZE, RenderStats())
+    assert plain is not None and dark(plain).sum() == 0
+    printed = print_on_head(plain, lift_features(twemoji["face with stuck-out tongue"].rgba))
+    marks = dark(printed)
+    ys, xs = np.nonzero(marks)
+    assert marks.sum() > 200
+    opaque = np.asarray(plain)[..., 3] > 127
+    columns = np.flatnonzero(opaque.any(axis=0))
+    centre = (columns[0] + columns[-1]) / 2
+    assert abs(xs.mean() - centre) < 0.05 * SIZE  # centred on the face
+    red = np.asarray(printed, np.float32)[..., :3]
+    tongue = (red[..., 0] > 150) & (red[..., 1] < 120)
+    assert tongue.sum() > 20  # the tongue comes along in its own colour
+    assert (np.asarray(printed)[..., 3] == np.asarray(plain)[..., 3]).all()  # the head's outline is untouched
