@@ -99,6 +99,79 @@ def shared_space_markdown(q: dict, evaluation: dict, assets_mb: float, interacti
         lines.append(f"| {name} | {r['success']:.0%} | {r['identity_kept']:.0%} | {r['both']:.0%} |")
     lines += ["", "Shown per expression (emoji mode): " + ", ".join(
         f"{k} {v:.0%}" for k, v in studio["per_expression"].items()) + "."]
+    if "cnn" in q:
+        lines += cnn_markdown(q["cnn"])
+    return lines
+
+
+def cnn_markdown(cnn: dict) -> list[str]:
+    """The studio and translation judged by the CNN judge, beside the judge's own accuracy."""
+    studio, tr = cnn["transfer"]["emoji"], cnn["translation"]
+    le, el = tr["lego_to_emoji"], tr["emoji_to_lego"]
+    enough = {t: v for t, v in studio["per_expression"].items() if studio["pairs_per_expression"].get(t, 0)}
+    worst = min(enough.items(), key=lambda item: item[1]) if enough else ("-", 0.0)
+    rows = [
+        ("studio (emoji mode): expression shown and face kept", f"{studio['both']:.0%}", ">= 60 %",
+         verdict(studio["both"], 0.6, False)),
+        ("studio: expression shown", f"{studio['success']:.0%}", ">= 85 %", verdict(studio["success"], 0.85, False)),
+        ("studio: identity kept", f"{studio['identity_kept']:.0%}", ">= 70 %",
+         verdict(studio["identity_kept"], 0.7, False)),
+        ("studio: lowest expression (each has >= 5 emoji)", f"{worst[0]} {worst[1]:.0%}", ">= 50 %",
+         verdict(worst[1], 0.5, False)),
+        ("translation Lego -> emoji: judged emoji / expression kept",
+         f"{le['other_domain']:.0%} / {le['expression_kept']:.0%}", ">= 95 % / >= 70 %",
+         verdict(min(le["other_domain"] - 0.95, le["expression_kept"] - 0.7), 0, False)),
+        ("translation emoji -> Lego: judged Lego / expression kept",
+         f"{el['other_domain']:.0%} / {el['expression_kept']:.0%}", ">= 95 % / >= 70 %",
+         verdict(min(el["other_domain"] - 0.95, el["expression_kept"] - 0.7), 0, False)),
+    ]
+    lines = ["", "### Judged by the CNN judge", "", f"The judge: {cnn['judge']}.", "",
+             "| figure | value | goal | |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {e} |" for a, b, c, e in rows]
+    lines += ["", "Shown per expression (emoji mode; pairs in brackets): " + ", ".join(
+        f"{t} {v:.0%} ({studio['pairs_per_expression'][t]})" for t, v in studio["per_expression"].items()) + "."]
+    cv = cnn.get("cross_validation")
+    if cv:
+        lines += ["", f"The judge's own accuracy on faces it never saw ({cv['folds']}-fold, grouped so that one "
+                  f"emoji in every art style or one head's two sides stay in one fold; {cv['images']} real "
+                  f"originals): domain {cv['domain_accuracy']:.0%}; per tag, balanced accuracy (recall): " + ", ".join(
+                      f"{t} {v['balanced_accuracy']:.2f} ({v['recall']:.2f}, {v['positives']} faces)"
+                      for t, v in cv["tags"].items()) + "."]
+    return lines
+
+
+WIRE_GOALS = {"studio pick": 150, "strength change": 150, "mix slider": 150, "Surprise me": 250, "morph pick": 250,
+              "map click": 250}
+
+
+def wire_markdown(wire: dict) -> list[str]:
+    """Bytes per action and click-to-picture, on loopback and over the emulated home connection."""
+    home = wire["home_connection"]
+    lines = ["", "## Over the wire (headless Chromium, DevTools)", "",
+             f"Bytes received over the websocket from each action to the end of its run, and the time to the new "
+             f"picture (page switches: to the page's title with its run finished), on loopback and over an "
+             f"emulated home connection ({home['downloadThroughput'] * 8 / 1e6:g} Mbit/s down, "
+             f"{home['uploadThroughput'] * 8 / 1e6:g} Mbit/s up, {home['latency']} ms round trip).", "",
+             "| action | bytes (p50 / max) | loopback p50 | home p50 | goals | |", "|---|---|---|---|---|---|"]
+    switches = [name for name in wire["loopback"] if name.startswith("switch to")]
+    for name, loop in wire["loopback"].items():
+        home_row = wire["home"].get(name, {})
+        if "error" in loop or "error" in home_row:
+            lines.append(f"| {name} | not measured: {loop.get('error') or home_row.get('error')} | | | | **missed** |")
+            continue
+        goal = WIRE_GOALS.get(name, 250)
+        met = loop["bytes_max"] <= 150_000 and loop["p50_ms"] <= goal and home_row["p50_ms"] <= 400
+        lines.append(f"| {name} | {loop['bytes_p50'] / 1e3:.0f} KB / {loop['bytes_max'] / 1e3:.0f} KB | "
+                     f"{loop['p50_ms']:.0f} ms | {home_row['p50_ms']:.0f} ms | <= 150 KB, <= {goal} ms, <= 400 ms "
+                     f"| {'met' if met else '**missed**'} |")
+    measured = [n for n in switches if "error" not in wire["loopback"][n]]
+    if measured:
+        slowest = max(measured, key=lambda n: wire["loopback"][n]["p50_ms"])
+        lines += ["", f"Slowest page switch on loopback: {slowest[len('switch to '):]} "
+                      f"({wire['loopback'][slowest]['p50_ms']:.0f} ms)."]
+    cold = wire["cold_first_picture_home_s"]
+    lines += ["", f"First pictures of a cold browser (empty cache) over the home connection: {cold} s after the "
+              f"page is opened (goal <= 4 s: {verdict(cold, 4)})."]
     return lines
 
 
@@ -109,9 +182,10 @@ def markdown(results: dict) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Measured on {m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, by `python -m bench` "
-        f"in {results['bench_seconds']:.0f} s. Times are medians after a warm-up; ratios compare things measured "
-        "side by side in this run. Raw figures: `bench/results.json`.",
+        f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, by `python -m bench`. Times are "
+        "medians after a warm-up; ratios compare things measured side by side in one run. Raw figures: "
+        "`bench/results.json`. When each part was last measured: "
+        + ", ".join(f"{part} {date}" for part, date in results.get("dates", {}).items()) + ".",
         "",
         "## Data build",
         "",
@@ -195,6 +269,8 @@ def markdown(results: dict) -> str:
         ok = u["seconds"] < 1 and u["extra_peak_mb"] < 100
         lines.append(f"| {name[2:]} | {u['bytes'] / 1e3:.1f} KB | {u['outcome']} | {u['seconds']:.2f} s | "
                      f"{u['extra_peak_mb']:.0f} MB | < 1 s, < 100 MB | {'met' if ok else '**missed**'} |")
+    if "wire" in results:
+        lines += wire_markdown(results["wire"])
     lines += shared_space_markdown(results["alignment"], results["evaluation"], results["assets_mb"],
                                    results["interaction"])
     s = results["morph_smoothness"]
@@ -220,6 +296,7 @@ def markdown(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench.machine import describe_machine
     from common.files import atomic_write_text
 
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -229,45 +306,86 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soak-seconds", type=float, default=600.0, help="length of the 4-session soak (0: none)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--markdown", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="measure only these parts; the others keep their figures (and dates) from --out")
     args = parser.parse_args(argv)
 
-    from bench.app import app_imports_umap, import_seconds, measure_app
-    from bench.clicks import measure_clicks
-    from bench.interaction import measure_as_served
-    from bench.machine import describe_machine
-    from bench.quality import morph_smoothness, shipped_alignment
-    from bench.uploads import measure_uploads
-    from explorer.engine import Engine
-
     started = time.perf_counter()
-    results = {"machine": describe_machine()}
+    results = json.loads(args.out.read_text()) if set(args.parts) != set(PARTS) and args.out.is_file() else {}
+    results["machine"] = describe_machine()
+    dates = results.setdefault("dates", {})
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        print("data build ...", flush=True)
-        results["build"], data = measure_build(workdir)
-        print("app ...", flush=True)  # before training, so nothing else is running
-        results["app"] = measure_app(args.sessions, args.soak_seconds)
-        results["uploads"] = measure_uploads()
-        print("clicks ...", flush=True)
-        results["clicks"] = measure_clicks()
-        results["app"].update(import_tensorflow_seconds=import_seconds("tensorflow"),
-                              import_umap_seconds=import_seconds("umap"), app_imports_umap=app_imports_umap())
-        print("interaction and machine limit, as the server runs ...", flush=True)
-        results["interaction"], results["machine_limit"] = measure_as_served(args.calls)
-        engine = Engine()
-        print("quality ...", flush=True)
-        results["alignment"] = shipped_alignment(engine)
-        results["evaluation"] = json.loads((ROOT / "assets" / "evaluation.json").read_text())
-        results["assets_mb"] = round(sum(p.stat().st_size for p in (ROOT / "assets").iterdir()) / 1e6, 1)
-        results["morph_smoothness"] = morph_smoothness(engine)
-        print(f"training (3 x {args.budget:.0f} s) ...", flush=True)
-        results["training"] = measure_training(data, workdir, args.budget)
+        data = None
+        for part in PARTS:  # in this order: the app before training, so nothing else is running
+            if part not in args.parts:
+                continue
+            print(f"{part} ...", flush=True)
+            if part == "build":
+                results["build"], data = measure_build(workdir)
+            elif part == "training":
+                if data is None:
+                    results["build"], data = measure_build(workdir)
+                results["training"] = measure_training(data, workdir, args.budget)
+            else:
+                results.update(MEASURE[part](args))
+            dates[part] = results["machine"]["date"]
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     atomic_write_text(args.out, json.dumps(results, indent=2))
     report = markdown(results)
     atomic_write_text(args.markdown, report)
     print(report)
     return 0
+
+
+def _app(args) -> dict:
+    from bench.app import app_imports_umap, import_seconds, measure_app
+
+    app = measure_app(args.sessions, args.soak_seconds)
+    app.update(import_tensorflow_seconds=import_seconds("tensorflow"), import_umap_seconds=import_seconds("umap"),
+               app_imports_umap=app_imports_umap())
+    return {"app": app}
+
+
+def _uploads(args) -> dict:
+    from bench.uploads import measure_uploads
+
+    return {"uploads": measure_uploads()}
+
+
+def _clicks(args) -> dict:
+    from bench.clicks import measure_clicks
+
+    return {"clicks": measure_clicks()}
+
+
+def _wire(args) -> dict:
+    from bench.wire import measure_wire
+
+    return {"wire": measure_wire()}
+
+
+def _interaction(args) -> dict:
+    from bench.interaction import measure_as_served
+
+    interaction, limit = measure_as_served(args.calls)
+    return {"interaction": interaction, "machine_limit": limit}
+
+
+def _quality(args) -> dict:
+    from bench.quality import morph_smoothness, shipped_alignment
+    from explorer.engine import Engine
+
+    engine = Engine()
+    return {"alignment": shipped_alignment(engine),
+            "evaluation": json.loads((ROOT / "assets" / "evaluation.json").read_text()),
+            "assets_mb": round(sum(p.stat().st_size for p in (ROOT / "assets").iterdir()) / 1e6, 1),
+            "morph_smoothness": morph_smoothness(engine)}
+
+
+PARTS = ("build", "app", "uploads", "clicks", "wire", "interaction", "quality", "training")
+MEASURE = {"app": _app, "uploads": _uploads, "clicks": _clicks, "wire": _wire, "interaction": _interaction,
+           "quality": _quality}
 
 
 if __name__ == "__main__":

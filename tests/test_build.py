@@ -63,15 +63,15 @@ def test_both_domains_are_framed_alike(built_dataset):
 def test_split_is_deterministic_stratified_and_leak_free(built_dataset):
     dataset = built_dataset[0]
     assert not np.any(dataset.augmented & (dataset.split == "val"))
+    real = ~dataset.augmented & ~dataset.synthetic  # printed heads are all training images
     for domain in ("lego", "emoji"):
-        originals = ~dataset.augmented & (dataset.domain == domain)
-        share = (dataset.split[originals] == "val").mean()
+        share = (dataset.split[real & (dataset.domain == domain)] == "val").mean()
         assert 0.12 <= share <= 0.18
     train_names = set(dataset.name[dataset.split == "train"])
     assert not train_names & set(dataset.name[dataset.split == "val"])
-    domain, group = dataset.domain[~dataset.augmented], dataset.name[~dataset.augmented]
-    np.testing.assert_array_equal(stratified_split(domain, group, 0.15, 0), dataset.split[~dataset.augmented])
-    assert not np.array_equal(stratified_split(domain, group, 0.15, 1), dataset.split[~dataset.augmented])
+    domain, group = dataset.domain[real], dataset.name[real]
+    np.testing.assert_array_equal(stratified_split(domain, group, 0.15, 0), dataset.split[real])
+    assert not np.array_equal(stratified_split(domain, group, 0.15, 1), dataset.split[real])
 
 
 def test_augmented_images_are_jittered_copies(built_dataset):
@@ -88,9 +88,9 @@ def test_preview_is_a_contact_sheet(built_dataset):
     assert sheet.width > 16 * 64 and sheet.height >= 3 * 64
 
 
-def test_size_128_and_no_augmentation(tmp_path):
+def test_size_128_without_augmentation_or_prints(tmp_path):
     out = tmp_path / "d.npz"
-    assert main(["--quiet", "--size", "128", "--augment", "0", "--no-fonts", "--out", str(out)]) == 0
+    assert main(["--quiet", "--size", "128", "--augment", "0", "--prints", "0", "--no-fonts", "--out", str(out)]) == 0
     dataset = FaceDataset.load(out)
     assert dataset.images.shape[1:] == (128, 128, 3) and not dataset.augmented.any()
     assert len(dataset) == LEGO_IMAGES + 2 * PACK_FACES + OPENMOJI_FACES + FLUENT_FACES
