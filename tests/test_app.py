@@ -72,6 +72,30 @@ def test_studio_widgets_change_the_result(engine):
     assert len(app.get("image")) == 3 - (not engine.domain_conditioned) and app.query_params["mode"] == "an expression"
 
 
+def test_a_search_after_a_pick_keeps_the_pick(engine):
+    app = run(page("studio"))
+    pick_row(app, "studio_lego0_table", 40)
+    run(app)
+    chosen = studio_choice(app)[0]
+    assert chosen == int(engine.indices("lego")[40])
+    app.text_input(key="studio_lego0_search").input("smile")
+    run(app)
+    assert studio_choice(app)[0] == chosen  # the search shows other rows; the pick stays
+    lego = engine.indices("lego")
+    found = [int(i) for i in lego if "smile" in f"{engine.dataset.name[i]} {engine.dataset.tags[i]}".lower()]
+    shown = app.dataframe[0].value
+    assert len(shown) == len(found)
+    if chosen not in found:
+        assert any("not among these results" in caption.value for caption in app.caption)
+    pick_row(app, "studio_lego0_table1", 1)  # the table of this search: its second face
+    run(app)
+    assert studio_choice(app)[0] == found[1]
+    app.text_input(key="studio_lego0_search").input("")
+    run(app)
+    assert studio_choice(app)[0] == found[1]  # clearing the search keeps it too
+    assert app.dataframe[0].value["chosen"].tolist().index("◀") == list(lego).index(found[1])
+
+
 def test_studio_expression_pills_and_sliders_change_the_result():
     app = run(page("studio"))
     app.radio(key="studio_mode").set_value("an expression")
@@ -95,10 +119,20 @@ def test_studio_expression_pills_and_sliders_change_the_result():
     assert image_urls(app)[1] == smile and app.slider(key="studio_mix_wink").value == 0.0
 
 
-def test_studio_card_holds_face_target_and_result():
+def test_studio_card_holds_face_target_and_result(engine):
+    from explorer.card import CARD_FACE, MARGIN, polaroid_card
+
     app = run(page("studio"))
-    card = app.get("download_button")[0]
-    assert card.proto.label.startswith("Download the card")
+    assert app.get("download_button")[0].proto.label.startswith("Download the card")
+    lego, emoji = studio_choice(app)
+    faces = [engine.dataset.images[lego], engine.dataset.images[emoji], engine.decode(engine.maps.means[lego])[0]]
+    card = np.asarray(polaroid_card(faces, ["face", "target", "result"], "a caption"))
+    for i, face in enumerate(faces):  # each face where the card says, at the card's size
+        left = MARGIN + i * (CARD_FACE + MARGIN)
+        pasted = card[MARGIN:MARGIN + CARD_FACE, left:left + CARD_FACE].astype(int)
+        expected = np.asarray(Image.fromarray(face).resize((CARD_FACE, CARD_FACE), Image.LANCZOS)).astype(int)
+        assert np.abs(pasted - expected).max() == 0
+    assert (card[MARGIN + CARD_FACE + 30:] < 200).any()  # the caption is drawn
 
 
 def test_studio_surprise_me_picks_a_new_pair(engine):

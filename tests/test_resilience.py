@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -156,11 +157,24 @@ def test_eight_concurrent_sessions_match_sequential_results():
     assert concurrent == sequential
 
 
-def test_concurrent_engine_calls_equal_sequential_calls():
+def test_concurrent_engine_calls_equal_sequential_calls_and_never_overlap():
     engine = Engine(DEFAULT_ASSETS)
     z = engine.maps.means[:32]
     expected = [engine.decode(z[i]) for i in range(32)]
     results: list = [None] * 32
+    model, inside, most = engine.model, [0], [0]
+    decode_alone = model.decode
+
+    def watched_decode(*args, **kwargs):  # counts the calls in flight at once
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        try:
+            time.sleep(0.002)  # room for another thread to come in, were it let in
+            return decode_alone(*args, **kwargs)
+        finally:
+            inside[0] -= 1
+
+    model.decode = watched_decode
 
     def decode(i):
         results[i] = engine.decode(z[i])
@@ -171,6 +185,7 @@ def test_concurrent_engine_calls_equal_sequential_calls():
     for thread in threads:
         thread.join()
     assert all(np.array_equal(a, b) for a, b in zip(results, expected))
+    assert most[0] == 1  # the engine's lock lets one model call through at a time
 
 
 def png(colour=(250, 200, 40, 255)) -> bytes:
