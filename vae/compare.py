@@ -102,6 +102,16 @@ def format_report(report: dict) -> str:
     lines += ["", f"| preset | {ALIGNMENT_HEADER} |", "|---|---|---|---|---|---|"]
     for name, r in report["presets"].items():
         lines.append(f"| {name} | {alignment_row(r['alignment'])} |")
+    judged = {name: r["alignment"]["cnn"] for name, r in report["presets"].items() if "cnn" in r["alignment"]}
+    if judged:
+        lines += ["", "By the CNN judge (vae/judge.py):", "",
+                  "| preset | studio: expression shown / identity kept / both | Lego -> emoji: judged emoji / "
+                  "expression kept | emoji -> Lego: judged Lego / expression kept |", "|---|---|---|---|"]
+        for name, cnn in judged.items():
+            studio, tr = cnn["transfer"]["emoji"], cnn["translation"]
+            lines.append(f"| {name} | {studio['success']:.0%} / {studio['identity_kept']:.0%} / {studio['both']:.0%} | "
+                         f"{tr['lego_to_emoji']['other_domain']:.0%} / {tr['lego_to_emoji']['expression_kept']:.0%} | "
+                         f"{tr['emoji_to_lego']['other_domain']:.0%} / {tr['emoji_to_lego']['expression_kept']:.0%} |")
     return "\n".join(lines) + "\n"
 
 
