@@ -144,3 +144,20 @@ def image_sources(page) -> list[str]:
     """The src of every picture Streamlit shows in the main area (they change with the pixels)."""
     return page.evaluate("() => Array.from(document.querySelectorAll("
                          "'[data-testid=stMain] [data-testid=stImage] img'), img => img.src)")
+
+
+PICTURE_CHANGED = """([old, index]) => {
+    const now = Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img'),
+                           img => img.complete && img.naturalWidth > 0 ? img.src : '');
+    return now.length > index && now[index] !== '' && now[index] !== old;
+}"""  # the index-th picture of the main area shows something other than `old`
+
+
+def row_clicker(page, table: int):
+    """A function that clicks row r of the n-th picker table (scrolled into view once, before timing)."""
+    locator = page.locator('[data-testid="stDataFrame"]').nth(table)
+    locator.locator("canvas").first.wait_for(timeout=60_000)
+    locator.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    box = locator.bounding_box()
+    return lambda row: page.mouse.click(*row_point(box, row))

@@ -10,21 +10,16 @@ import time
 import numpy as np
 
 from bench.browser import (
+    PICTURE_CHANGED,
     image_sources,
     launch_chromium,
     open_page,
     plot_point,
-    row_point,
+    row_clicker,
     streamlit_server,
     wait_for_map,
     wait_idle,
 )
-
-CHANGED = """([old, index]) => {
-    const now = Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img'),
-                           img => img.complete && img.naturalWidth > 0 ? img.src : '');
-    return now.length > index && now[index] !== '' && now[index] !== old;
-}"""
 
 
 def _timed(page, action, index: int) -> float:
@@ -33,7 +28,7 @@ def _timed(page, action, index: int) -> float:
     old = sources[index] if len(sources) > index else ""
     started = time.perf_counter()
     action()
-    page.wait_for_function(CHANGED, arg=[old, index], timeout=60_000, polling=10)
+    page.wait_for_function(PICTURE_CHANGED, arg=[old, index], timeout=60_000, polling=10)
     elapsed = time.perf_counter() - started
     wait_idle(page)
     return elapsed
@@ -43,16 +38,6 @@ def _summary(samples: list[float]) -> dict:
     ms = np.array(samples) * 1000.0
     return {"p50_ms": round(float(np.median(ms)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1),
             "actions": len(samples)}
-
-
-def _row_clicker(page, table: int):
-    """A function that clicks row r of the n-th table (scrolled into view once, before timing)."""
-    locator = page.locator('[data-testid="stDataFrame"]').nth(table)
-    locator.locator("canvas").first.wait_for(timeout=60_000)
-    locator.scroll_into_view_if_needed()
-    page.wait_for_timeout(800)
-    box = locator.bounding_box()
-    return lambda row: page.mouse.click(*row_point(box, row))
 
 
 def _measured(results: dict, name: str, measure) -> None:
@@ -72,7 +57,7 @@ def measure_clicks(repeats: int = 15) -> dict:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
 
         open_page(page, url, "Expression studio", pictures=3)
-        click_row = _row_clicker(page, 0)
+        click_row = row_clicker(page, 0)
         rows = [0, 1, 2, 3] * (repeats // 4 + 2)  # rows in view; each click picks a face that looks different
         _measured(results, "studio pick",
                   lambda: [_timed(page, lambda r=r: click_row(r), 1) for r in rows][5:5 + repeats])
@@ -82,7 +67,7 @@ def measure_clicks(repeats: int = 15) -> dict:
         _measured(results, "strength change", lambda: [_timed(page, lambda k=k: slider.press(k), 1) for k in keys][4:])
 
         open_page(page, f"{url}/morph", "Morph", pictures=1)
-        click_row = _row_clicker(page, 0)
+        click_row = row_clicker(page, 0)
         _measured(results, "morph pick",
                   lambda: [_timed(page, lambda r=r: click_row(r), 0) for r in rows][5:5 + repeats])
 

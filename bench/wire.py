@@ -9,11 +9,12 @@ import time
 import numpy as np
 
 from bench.browser import (
+    PICTURE_CHANGED,
     image_sources,
     launch_chromium,
     open_page,
     plot_point,
-    row_point,
+    row_clicker,
     streamlit_server,
     wait_for_map,
     wait_idle,
@@ -23,13 +24,6 @@ HOME_CONNECTION = {"offline": False, "latency": 40, "downloadThroughput": 20e6 /
 PAGES = {"Mirror": "Mirror", "Morph": "Morph", "Latent map": "Latent map", "Your own directions": "Your own directions",
          "Latent distributions": "Latent distributions", "Generate and inspect": "Generate and inspect",
          "Your own image": "Your own image", "Expression studio": "Expression studio"}
-CHANGED = """([old, index]) => {
-    const now = Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img'),
-                           img => img.complete && img.naturalWidth > 0 ? img.src : '');
-    return now.length > index && now[index] !== '' && now[index] !== old;
-}"""
-
-
 class Wire:
     """Counts the bytes the page receives over its websocket, through a DevTools session."""
 
@@ -60,7 +54,7 @@ def _measure(page, wire: Wire, action, index: int | None, title: str | None = No
         page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')",
                                timeout=60_000, polling=10)
     else:
-        page.wait_for_function(CHANGED, arg=[old, index], timeout=60_000, polling=10)
+        page.wait_for_function(PICTURE_CHANGED, arg=[old, index], timeout=60_000, polling=10)
     elapsed = time.perf_counter() - started
     wait_idle(page)
     page.wait_for_timeout(300)  # late frames of the same run
@@ -71,15 +65,6 @@ def _summary(samples: list[tuple[float, int]]) -> dict:
     seconds, sizes = zip(*samples)
     return {"p50_ms": round(float(np.median(seconds)) * 1000, 1), "bytes_p50": int(np.median(sizes)),
             "bytes_max": int(max(sizes)), "actions": len(samples)}
-
-
-def _row_clicker(page, table: int):
-    locator = page.locator('[data-testid="stDataFrame"]').nth(table)
-    locator.locator("canvas").first.wait_for(timeout=60_000)
-    locator.scroll_into_view_if_needed()
-    page.wait_for_timeout(800)
-    box = locator.bounding_box()
-    return lambda row: page.mouse.click(*row_point(box, row))
 
 
 def _actions(page, url: str, wire: Wire, repeats: int) -> dict:
@@ -93,7 +78,7 @@ def _actions(page, url: str, wire: Wire, repeats: int) -> dict:
             results[name] = {"error": str(error).splitlines()[0][:160]}
 
     open_page(page, url, "Expression studio", pictures=3)
-    click_row = _row_clicker(page, 0)
+    click_row = row_clicker(page, 0)
     measured("studio pick", lambda: [_measure(page, wire, lambda r=r: click_row(r), 1)
                                      for r in ([0, 1, 2, 3] * repeats)[:repeats + 1]])
     slider = page.get_by_role("slider", name="Strength")
@@ -110,7 +95,7 @@ def _actions(page, url: str, wire: Wire, repeats: int) -> dict:
     measured("Surprise me", lambda: [_measure(page, wire, surprise.click, 1) for _ in range(repeats + 1)])
 
     open_page(page, f"{url}/morph", "Morph", pictures=1)
-    click_row = _row_clicker(page, 0)
+    click_row = row_clicker(page, 0)
     measured("morph pick", lambda: [_measure(page, wire, lambda r=r: click_row(r), 0)
                                     for r in ([0, 1, 2, 3] * repeats)[:repeats + 1]])
 
