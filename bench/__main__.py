@@ -171,7 +171,8 @@ def wire_markdown(wire: dict) -> list[str]:
                       f"({wire['loopback'][slowest]['p50_ms']:.0f} ms)."]
     cold = wire["cold_first_picture_home_s"]
     lines += ["", f"First pictures of a cold browser (empty cache) over the home connection: {cold} s after the "
-              f"page is opened (goal <= 4 s: {verdict(cold, 4)})."]
+              f"page is opened (goal <= 4 s: {verdict(cold, 4)})." if cold is not None else
+              f"First pictures of a cold browser: not measured ({wire.get('cold_first_picture_error')}): **missed**."]
     return lines
 
 

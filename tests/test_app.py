@@ -219,10 +219,10 @@ def test_mirror_slides_one_face_between_the_domains(engine):
 
 
 @pytest.mark.parametrize(("params", "named"), [
-    ({"strength": "banana"}, "strength='banana'"),
-    ({"strength": "7"}, "strength='7'"),
-    ({"mode": "<script>"}, "mode='<script>'"),
-    ({"lego": "not-a-number"}, "lego='not-a-number'"),
+    ({"strength": "banana"}, "strength=“banana”"),
+    ({"strength": "7"}, "strength=“7”"),
+    ({"mode": "<script>"}, "mode=“\\<script\\>”"),  # escaped: shown as text, never as HTML
+    ({"lego": "not-a-number"}, "lego=“not\\-a\\-number”"),
 ])
 def test_bad_url_values_say_what_is_shown_instead(params, named):
     app = page("studio")
