@@ -58,7 +58,8 @@ def measure_clicks(repeats: int = 15) -> dict:
 
         open_page(page, url, "Expression studio", pictures=3)
         click_row = row_clicker(page, 0)
-        rows = [0, 1, 2, 3] * (repeats // 4 + 2)  # rows in view; each click picks a face that looks different
+        # rows in view; each click picks a face that looks different from the one before (and from the default)
+        rows = [0, 2, 1, 3] * (repeats // 4 + 2)
         _measured(results, "studio pick",
                   lambda: [_timed(page, lambda r=r: click_row(r), 1) for r in rows][5:5 + repeats])
         slider = page.get_by_role("slider", name="Strength")
@@ -68,8 +69,9 @@ def measure_clicks(repeats: int = 15) -> dict:
 
         open_page(page, f"{url}/morph", "Morph", pictures=1)
         click_row = row_clicker(page, 0)
+        morph_rows = [2, 1, 3, 0] * (repeats // 4 + 2)
         _measured(results, "morph pick",
-                  lambda: [_timed(page, lambda r=r: click_row(r), 0) for r in rows][5:5 + repeats])
+                  lambda: [_timed(page, lambda r=r: click_row(r), 0) for r in morph_rows][5:5 + repeats])
 
         open_page(page, f"{url}/map", "Latent map")
         wait_for_map(page)
