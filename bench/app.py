@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.browser import launch_chromium, streamlit_server, wait_for_map
+from tests.browser import launch_chromium, streamlit_server, wait_for_map
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSION_TTL = 30  # server.disconnectedSessionTTL in .streamlit/config.toml

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.engine import Engine
-from vae.alignment import alignment_report
+from vae.alignment import alignment_report, frame_smoothness
 from vae.judge import face_groups
 
 
@@ -29,10 +29,3 @@ def morph_smoothness(engine: Engine, strips: int = 120, steps: int = 10, seed: i
         results[method] = {"median": round(float(np.median(ratios)), 3),
                            "p95": round(float(np.percentile(ratios, 95)), 3)}
     return {"strips": strips, "steps": steps, **results}
-
-
-def frame_smoothness(frames: np.ndarray) -> float:
-    """Largest mean-absolute pixel change between neighbouring frames over the mean change
-    (1.0 means the morph moves evenly)."""
-    changes = np.abs(np.diff(np.asarray(frames, np.float64), axis=0)).reshape(len(frames) - 1, -1).mean(axis=1)
-    return float(changes.max() / max(changes.mean(), 1e-12))

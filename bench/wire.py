@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from bench.browser import (
+from tests.browser import (
     PICTURE_CHANGED,
     image_sources,
     launch_chromium,

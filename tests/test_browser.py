@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.browser import (
+from tests.browser import (
     CHROMIUM,
     click_table_row,
     emptiest_grid_point,

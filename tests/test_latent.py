@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from bench.quality import frame_smoothness
 from vae import latent
+from vae.alignment import frame_smoothness
 
 
 @pytest.fixture

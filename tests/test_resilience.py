@@ -125,7 +125,7 @@ def test_eight_concurrent_sessions_match_sequential_results():
     """8 real browser sessions on one server, all at once, show exactly what they show one at a time."""
     import asyncio
 
-    from bench.browser import CHROMIUM, FLAGS, free_port, wait_healthy
+    from tests.browser import CHROMIUM, FLAGS, free_port, wait_healthy
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")

@@ -190,3 +190,10 @@ def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: fl
         if groups is not None:
             report["cnn"]["cross_validation"] = cross_validate(images, space.domains, space.tags, groups)
     return report
+
+
+def frame_smoothness(frames: np.ndarray) -> float:
+    """Largest mean-absolute pixel change between neighbouring frames over the mean change
+    (1.0 means the morph moves evenly)."""
+    changes = np.abs(np.diff(np.asarray(frames, np.float64), axis=0)).reshape(len(frames) - 1, -1).mean(axis=1)
+    return float(changes.max() / max(changes.mean(), 1e-12))

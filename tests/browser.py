@@ -1,5 +1,6 @@
 """The real browser, once for tests and benchmarks: Debian's Chromium driven by Playwright,
-a Streamlit server on a free local port, and the few page helpers both need."""
+a Streamlit server on a free local port, and the few page helpers both need. It lives with the
+tests, which import nothing from bench/; the benchmarks import it from here."""
 from __future__ import annotations
 
 import contextlib
