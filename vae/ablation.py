@@ -44,15 +44,17 @@ PRINTED_VARIANTS = {  # name -> (config, train on the printed heads too)
 
 def printed_study(dataset: FaceDataset, budget: float, out: Path) -> dict:
     """The PRINTED_VARIANTS at one budget, merged into one report."""
-    merged = None
+    merged, counts = None, []
     for printed in (True, False):
         data = dataset if printed else dataset.subset(~dataset.synthetic)
         configs = {name: cfg for name, (cfg, uses) in PRINTED_VARIANTS.items() if uses == printed}
         report = compare(data, budget, out / ("with-printed" if printed else "without-printed"), configs=configs)
+        counts.append(report["train_images"])
         if merged is None:
             merged = report
         else:
             merged["presets"].update(report["presets"])
+    merged["train_images"] = f"{counts[0]} (with printed heads) or {counts[1]} (without)"
     merged["command"] = f"python -m vae.ablation --study printed --budget {budget:g}"
     return merged
 
