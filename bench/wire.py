@@ -21,9 +21,8 @@ from tests.browser import (
 )
 
 HOME_CONNECTION = {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 5e6 / 8}
-PAGES = {"Mirror": "Mirror", "Morph": "Morph", "Latent map": "Latent map", "Your own directions": "Your own directions",
-         "Latent distributions": "Latent distributions", "Generate and inspect": "Generate and inspect",
-         "Your own image": "Your own image", "Expression studio": "Expression studio"}
+PAGES = ("Mirror", "Morph", "Latent map", "Your own directions", "Latent distributions", "Generate and inspect",
+         "Your own image", "Expression studio")  # sidebar link names, which are also the pages' titles
 class Wire:
     """Counts the bytes the page receives over its websocket, through a DevTools session."""
 
@@ -108,12 +107,12 @@ def _actions(page, url: str, wire: Wire, repeats: int) -> dict:
     measured("map click", lambda: [_measure(page, wire, lambda xy=xy: page.mouse.click(*xy), 0) for xy in points])
 
     open_page(page, url, "Expression studio", pictures=3)
-    for name, title in PAGES.items():  # from the page before, in sidebar order, and back round
+    for name in PAGES:  # from the studio (or Mirror), in sidebar order, and back
         link = page.get_by_role("link", name=name)
         samples = []
         try:
             for _ in range(min(repeats, 3) + 1):
-                samples.append(_measure(page, wire, link.click, None, title))
+                samples.append(_measure(page, wire, link.click, None, name))
                 back = "Expression studio" if name != "Expression studio" else "Mirror"
                 page.get_by_role("link", name=back).click()
                 page.get_by_role("heading", name=back).wait_for(timeout=60_000)
