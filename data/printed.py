@@ -33,6 +33,8 @@ PRINT_BOX = (0.16, 0.10, 0.84, 0.96)
 # marks of a real head that are erased: inside this zone and small (eyes, brows, mouth)
 ERASE_ZONE = (0.14, 0.12, 0.86, 0.94)
 EYE_BAND = (0.22, 0.25, 0.78, 0.55)  # where the eyes sit: a base keeps none of its own there
+MOUTH_BAND = (0.30, 0.62, 0.70, 0.88)  # where the mouth sits: nor of its own mouth (a beard's teeth)
+DARK = 0.3  # luminance under which a head's colour is dark: a dark feature printed there turns light
 SKIN_TOLERANCE = 40  # RGB distance (after removing the column's shading) that still counts as skin
 
 
@@ -130,7 +132,8 @@ def _column_skin(rgb: np.ndarray, opaque: np.ndarray, skin: np.ndarray, rows: sl
 
 def erase_features(rgba: Image.Image) -> tuple[Image.Image, float]:
     """A head with its small marks inside the face zone painted over in its own skin, and the
-    share of the eye band still marked (0: no eyes left; large: hair, paint or a patch there)."""
+    share of the eye or mouth band still marked, whichever is larger (0: no eyes or mouth left;
+    large: hair, a beard, paint or a patch there)."""
     pixels = np.asarray(rgba.convert("RGBA"), dtype=np.float32) / 255.0
     rgb, opaque = pixels[..., :3].copy(), pixels[..., 3] > 0.5
     ys, xs = np.nonzero(opaque)
@@ -159,10 +162,12 @@ def erase_features(rgba: Image.Image) -> tuple[Image.Image, float]:
             erased |= labels == index
     erased = ndimage.binary_dilation(erased, iterations=2) & opaque
     rgb[erased] = np.broadcast_to(plain[None], rgb.shape)[erased]
-    band = np.zeros_like(zone)
-    band[top + int(EYE_BAND[1] * height):top + int(EYE_BAND[3] * height),
-         left + int(EYE_BAND[0] * width):left + int(EYE_BAND[2] * width)] = True
-    remaining = (marks & ~erased & band).sum() / max(1, band.sum())
+    remaining = 0.0
+    for box in (EYE_BAND, MOUTH_BAND):
+        band = np.zeros_like(zone)
+        band[top + int(box[1] * height):top + int(box[3] * height),
+             left + int(box[0] * width):left + int(box[2] * width)] = True
+        remaining = max(remaining, (marks & ~erased & band).sum() / max(1, band.sum()))
     out = np.dstack([rgb, pixels[..., 3]])
     return Image.fromarray((out * 255).round().astype(np.uint8), "RGBA"), float(remaining)
 
@@ -191,10 +196,23 @@ def print_on_head(base: Image.Image, layer: Image.Image) -> Image.Image:
     shade = column_light / max(float(np.median(column_light)), 1e-3)
     region = head[box[1]:box[3], box[0]:box[2]]
     alpha = wrapped[..., 3:4] * region[..., 3:4]
-    colour = np.clip(wrapped[..., :3] * shade[None, :, None], 0.0, 1.0)
+    colour = _legible(wrapped[..., :3], region[..., :3])
+    colour = np.clip(colour * shade[None, :, None], 0.0, 1.0)
     region[..., :3] = region[..., :3] * (1.0 - alpha) + colour * alpha
     head[box[1]:box[3], box[0]:box[2]] = region
     return Image.fromarray((head * 255).round().astype(np.uint8), "RGBA")
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    return rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _legible(feature: np.ndarray, under: np.ndarray) -> np.ndarray:
+    """Dark features over a dark part of the head printed light grey, as Lego prints eyes on a
+    mask or a dark face; lighter features (tears, a tongue, blush) keep their colour."""
+    lightness = _luminance(feature)
+    flip = (lightness < DARK) & (_luminance(under) < DARK)
+    return np.where(flip[..., None], (1.0 - 0.8 * lightness)[..., None], feature)
 
 
 def choose_bases(lego_faces: list[tuple[int, SourceFace]], plain: Image.Image | None, count: int,

@@ -6,6 +6,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from data.emoji_pack import load_emoji_pack
 from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head, render_plain_head
@@ -64,6 +65,29 @@ def test_a_real_heads_eyes_and_mouth_are_erased_and_its_hair_stays(library):
     kept = np.asarray(erase_features(before)[0], np.float32)
     top = slice(0, SIZE // 4)  # hair sits above the face zone and is kept
     assert np.abs(kept[top] - np.asarray(before, np.float32)[top]).mean() < 1.0
+
+
+def test_a_bearded_head_that_keeps_its_own_mouth_is_no_base(library):
+    """Its teeth sit inside the beard, which is too large to erase: a print on it would have two
+    mouths, so the mouth band counts as much as the eye band."""
+    heads = {h.filename: h for h in library.printed_heads()}
+    for name in ("3626bp39.dat", "3626bp80.dat"):  # a grin in a grey beard, a white smile in an orange one
+        _, remaining = erase_features(render_minifig_head(library, heads[name], SIZE, RenderStats()))
+        assert remaining > 0.3, name
+
+
+def test_dark_features_on_a_dark_part_of_the_head_are_printed_light(library, twemoji):
+    plain = render_plain_head(library, SIZE, RenderStats())
+    pixels = np.asarray(plain, np.float32)
+    masked = pixels.copy()
+    masked[..., :3] *= 0.15  # a dark head, as under a mask or a balaclava
+    layer = lift_features(twemoji["winking face"].rgba)
+    on_yellow = np.asarray(print_on_head(plain, layer), np.float32)
+    on_dark = np.asarray(print_on_head(Image.fromarray(masked.astype(np.uint8), "RGBA"), layer), np.float32)
+    changed = np.abs(on_yellow - pixels)[..., :3].max(-1) > 60  # where the print sits
+    assert changed.sum() > 200
+    assert on_yellow[changed][:, :3].mean() < 90  # dark brown eyes and mouth on yellow
+    assert on_dark[changed][:, :3].mean() > 150  # light on the dark head, where they stay visible
 
 
 def test_a_print_sits_on_the_face_and_bends_with_the_head(library, twemoji):
