@@ -1,6 +1,7 @@
 """Every st.cache_resource / st.cache_data of the dashboard, in one place."""
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import shutil
@@ -23,11 +24,13 @@ STATIC_FOLDER = Path(__file__).resolve().parents[1] / "static"
 STATIC_URL = "app/static"
 
 
-def model_folder() -> Path:
-    """`streamlit run streamlit_app.py -- --model DIR`, else $LEGOMOJI_MODEL, else the shipped assets."""
-    if "--model" in sys.argv[:-1]:
-        return Path(sys.argv[sys.argv.index("--model") + 1])
-    return Path(os.environ.get(MODEL_ENV) or DEFAULT_ASSETS)
+def model_folder(argv: list[str] | None = None) -> Path:
+    """`streamlit run streamlit_app.py -- --model DIR` (or `--model=DIR`), else $LEGOMOJI_MODEL,
+    else the shipped assets. Streamlit's own arguments are left alone."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--model", type=Path, nargs="?")
+    known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    return known.model or Path(os.environ.get(MODEL_ENV) or DEFAULT_ASSETS)
 
 
 @st.cache_resource(show_spinner="Loading the model and the latent maps...")

@@ -6,7 +6,7 @@ import struct
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from data.framing import alpha_bbox, cut_out_backdrop, frame_face
 
@@ -17,21 +17,11 @@ MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1000 * 1000
 MAX_PIXELS = 12_000_000  # decoded RGBA stays under 50 MB; larger pictures are refused before decoding
 MAX_ASPECT = 6.0  # a face picture is roughly square; a 1 x 100000 strip is refused before decoding
 WORKING_SIDE = 1024  # pictures are reduced to this side right after decoding, before any copy is made
-SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+ACCEPTED = ("PNG", "JPEG", "WEBP")  # recognised by content (Pillow's own checks), never by the file's name
 
 
 class UploadError(ValueError):
     """An upload that cannot be used; the message is meant for the person who sent it."""
-
-
-def sniff_format(raw: bytes) -> str | None:
-    """PNG, JPEG or WEBP from the file's first bytes (its name is not trusted)."""
-    for signature, name in SIGNATURES.items():
-        if raw.startswith(signature):
-            return name
-    if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
-        return "WEBP"
-    return None
 
 
 def _to_rgba(image: Image.Image) -> Image.Image:
@@ -55,13 +45,16 @@ def prepare_upload(raw: bytes, size: int) -> np.ndarray:
         raise UploadError("The file is empty. Upload a PNG, JPEG or WebP picture of a face.")
     if len(raw) > MAX_UPLOAD_BYTES:
         raise UploadError(f"The file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_MB} MB.")
-    kind = sniff_format(raw)
-    if kind is None:
-        raise UploadError("This is not a PNG, JPEG or WebP image (its content says otherwise, whatever its name).")
+    kind = "image"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(raw))  # reads the header only: nothing is decoded yet
+            try:  # reads the header only: nothing is decoded yet
+                image = Image.open(io.BytesIO(raw), formats=ACCEPTED)
+            except UnidentifiedImageError as error:
+                raise UploadError("This is not a PNG, JPEG or WebP image, or its header is damaged (its content "
+                                  "says so, whatever its name).") from error
+            kind = image.format
             _check_dimensions(image.width, image.height)
             image.seek(0)  # animated images: the first frame
             if kind == "JPEG":

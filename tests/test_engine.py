@@ -59,6 +59,11 @@ def test_the_model_flag_and_variable_pick_the_folder(monkeypatch, tmp_path):
 
     monkeypatch.setattr(sys, "argv", ["streamlit_app.py", "--model", str(tmp_path / "mine")])
     assert model_folder() == tmp_path / "mine"
+    monkeypatch.setattr(sys, "argv", ["streamlit_app.py", "--server.port", "8600", f"--model={tmp_path / 'eq'}"])
+    assert model_folder() == tmp_path / "eq"
+    monkeypatch.setattr(sys, "argv", ["streamlit_app.py", "--model"])  # no folder after it: the default
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    assert model_folder() == DEFAULT_ASSETS
     monkeypatch.setattr(sys, "argv", ["streamlit_app.py"])
     monkeypatch.setenv(MODEL_ENV, str(tmp_path / "other"))
     assert model_folder() == tmp_path / "other"
