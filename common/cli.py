@@ -3,13 +3,38 @@ from __future__ import annotations
 
 import signal
 import sys
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from common.errors import UserError
 
 
+_deferring = 0  # how many critical sections are open
+_pending: int | None = None  # a signal that arrived inside one
+
+
 def _raise_interrupt(signum, frame):
+    global _pending
+    if _deferring:
+        _pending = signum
+        return
     raise KeyboardInterrupt
+
+
+@contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """A critical section: a SIGINT or SIGTERM that arrives inside it stops the tool as soon as
+    it ends. For writes whose library code swallows a KeyboardInterrupt raised inside it (Keras's
+    model.save does, and training then went on as if nothing had been sent)."""
+    global _deferring, _pending
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        if not _deferring and _pending is not None:
+            _pending = None
+            raise KeyboardInterrupt
 
 
 def interrupt_on_signals() -> None:

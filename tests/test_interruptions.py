@@ -23,11 +23,18 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run_and_kill(args: list[str], sig: int, after: float) -> int:
+def run_and_kill(args: list[str], sig: int, when) -> int:
+    """Start `python *args`, send `sig` as soon as `when()` is true (polled every 10 ms), and
+    return the exit code. The process must still be running then: a run that finished first
+    tested nothing, and fails."""
     process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     try:
-        time.sleep(after)
+        deadline = time.monotonic() + 240
+        while not when():
+            assert process.poll() is None, "the process ended before the moment it was to be interrupted"
+            assert time.monotonic() < deadline, "the moment to interrupt never came"
+            time.sleep(0.01)
         process.send_signal(sig)
         process.communicate(timeout=120)
         return process.returncode
@@ -36,18 +43,33 @@ def run_and_kill(args: list[str], sig: int, after: float) -> int:
             process.kill()
 
 
-@pytest.mark.parametrize("sig,after", [(signal.SIGINT, 1.5), (signal.SIGTERM, 4.0), (signal.SIGINT, 7.0),
-                                       (signal.SIGTERM, 10.0)])
-def test_killing_the_build_keeps_the_existing_dataset(built_dataset, tmp_path, sig, after):
+def after(seconds: float):
+    start = time.monotonic()
+    return lambda: time.monotonic() - start >= seconds
+
+
+def temporary_in(folder: Path):
+    """True while an atomic write's temporary file (a dot file) exists in `folder`."""
+    return lambda: any(p.name.startswith(".") for p in folder.iterdir()) if folder.is_dir() else False
+
+
+def replaced(path: Path):
+    """True once `path` has been written anew since this was called."""
+    before = path.stat().st_mtime_ns
+    return lambda: path.stat().st_mtime_ns != before
+
+
+@pytest.mark.parametrize("sig,moment", [(signal.SIGINT, "drawing"), (signal.SIGTERM, "writing"),
+                                        (signal.SIGINT, "writing")])
+def test_killing_the_build_keeps_the_existing_dataset(built_dataset, tmp_path, sig, moment):
+    """Killed while it draws the sources, and while its temporary output is being written."""
     out = tmp_path / "dataset-64.npz"
     built_dataset[0].save(out)
     before = digest(out)
-    code = run_and_kill(["-m", "data.build", "--quiet", "--out", str(out)], sig, after)
-    if code == 0:  # the build finished before the signal: the new file must be whole
-        FaceDataset.load(out)
-    else:
-        assert code in (130, -sig)
-        assert digest(out) == before
+    when = after(1.5) if moment == "drawing" else temporary_in(tmp_path)
+    code = run_and_kill(["-m", "data.build", "--quiet", "--out", str(out)], sig, when)
+    assert code in (130, -sig)
+    assert digest(out) == before
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left behind
 
 
@@ -68,16 +90,18 @@ def test_killing_training_loses_nothing_and_resume_continues(small_data, tmp_pat
     base = ["-m", "vae.train", "--data", str(small_data), "--preset", "tiny", "--out", str(out), "--quiet"]
     assert subprocess.run([sys.executable, *base, "--epochs", "2"], cwd=ROOT, env=ENV,
                           capture_output=True).returncode == 0
-    for sig, after in [(signal.SIGINT, 12.0), (signal.SIGTERM, 15.0), (signal.SIGTERM, 18.0)]:
+    # killed while a checkpoint is half written (twice), and just after one was renamed into place
+    for sig, moment in [(signal.SIGINT, "writing"), (signal.SIGTERM, "writing"), (signal.SIGTERM, "written")]:
         model_before = digest(out / "model.keras")
-        code = run_and_kill([*base, "--epochs", "400", "--resume"], sig, after)
-        assert code in (130, -sig), "training finished before it could be interrupted"
+        when = temporary_in(out) if moment == "writing" else replaced(out / "checkpoint.keras")
+        code = run_and_kill([*base, "--epochs", "400", "--resume"], sig, when)
+        assert code in (130, -sig)
         assert digest(out / "model.keras") == model_before  # the finished model is untouched
         history = read_history(out / "history.csv")
         assert [int(r["epoch"]) for r in history] == list(range(1, len(history) + 1))
         assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files
     interrupted_at = len(read_history(out / "history.csv"))
-    assert interrupted_at > 2  # the interrupted runs made and kept progress
+    assert interrupted_at > 2  # the interrupted runs made and kept progress (the last one at least an epoch)
     final = interrupted_at + 2
     assert subprocess.run([sys.executable, *base, "--epochs", str(final), "--resume"], cwd=ROOT, env=ENV,
                           capture_output=True).returncode == 0

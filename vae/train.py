@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import run_cli
+from common.cli import deferred_interrupts, run_cli
 from common.errors import UserError
 from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset
@@ -107,9 +107,10 @@ def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_b
             row = {"epoch": epoch + 1, "seconds": round(elapsed, 2), "kl_scale": float(model.kl_scale.numpy())}
             row.update({k: float(v) for k, v in (logs or {}).items() if k in columns})
             history.append(row)
-            with atomic_path(out / "checkpoint.keras") as temporary:
-                model.save(temporary)
-            write_history(out / "history.csv", history, columns)
+            with deferred_interrupts():  # a kill now lands after both files are whole and agree
+                with atomic_path(out / "checkpoint.keras") as temporary:
+                    model.save(temporary)
+                write_history(out / "history.csv", history, columns)
             if time_budget is not None and time.perf_counter() - self.started >= time_budget:
                 model.stop_training = True
 
