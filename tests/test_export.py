@@ -65,8 +65,81 @@ def test_an_empty_spot_next_to_a_point_decodes_close_to_that_point(exported):
     clicked = np.median(np.linalg.norm(near - means[chosen], axis=1))
     flipped = engine.maps.plane_to_latent("UMAP", xy[chosen][:, ::-1] + 0.01 * span[::-1])
     random_pairs = np.median(np.linalg.norm(means[chosen] - means[rng.permutation(chosen)], axis=1))
-    assert clicked < 0.6 * random_pairs
-    assert clicked < np.median(np.linalg.norm(flipped - means[chosen], axis=1))
+    assert clicked < 0.75 * random_pairs, (clicked, random_pairs)
+    flipped_distance = np.median(np.linalg.norm(flipped - means[chosen], axis=1))
+    assert clicked < 0.85 * flipped_distance, (clicked, flipped_distance)
     pca = engine.maps.plane_to_latent("PCA", engine.maps.pca_xy[chosen])
     back = pca_project(pca, engine.maps.pca_mean, engine.maps.pca_components)
     assert np.allclose(back, engine.maps.pca_xy[chosen], atol=1e-4)
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def test_export_of_a_run_that_is_not_there_is_one_sentence_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "assets"
+    assert export_main(["--run", str(tmp_path / "no-such-run"), "--out", str(out)]) == 2
+    assert "no-such-run" in one_line_error(capsys)
+    assert not out.exists()
+
+
+def test_the_evaluate_cli_writes_its_figures_or_names_the_missing_model(exported, tmp_path, capsys):
+    from vae.evaluate import main as evaluate_main
+
+    run, data = exported[0].parent / "run", exported[0].parent / "data.npz"
+    out = tmp_path / "evaluation.json"
+    assert evaluate_main(["--model", str(run), "--data", str(data), "--out", str(out), "--no-cnn"]) == 0
+    figures = json.loads(out.read_text())
+    for domain in ("lego", "emoji"):
+        assert 0.0 < figures[domain]["ssim"] <= 1.0 and figures[domain]["mse"] > 0
+    assert 0.0 <= figures["alignment"]["domain_accuracy"]["accuracy"] <= 1.0
+    assert "SSIM" in capsys.readouterr().out
+    assert evaluate_main(["--model", str(tmp_path / "missing"), "--data", str(data)]) == 2
+    assert "missing" in one_line_error(capsys)
+
+
+def test_the_sheet_cli_draws_faces_by_expressions_or_names_the_missing_dataset(exported, tmp_path, capsys):
+    from PIL import Image
+
+    from vae.sheet import main as sheet_main
+
+    run, data = exported[0].parent / "run", exported[0].parent / "data.npz"
+    sheet = tmp_path / "sheet.png"
+    assert sheet_main(["--model", str(run), "--data", str(data), "--sheet", str(sheet), "--pairs", "12",
+                       "--no-cnn"]) == 0
+    printed = capsys.readouterr().out
+    tags = printed.split("reconstruction, ", 1)[1].split(")", 1)[0].split(", ")
+    assert len(tags) >= 10  # the small dataset still has emoji for most expressions
+    side = exported[1].size
+    picture = Image.open(sheet)
+    assert picture.size[0] > (2 + len(tags)) * side and picture.size[1] > 9 * side  # header + 8 faces
+    assert json.loads((run / "alignment.json").read_text())["transfer"]
+    assert sheet_main(["--model", str(run), "--data", str(tmp_path / "gone.npz"), "--sheet", str(sheet)]) == 2
+    assert "gone.npz" in one_line_error(capsys)
+
+
+def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_dataset, tmp_path, capsys):
+    """The printed-heads study at a one-second budget on a small real subset: four variants of
+    `fast`, each trained, judged on real faces only, and written to one report."""
+    from vae.ablation import PRINTED_VARIANTS
+    from vae.ablation import main as ablation_main
+
+    dataset = built_dataset[0]
+    keep = np.zeros(len(dataset), bool)
+    rng = np.random.default_rng(4)
+    keep[rng.choice(np.flatnonzero(~dataset.synthetic), 300, replace=False)] = True
+    keep[rng.choice(np.flatnonzero(dataset.synthetic), 100, replace=False)] = True
+    dataset.subset(keep).save(tmp_path / "small.npz")
+    assert ablation_main(["--data", str(tmp_path / "small.npz"), "--study", "printed", "--budget", "1",
+                          "--out", str(tmp_path / "results"), "--no-cnn"]) == 0
+    report = json.loads((tmp_path / "results" / "ablation-printed.json").read_text())
+    assert set(report["presets"]) == set(PRINTED_VARIANTS)
+    assert report["train_images"].split()[0] > report["train_images"].split()[-2]  # more with printed heads
+    written = (tmp_path / "results" / "ablation-printed.md").read_text()
+    assert all(f"| {name} |" in written for name in PRINTED_VARIANTS)
+    capsys.readouterr()
+    assert ablation_main(["--data", str(tmp_path / "none.npz"), "--out", str(tmp_path / "results")]) == 2
+    assert "none.npz" in one_line_error(capsys)

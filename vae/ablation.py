@@ -42,13 +42,14 @@ PRINTED_VARIANTS = {  # name -> (config, train on the printed heads too)
 }
 
 
-def printed_study(dataset: FaceDataset, budget: float, out: Path) -> dict:
+def printed_study(dataset: FaceDataset, budget: float, out: Path, cnn: bool = True) -> dict:
     """The PRINTED_VARIANTS at one budget, merged into one report."""
     merged, counts = None, []
     for printed in (True, False):
         data = dataset if printed else dataset.subset(~dataset.synthetic)
         configs = {name: cfg for name, (cfg, uses) in PRINTED_VARIANTS.items() if uses == printed}
-        report = compare(data, budget, out / ("with-printed" if printed else "without-printed"), configs=configs)
+        report = compare(data, budget, out / ("with-printed" if printed else "without-printed"), configs=configs,
+                         cnn=cnn)
         counts.append(report["train_images"])
         if merged is None:
             merged = report
@@ -65,15 +66,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=150.0, help="seconds of training per variant")
     parser.add_argument("--study", choices=("design", "printed"), default="design")
     parser.add_argument("--out", type=Path, default=Path("results"), help="writes ablation.md and ablation.json here")
+    parser.add_argument("--no-cnn", action="store_true",
+                        help="the pixel judge only: skip training the CNN judge (minutes)")
     args = parser.parse_args(argv)
 
     def run() -> int:
         dataset = FaceDataset.load(args.data)
         if args.study == "printed":
-            report = printed_study(dataset, args.budget, args.out / "ablation-printed")
+            report = printed_study(dataset, args.budget, args.out / "ablation-printed", cnn=not args.no_cnn)
             name, title = "ablation-printed", "# Ablation: printed heads and pair terms"
         else:
-            report = compare(dataset, args.budget, args.out / "ablation", configs=VARIANTS)
+            report = compare(dataset, args.budget, args.out / "ablation", configs=VARIANTS, cnn=not args.no_cnn)
             name, title = "ablation", "# Ablation"
         atomic_write_text(args.out / f"{name}.md", f"{title}\n\n" + format_report(report))
         atomic_write_text(args.out / f"{name}.json", json.dumps(report, indent=2))

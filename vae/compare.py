@@ -36,9 +36,9 @@ def images_per_second(history: list[dict], train_images: int) -> float:
 
 
 def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, ...] = PRESETS,
-            verbose: int = 0, pairs: int = 160, configs: dict | None = None) -> dict:
+            verbose: int = 0, pairs: int = 160, configs: dict | None = None, cnn: bool = True) -> dict:
     """Train each preset (or each named config of `configs`) for `budget` seconds, evaluate on
-    validation, write the report."""
+    validation, write the report; `cnn=False` judges with the pixel judge only."""
     from data.labels import EXPRESSIONS
     from vae.alignment import alignment_report
     from vae.judge import CNNJudge
@@ -48,7 +48,7 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
     results, models = {}, {}
     train_images = int((dataset.split == "train").sum())
     originals = dataset.real()
-    cnn_judge = CNNJudge(originals.images, originals.domain, originals.tag_matrix(), list(EXPRESSIONS))
+    cnn_judge = CNNJudge(originals.images, originals.domain, originals.tag_matrix(), list(EXPRESSIONS)) if cnn else None
     configs = configs or {name: preset(name) for name in presets}
     for name, cfg in configs.items():
         cfg = cfg.override(image_size=dataset.size)
@@ -63,7 +63,7 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
             "images_per_second": round(images_per_second(history, train_images), 1),
             "validation": evaluate(model, dataset),
             "alignment": alignment_report(model, space, originals.images, default_strength(cfg.expression_part), pairs,
-                                          cnn_judge=cnn_judge),
+                                          cnn=cnn, cnn_judge=cnn_judge),
         }
     command = f"python -m vae.{'ablation' if configs.keys() - set(PRESET_NAMES) else 'compare'} --budget {budget:g}"
     report = {"budget_seconds": budget, "train_images": train_images, "image_size": dataset.size,

@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<model size>.npz)")
     parser.add_argument("--split", default="val", choices=("train", "val"))
     parser.add_argument("--out", type=Path, help="JSON file to write (default: evaluation.json beside the model)")
+    parser.add_argument("--no-cnn", action="store_true",
+                        help="the pixel judge only: skip training the CNN judge and its cross-validation (minutes)")
     args = parser.parse_args(argv)
 
     def run() -> int:
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         space = LatentSpace(means, originals.domain, originals.tag_matrix(), model.domain_conditioned,
                             model.expression_dims)
         results["alignment"] = alignment_report(model, space, originals.images,
-                                                default_strength(model.expression_dims),
+                                                default_strength(model.expression_dims), cnn=not args.no_cnn,
                                                 groups=face_groups(originals.domain, originals.name))
         folder = args.model if args.model.is_dir() else args.model.parent
         out = args.out or folder / "evaluation.json"

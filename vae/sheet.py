@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strength", type=float, default=1.0)
     parser.add_argument("--sheet", type=Path, help="contact sheet PNG (default: transfer-sheet.png beside the model)")
     parser.add_argument("--pairs", type=int, default=160)
+    parser.add_argument("--no-cnn", action="store_true",
+                        help="the pixel judge only: skip training the CNN judge and its cross-validation (minutes)")
     args = parser.parse_args(argv)
     return run_cli(lambda: write_sheet(args))
 
@@ -94,7 +96,7 @@ def write_sheet(args: argparse.Namespace) -> int:
     with atomic_path(sheet) as temporary:
         contact_sheet(images, columns=columns).save(temporary, format="PNG")
     print(f"sheet: {sheet} (top row: target emoji; columns: original, reconstruction, {', '.join(tags)})")
-    report = alignment_report(model, space, dataset.images, args.strength, args.pairs,
+    report = alignment_report(model, space, dataset.images, args.strength, args.pairs, cnn=not args.no_cnn,
                               groups=face_groups(dataset.domain, dataset.name))
     atomic_write_text(folder / "alignment.json", json.dumps(report, indent=2))
     print(json.dumps(report, indent=1))
