@@ -121,6 +121,33 @@ def query_text(name: str, default: str, limit: int) -> str:
     return raw[:limit]
 
 
+def query_amounts(name: str, choices, low: float, high: float) -> dict[str, float]:
+    """`choice:amount` pairs from the URL (`mix=smile:0.5,angry:-0.3`); a malformed pair, an
+    unknown choice or an amount out of [low, high] is named in one notice and left at 0."""
+    raw = st.query_params.get(name)
+    amounts, bad = {}, []
+    for part in (raw or "").split(","):
+        if not part:
+            continue
+        choice, _, number = part.partition(":")
+        try:
+            value = float(number)
+        except (ValueError, OverflowError):
+            value = float("nan")
+        if choice in choices and np.isfinite(value) and low <= value <= high:
+            amounts[choice] = value
+        else:
+            bad.append(part)
+    if bad:
+        url_notice(name, ",".join(bad), "0 for those")
+    return amounts
+
+
+def amounts_text(amounts: dict[str, float]) -> str:
+    """The URL form of non-zero amounts, read back by `query_amounts`."""
+    return ",".join(f"{choice}:{amount:g}" for choice, amount in amounts.items() if amount)
+
+
 def query_choice(name: str, default: str, choices) -> str:
     raw = st.query_params.get(name)
     if raw is None:

@@ -113,10 +113,24 @@ def test_studio_expression_pills_and_sliders_change_the_result():
     assert winking != smile
     app.slider(key="studio_mix_sad").set_value(0.8)
     run(app)
-    assert image_urls(app)[1] not in (smile, winking)
+    mixed = image_urls(app)[1]
+    assert mixed not in (smile, winking) and app.query_params["mix"] == "sad:0.8,wink:1.5"
+    shared = page("studio")  # the link opens the same mix
+    shared.query_params.update({k: app.query_params[k] for k in ("lego", "emoji", "mode", "tag", "strength", "mix")})
+    run(shared)
+    assert image_urls(shared)[1] == mixed and shared.slider(key="studio_mix_wink").value == 1.5
     app.button(key="studio_mix_reset").click()
     run(app)
     assert image_urls(app)[1] == smile and app.slider(key="studio_mix_wink").value == 0.0
+    assert app.query_params["mix"] == ""
+
+
+def test_a_malformed_mix_in_the_link_is_named_and_the_rest_kept():
+    app = page("studio")
+    app.query_params["mix"] = "wink:1.5,sad:9,frown:1,smile:banana"
+    run(app)
+    assert app.slider(key="studio_mix_wink").value == 1.5 and app.slider(key="studio_mix_sad").value == 0.0
+    assert len(app.warning) == 1 and "sad:9" in app.warning[0].value.replace("\\", "")
 
 
 def test_studio_card_holds_face_target_and_result(engine):
@@ -360,6 +374,12 @@ def test_generate_widgets_change_the_samples():
     app.radio(key="gallery_split").set_value("train")
     run(app)
     assert len(app.get("plotly_chart")) == 1
+    assert (app.query_params["temperature"], app.query_params["prior"], app.query_params["seed"]) == \
+        ("1.30", "normal", "3")
+    shared = page("generate")  # the link draws the same samples
+    shared.query_params.update({k: app.query_params[k] for k in ("temperature", "prior", "seed", "gallery")})
+    run(shared)
+    assert image_urls(shared)[:SAMPLES] == image_urls(app)[:SAMPLES]
 
 
 def png(image: Image.Image) -> bytes:

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from data.labels import EXPRESSIONS
+from explorer.engine import Engine
 from explorer.images import strip_image
 from explorer.ui import (
     as_text,
@@ -60,16 +61,23 @@ def render_directions() -> None:
     with picker:
         face = face_table_ui(engine, "lego", "dir_face", domain_default(engine, "lego", "face", 3), height=360)
     with view:
-        shown_name = as_text(name or "the direction")
-        amount = st.slider(f"How far along “{shown_name}”", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0), 0.1,
-                           key="dir_amount")
-        sync_url(a=group_a, b=group_b, name=name, t=f"{amount:.1f}", face=str(face))
-        z = engine.maps.means[face]
-        moved = engine.move_along(z, direction, amount)[0]
-        show_faces([engine.dataset.images[face], moved], ["the face", f"{shown_name} {amount:+.1f}"], columns=3,
-                   width=180)
-        st.markdown(f"**{shown_name}**, from −2 to +2")
-        strip = engine.move_along(z, direction, np.linspace(-2.0, 2.0, STRIP_STEPS))
-        st.image(strip_image(strip), width="stretch", output_format="PNG")
-        st.caption(f"Group A: {int(members(group_a).sum())} faces, group B: {int(members(group_b).sum())} faces. "
-                   "Share the link to share the direction.")
+        direction_panel(engine, face, direction, dict(a=group_a, b=group_b, name=name),
+                        (int(members(group_a).sum()), int(members(group_b).sum())))
+
+
+@st.fragment
+def direction_panel(engine: Engine, face: int, direction: np.ndarray, link: dict[str, str],
+                    sizes: tuple[int, int]) -> None:
+    """The face moved along the direction: a move of the slider reruns this panel alone."""
+    shown_name = as_text(link["name"] or "the direction")
+    amount = st.slider(f"How far along “{shown_name}”", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0), 0.1,
+                       key="dir_amount")
+    sync_url(**link, t=f"{amount:.1f}", face=str(face))
+    z = engine.maps.means[face]
+    moved = engine.move_along(z, direction, amount)[0]
+    show_faces([engine.dataset.images[face], moved], ["the face", f"{shown_name} {amount:+.1f}"], columns=3,
+               width=180)
+    st.markdown(f"**{shown_name}**, from −2 to +2")
+    strip = engine.move_along(z, direction, np.linspace(-2.0, 2.0, STRIP_STEPS))
+    st.image(strip_image(strip), width="stretch", output_format="PNG")
+    st.caption(f"Group A: {sizes[0]} faces, group B: {sizes[1]} faces. Share the link to share the direction.")

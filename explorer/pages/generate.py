@@ -6,38 +6,48 @@ import streamlit as st
 
 from explorer.engine import Engine
 from explorer.figures import training_figure
-from explorer.ui import get_engine, query_int, show_faces, sync_url
+from explorer.ui import get_engine, query_choice, query_float, query_int, show_faces, sync_url
 
 PRIORS = {"posterior": "fitted mixture", "normal": "N(0, I)"}
-
-
-def gallery_ui(engine: Engine) -> tuple[str, int]:
-    left, right = st.columns(2)
-    split = left.radio("Images from", ("val", "train"), horizontal=True, key="gallery_split",
-                       format_func=lambda s: {"val": "validation (unseen)", "train": "training"}[s])
-    seed = right.number_input("Shuffle", 0, 10_000, query_int("gallery", 0, 0, 10_000), key="gallery_seed")
-    return split, int(seed)
 
 
 def render_generate() -> None:
     engine = get_engine()
     st.title("Generate and inspect")
     st.subheader("Random samples")
+    samples_panel(engine)
+    st.subheader("Reconstructions")
+    gallery_panel(engine)
+    training_curves(engine)
+
+
+@st.fragment
+def samples_panel(engine: Engine) -> None:
+    """Twelve samples per domain; the temperature, the prior and the seed rerun this panel alone."""
     left, middle, right = st.columns([2, 2, 1])
-    temperature = left.slider("Temperature", 0.1, 2.0, 1.0 if engine.maps.mixtures else 0.7, 0.05,
-                              key="gen_temperature", help="scales the spread of the random latent codes")
+    mixture = bool(engine.maps.mixtures)
+    temperature = left.slider("Temperature", 0.1, 2.0, query_float("temperature", 1.0 if mixture else 0.7, 0.1, 2.0),
+                              0.05, key="gen_temperature", help="scales the spread of the random latent codes")
     prior = middle.radio("Draw codes from", PRIORS, horizontal=True, key="gen_prior", format_func=PRIORS.get,
-                         disabled=not engine.maps.mixtures,
+                         index=list(PRIORS).index(query_choice("prior", "posterior", tuple(PRIORS))),
+                         disabled=not mixture,
                          help="the fitted mixture of the dataset's codes (ex-post density estimation) "
                               "or the VAE's standard normal prior")
     seed = right.number_input("Seed", 0, 10_000, query_int("seed", 0, 0, 10_000), key="gen_seed")
+    sync_url(seed=str(seed), temperature=f"{temperature:.2f}", prior=prior)
     for domain in ("lego", "emoji"):
-        samples = engine.sample(12, temperature, int(seed), domain, prior if engine.maps.mixtures else "normal")
+        samples = engine.sample(12, temperature, int(seed), domain, prior if mixture else "normal")
         show_faces(samples, [""] * 12, columns=12, width=96)
 
-    st.subheader("Reconstructions")
-    split, shuffle = gallery_ui(engine)
-    sync_url(seed=str(seed), gallery=str(shuffle))
+
+@st.fragment
+def gallery_panel(engine: Engine) -> None:
+    """Twelve originals and their reconstructions; the split and the shuffle rerun this panel alone."""
+    left, right = st.columns(2)
+    split = left.radio("Images from", ("val", "train"), horizontal=True, key="gallery_split",
+                       format_func=lambda s: {"val": "validation (unseen)", "train": "training"}[s])
+    shuffle = int(right.number_input("Shuffle", 0, 10_000, query_int("gallery", 0, 0, 10_000), key="gallery_seed"))
+    sync_url(gallery=str(shuffle))
     pool = np.flatnonzero(engine.dataset.split == split)
     picks = np.random.default_rng(shuffle).choice(pool, size=min(12, len(pool)), replace=False)
     originals = engine.dataset.images[picks]
@@ -46,6 +56,8 @@ def render_generate() -> None:
     show_faces(originals, [""] * len(picks), columns=12, width=96)
     show_faces(reconstructions, [""] * len(picks), columns=12, width=96)
 
+
+def training_curves(engine: Engine) -> None:
     st.subheader("Training curves")
     if engine.history:
         st.plotly_chart(training_figure(engine.history), width="stretch")

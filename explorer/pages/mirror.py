@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.engine import Engine
 from explorer.images import strip_image
 from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces, sync_url
 
@@ -29,15 +30,21 @@ def render_mirror() -> None:
         else:  # the person just moved "Start from": the link's face belongs to the other domain
             default = int(engine.indices(source)[0])
         index = face_table_ui(engine, source, f"mirror_{source}", default, height=420)
+    with right:
+        twin_panel(engine, index, source)
+
+
+@st.fragment
+def twin_panel(engine: Engine, index: int, source: str) -> None:
+    """The twins and the strip: a move of the slider reruns this panel alone."""
     other = "emoji" if source == "lego" else "lego"
     z = engine.maps.means[index]
-    with right:
-        mix = st.slider("Lego ⟷ emoji", 0.0, 1.0, query_float("mix", 0.5, 0.0, 1.0), 0.05, key="mirror_mix",
-                        help="0 is the Lego version, 1 the emoji version; between them a mix of the two looks")
-        sync_url(face=str(index), mix=f"{mix:.2f}", **{"from": source})
-        ends = engine.mirror(z, source, [0.0, mix, 1.0])
-        show_faces([engine.dataset.images[index], ends[0], ends[1], ends[2]],
-                   [f"original ({source})", "as a Lego face", f"mix {mix:.2f}", "as an emoji"], columns=4, width=150)
-        st.markdown(f"**{engine.dataset.name[index]}** as {DOMAIN_NAMES[other]}, step by step")
-        strip = engine.mirror(z, source, np.linspace(0.0, 1.0, STRIP_STEPS))
-        st.image(strip_image(strip), width="stretch", output_format="PNG")
+    mix = st.slider("Lego ⟷ emoji", 0.0, 1.0, query_float("mix", 0.5, 0.0, 1.0), 0.05, key="mirror_mix",
+                    help="0 is the Lego version, 1 the emoji version; between them a mix of the two looks")
+    sync_url(face=str(index), mix=f"{mix:.2f}", **{"from": source})
+    ends = engine.mirror(z, source, [0.0, mix, 1.0])
+    show_faces([engine.dataset.images[index], ends[0], ends[1], ends[2]],
+               [f"original ({source})", "as a Lego face", f"mix {mix:.2f}", "as an emoji"], columns=4, width=150)
+    st.markdown(f"**{engine.dataset.name[index]}** as {DOMAIN_NAMES[other]}, step by step")
+    strip = engine.mirror(z, source, np.linspace(0.0, 1.0, STRIP_STEPS))
+    st.image(strip_image(strip), width="stretch", output_format="PNG")

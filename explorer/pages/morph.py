@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.engine import Engine
 from explorer.images import gif_bytes, png_bytes, strip_image
 from explorer.ui import (
     domain_default,
@@ -31,6 +32,12 @@ def render_morph() -> None:
     engine = get_engine()
     st.title("Morph")
     st.caption("Pick a Lego face and an emoji; the strip walks through latent space from one to the other.")
+    morph_panel(engine)
+
+
+@st.fragment
+def morph_panel(engine: Engine) -> None:
+    """Controls, pickers and the strip: a pick or a slider reruns this panel alone."""
     steps, method = morph_controls_ui()
     left, right = st.columns(2)
     with left:

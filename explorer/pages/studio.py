@@ -10,10 +10,12 @@ from explorer.card import polaroid_card
 from explorer.engine import Engine
 from explorer.images import png_bytes
 from explorer.ui import (
+    amounts_text,
     domain_default,
     enlarge,
     face_table_ui,
     get_engine,
+    query_amounts,
     query_choice,
     query_float,
     show_faces,
@@ -88,10 +90,12 @@ def target_ui(engine: Engine) -> tuple[str, str, float]:
 def expression_sliders_ui(engine: Engine) -> dict[str, float]:
     """One slider per expression, combinable, with a reset."""
     tags = engine.available_expressions()
-    with st.expander("Mix expressions yourself", expanded=False):
+    linked = query_amounts("mix", tags, -1.0, 2.0)
+    with st.expander("Mix expressions yourself", expanded=bool(linked)):
         st.button("Reset all to 0", on_click=_reset_sliders, args=(tags,), key="studio_mix_reset")
         columns = st.columns(4)
-        return {tag: columns[i % 4].slider(tag, -1.0, 2.0, 0.0, 0.1, key=SLIDER_PREFIX + tag)
+        return {tag: columns[i % 4].slider(tag, -1.0, 2.0, round(linked.get(tag, 0.0), 1), 0.1,
+                                           key=SLIDER_PREFIX + tag)
                 for i, tag in enumerate(tags)}
 
 
@@ -100,7 +104,8 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     """Everything that follows the target, the strength and the sliders: reruns alone."""
     mode, tag, strength = target_ui(engine)
     amounts = expression_sliders_ui(engine)
-    sync_url(lego=str(lego), emoji=str(emoji), tag=tag, mode=mode, strength=f"{strength:.2f}")
+    sync_url(lego=str(lego), emoji=str(emoji), tag=tag, mode=mode, strength=f"{strength:.2f}",
+             mix=amounts_text(amounts))
     upload = uploaded_face()
     face_z = upload["z"] if use_upload else engine.maps.means[lego]
     face_image = upload["image"] if use_upload else engine.dataset.images[lego]
