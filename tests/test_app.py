@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -397,6 +398,31 @@ def test_upload_is_encoded_placed_and_usable_elsewhere(engine):
     assert not app.error and len(app.get("image")) == 2 + both_domains + 6
     upload = app.session_state["uploaded_face"]
     assert upload["z"].shape == (engine.model.cfg.latent_dim,) and np.all(np.isfinite(upload["umap_xy"]))
+
+    studio = run(page("studio"))  # the upload as the studio's face: another face, another result
+    before = image_urls(studio)
+    studio.session_state["uploaded_face"] = upload
+    run(studio)
+    studio.toggle(key="studio_upload").set_value(True)
+    run(studio)
+    after = image_urls(studio)
+    assert after[0] != before[0] and after[1] != before[1] and after[-1] == before[-1]  # same emoji target
+
+    morph = page("morph")
+    morph.session_state["uploaded_face"] = upload
+    run(morph)
+    strip = image_urls(morph)[0]
+    morph.toggle(key="morph_upload").set_value(True)
+    run(morph)
+    assert image_urls(morph)[0] != strip and any("your image" in m.value for m in morph.markdown)
+
+    latent_map = page("latent_map")
+    latent_map.session_state["uploaded_face"] = upload
+    run(latent_map)
+    traces = json.loads(latent_map.get("plotly_chart")[0].proto.spec)["data"]
+    star = [t for t in traces if t.get("name") == "your image"]
+    assert len(star) == 1 and star[0]["marker"]["symbol"] == "star"
+    assert np.allclose([star[0]["x"][0], star[0]["y"][0]], upload["umap_xy"])
 
 
 def test_upload_of_garbage_is_a_clear_error():

@@ -143,3 +143,46 @@ def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_d
     capsys.readouterr()
     assert ablation_main(["--data", str(tmp_path / "none.npz"), "--out", str(tmp_path / "results")]) == 2
     assert "none.npz" in one_line_error(capsys)
+
+
+@pytest.fixture(scope="module")
+def plain_exported(built_dataset, tmp_path_factory):
+    """A tiny `plain`-family model (no domain condition, no expression dims), exported."""
+    dataset = built_dataset[0]
+    keep = np.zeros(len(dataset), bool)
+    keep[np.random.default_rng(5).choice(len(dataset), 500, replace=False)] = True
+    root = tmp_path_factory.mktemp("plain")
+    dataset.subset(keep).save(root / "data.npz")
+    train(preset("tiny").override(epochs=1), dataset.subset(keep), root / "run", verbose=0)
+    assert export_main(["--run", str(root / "run"), "--data", str(root / "data.npz"), "--out",
+                        str(root / "assets")]) == 0
+    return root / "assets"
+
+
+PAGES = ("studio", "mirror", "morph", "latent_map", "directions", "distributions", "generate", "your_image")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_works_on_a_plain_family_model(plain_exported, monkeypatch, name):
+    """The pages read capabilities, not a family's name: a model without a domain condition or
+    expression dims gets every page, with its approximations said where they are used."""
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.cache import MODEL_ENV
+
+    engine = Engine(plain_exported)
+    assert not engine.domain_conditioned and engine.expression_dims == 0
+    monkeypatch.setenv(MODEL_ENV, str(plain_exported))
+    app = AppTest.from_string(f"from explorer.pages.{name} import render_{name}\nrender_{name}()\n",
+                              default_timeout=120)
+    app.run()
+    assert not app.exception, app.exception[0].message
+    assert not app.error
+    shown = len(app.get("image")) + len(app.get("plotly_chart"))
+    assert shown >= (0 if name == "your_image" else 1)
+    if name == "mirror":
+        assert "no domain condition" in app.info[0].value
+    if name == "studio":
+        captions = [c.value for c in app.caption]
+        assert any("adds what sets the chosen emoji apart" in c for c in captions)
+        assert len(app.get("image")) == 4  # the face, the result, a plain halfway morph, the target emoji
