@@ -43,6 +43,34 @@ def test_public_calls_keep_their_shapes(engine):
         engine.decode(z, "duplo")
 
 
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal pictures, up to one level of rounding (a batch of one and of three may round apart)."""
+    return np.abs(a.astype(int) - b.astype(int)).max() <= 1
+
+
+def test_mirror_move_along_and_neighbours_give_the_values_they_promise(engine):
+    lego = int(engine.indices("lego")[5])
+    z = engine.maps.means[lego]
+    # the mirror of a Lego face: at mix 0 the face itself, at 1 its emoji translation, between a blend
+    ends = engine.mirror(z, "lego", [0.0, 1.0])
+    assert same(ends[0], engine.decode(z, "lego")[0])
+    assert same(ends[1], engine.translate(z, "emoji")[0])
+    halfway = engine.mirror(z, "lego", 0.5)[0].astype(int)
+    assert np.abs(halfway - ends[0]).mean() > 1 and np.abs(halfway - ends[1]).mean() > 1
+    # moving along a direction: amount 0 is the face, amount a is z + a * direction
+    direction = engine.maps.means[int(engine.indices("emoji")[3])] - z
+    moved = engine.move_along(z, direction, [0.0, 1.0, -0.5])
+    assert same(moved[0], engine.decode(z, "lego")[0])
+    assert same(moved[1], engine.decode(z + direction, "lego")[0])
+    assert same(moved[2], engine.decode(z - 0.5 * direction, "lego")[0])
+    # the neighbours are the k smallest Euclidean distances, nearest first, the excluded face left out
+    distances = np.linalg.norm(engine.maps.means - z, axis=1)
+    assert list(engine.neighbours(z, 6)) == list(np.argsort(distances, kind="stable")[:6])
+    assert engine.neighbours(z, 6)[0] == lego
+    excluded = engine.neighbours(z, 6, exclude=lego)
+    assert lego not in excluded and list(excluded) == list(np.argsort(distances, kind="stable")[1:7])
+
+
 def test_downloads_are_real_png_and_gif_files(engine):
     frames = engine.dataset.images[[0, 100, 200, 300]]  # four different faces
     strip = Image.open(io.BytesIO(png_bytes(strip_image(frames, scale=2, gap=4))))
