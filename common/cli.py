@@ -8,7 +8,6 @@ from typing import Callable, Iterator
 
 from common.errors import UserError
 
-
 _deferring = 0  # how many critical sections are open
 _pending: int | None = None  # a signal that arrived inside one
 

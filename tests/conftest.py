@@ -53,3 +53,11 @@ def small_dataset(built_dataset):
     mask = np.zeros(len(dataset), bool)
     mask[np.concatenate([train_idx, val_idx])] = True
     return dataset.subset(mask)
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The shipped model's Engine, loaded once for every test that only reads it."""
+    from explorer.engine import DEFAULT_ASSETS, Engine
+
+    return Engine(DEFAULT_ASSETS)

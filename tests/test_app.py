@@ -10,15 +10,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from explorer.engine import DEFAULT_ASSETS, Engine
-
 TIMEOUT = 120
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(DEFAULT_ASSETS)
 
 
 def page(name: str) -> AppTest:

@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.engine import DEFAULT_ASSETS, Engine
+from explorer.engine import DEFAULT_ASSETS
 from explorer.images import gif_bytes, png_bytes, strip_image
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(DEFAULT_ASSETS)
 
 
 def test_transfer_needs_exactly_one_target(engine):

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.dataset import FaceDataset
 from vae.train import read_history
 
 ROOT = Path(__file__).resolve().parents[1]

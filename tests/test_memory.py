@@ -5,6 +5,7 @@ are threads that allocate picture-sized buffers at once, as a busy server's scri
 """
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -46,7 +47,7 @@ import numpy as np
 from explorer.memory import bound_server_memory
 from tests.test_memory import rss_mb
 
-assert bound_server_memory()
+bound_server_memory()  # on any C library: TensorFlow's system allocator; on glibc also the threshold
 from explorer.engine import Engine
 
 engine = Engine()
@@ -59,6 +60,7 @@ print(rss_mb() - before)
 
 glibc_only = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
                                 reason="the malloc settings are glibc's")
+linux_only = pytest.mark.skipif(platform.system() != "Linux", reason="reads the process's memory from /proc")
 
 
 def rss_mb() -> float:
@@ -88,10 +90,25 @@ def test_without_the_setting_glibc_keeps_them():
     assert kept_mb(SESSIONS, "default") > 60
 
 
-@glibc_only
+@linux_only
 def test_decoding_new_batch_sizes_keeps_no_memory():
     """Eight batch sizes (61 faces) decoded by the shipped model leave the server as it was.
     What TensorFlow's own pool keeps instead depends on the CPU (explorer/memory.py), so only
     the bound is tested."""
     assert kept_mb(BATCHES, "fixed") < 30
+
+
+def test_without_glibc_the_threshold_is_skipped_and_the_allocator_still_set(monkeypatch):
+    """Where the C library has no mallopt (musl, macOS, Windows) the server starts all the same:
+    the threshold says it did not take effect, TensorFlow's allocator setting still applies."""
+    from explorer import memory
+
+    monkeypatch.setattr(memory, "_libc", lambda: None)
+    memory.return_large_buffers.cache_clear()
+    monkeypatch.delenv(memory.TENSORFLOW_SYSTEM_ALLOCATOR, raising=False)
+    try:
+        assert memory.bound_server_memory() is False
+        assert os.environ[memory.TENSORFLOW_SYSTEM_ALLOCATOR] == "1"
+    finally:
+        memory.return_large_buffers.cache_clear()
 

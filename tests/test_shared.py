@@ -65,12 +65,10 @@ def test_the_domain_condition_changes_the_picture_and_mixes_between(trained, sma
     assert np.allclose(per_image[1], emoji[1], atol=1e-6) and np.allclose(per_image[0], lego[0], atol=1e-6)
 
 
-def test_the_encoder_reads_each_image_domain(trained, small_dataset):
+def test_the_encoder_reads_each_image_domain(trained, small_dataset, engine):
     read = trained[0].domain_of(small_dataset.images)
     assert read.shape == (len(small_dataset),) and np.all((read >= 0) & (read <= 1))
-    from explorer.engine import DEFAULT_ASSETS, Engine
-
-    shipped = Engine(DEFAULT_ASSETS)  # the trained domain head tells real Lego faces from emoji
+    shipped = engine  # the trained domain head tells real Lego faces from emoji
     val = shipped.dataset.split == "val"
     read = shipped.domain_of(shipped.dataset.images[val])
     assert ((read > 0.5) == (shipped.dataset.domain[val] == "emoji")).mean() > 0.95

@@ -155,11 +155,10 @@ def test_training_is_deterministic_for_a_seed(small_dataset, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_shipped_assets_load_and_decode():
+def test_shipped_assets_load_and_decode(engine):
     """The pretrained default in assets/ opens in safe mode and reconstructs its own dataset well."""
-    from explorer.engine import DEFAULT_ASSETS, Engine
+    from explorer.engine import DEFAULT_ASSETS
 
-    engine = Engine(DEFAULT_ASSETS)
     assert engine.model.cfg == VAEConfig.load(DEFAULT_ASSETS / "config.json")
     images = engine.dataset.images[::50]
     decoded = engine.decode(engine.maps.means[::50], (engine.dataset.domain[::50] == "emoji").astype(float))

@@ -1,5 +1,6 @@
-"""Latent-space maths in pure numpy, shared by the model's tools and the dashboard (never
-imports streamlit, keras or tensorflow)."""
+"""Latent-space maths in numpy (scikit-learn and SciPy, imported where used, fit the PCA, the
+mixtures and the grid lookup), shared by the model's tools and the dashboard (never imports
+streamlit, keras or tensorflow)."""
 from __future__ import annotations
 
 import numpy as np
@@ -69,11 +70,13 @@ def nearest_neighbours(latents: np.ndarray, query: np.ndarray, k: int, exclude: 
 
 
 def fit_pca(latents: np.ndarray, components: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """(mean (L,), components (C, L)) of the latents, by SVD."""
-    mean = latents.mean(axis=0)
-    _, _, vt = np.linalg.svd(latents - mean, full_matrices=False)
-    signs = np.sign(vt[:components, np.argmax(np.abs(vt[:components]), axis=1)].diagonal())
-    return mean, vt[:components] * signs[:, None]  # fixed signs keep the map from flipping between fits
+    """(mean (L,), components (C, L)) of the latents by scikit-learn's PCA, each component signed
+    so that its largest entry is positive: the map never flips between fits."""
+    from sklearn.decomposition import PCA
+
+    vt = (pca := PCA(n_components=components, svd_solver="full").fit(latents)).components_
+    signs = np.sign(vt[np.arange(components), np.argmax(np.abs(vt), axis=1)])
+    return pca.mean_, vt * signs[:, None]
 
 
 def pca_project(latents: np.ndarray, mean: np.ndarray, components: np.ndarray) -> np.ndarray:
@@ -90,14 +93,12 @@ def grid_inverse(points: np.ndarray, grid: np.ndarray, extent: np.ndarray) -> np
 
     grid[i, j] holds the latent at x = x0 + j * dx, y = y0 + i * dy. Points outside are clamped.
     """
+    from scipy.interpolate import RegularGridInterpolator
+
     points = np.atleast_2d(points).astype(np.float64)
-    size = grid.shape[0]
-    fx = np.clip((points[:, 0] - extent[0]) / (extent[1] - extent[0]) * (size - 1), 0, size - 1)
-    fy = np.clip((points[:, 1] - extent[2]) / (extent[3] - extent[2]) * (size - 1), 0, size - 1)
-    x0, y0 = np.minimum(fx.astype(int), size - 2), np.minimum(fy.astype(int), size - 2)
-    wx, wy = (fx - x0)[:, None], (fy - y0)[:, None]
-    return ((1 - wy) * ((1 - wx) * grid[y0, x0] + wx * grid[y0, x0 + 1])
-            + wy * ((1 - wx) * grid[y0 + 1, x0] + wx * grid[y0 + 1, x0 + 1]))
+    ys, xs = (np.linspace(extent[2], extent[3], grid.shape[0]), np.linspace(extent[0], extent[1], grid.shape[1]))
+    lookup = RegularGridInterpolator((ys, xs), grid, method="linear")
+    return lookup(np.column_stack([np.clip(points[:, 1], ys[0], ys[-1]), np.clip(points[:, 0], xs[0], xs[-1])]))
 
 
 def place_on_map(z: np.ndarray, latents: np.ndarray, embedding: np.ndarray, k: int = 8) -> np.ndarray:
