@@ -130,8 +130,8 @@ def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_d
     dataset = built_dataset[0]
     keep = np.zeros(len(dataset), bool)
     rng = np.random.default_rng(4)
-    keep[rng.choice(np.flatnonzero(~dataset.synthetic), 300, replace=False)] = True
-    keep[rng.choice(np.flatnonzero(dataset.synthetic), 100, replace=False)] = True
+    keep[rng.choice(np.flatnonzero(~dataset.synthetic), 200, replace=False)] = True
+    keep[rng.choice(np.flatnonzero(dataset.synthetic), 60, replace=False)] = True
     dataset.subset(keep).save(tmp_path / "small.npz")
     assert ablation_main(["--data", str(tmp_path / "small.npz"), "--study", "printed", "--budget", "1",
                           "--out", str(tmp_path / "results"), "--no-cnn"]) == 0
