@@ -91,7 +91,9 @@ def expression_sliders_ui(engine: Engine) -> dict[str, float]:
     """One slider per expression, combinable, with a reset."""
     tags = engine.available_expressions()
     linked = query_amounts("mix", tags, -1.0, 2.0)
-    with st.expander("Mix expressions yourself", expanded=bool(linked)):
+    # open when a link brings a mix; decided once, since a changed `expanded` would redraw it shut
+    opened = st.session_state.setdefault("studio_mix_open", bool(linked))
+    with st.expander("Mix expressions yourself", expanded=opened):
         st.button("Reset all to 0", on_click=_reset_sliders, args=(tags,), key="studio_mix_reset")
         columns = st.columns(4)
         return {tag: columns[i % 4].slider(tag, -1.0, 2.0, round(linked.get(tag, 0.0), 1), 0.1,
