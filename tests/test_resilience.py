@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 from common.errors import UserError
 from data.build import main as build_main
 from data.dataset import FaceDataset
+from data.ldraw import LDrawLibrary
 from explorer.engine import DEFAULT_ASSETS, Engine
 from tests.conftest import LDRAW_ZIP, TWITTER_ZIP
 
@@ -28,10 +30,18 @@ MAP = "from explorer.pages.latent_map import render_latent_map\nrender_latent_ma
 MORPH = "from explorer.pages.morph import render_morph\nrender_morph()\n"
 
 
-def broken_copy(tmp_path: Path, name: str, damage) -> Path:
+def broken_copy(tmp_path: Path, name: str, damage, damaged: str) -> Path:
+    """The shipped assets as links to the real files, except `damaged`, a real copy that
+    `damage(folder)` then breaks (a link would let the damage reach the shipped file)."""
     folder = tmp_path / name
-    shutil.copytree(DEFAULT_ASSETS, folder)
+    folder.mkdir()
+    for path in DEFAULT_ASSETS.iterdir():
+        if path.name == damaged:
+            shutil.copy2(path, folder / path.name)
+        else:
+            (folder / path.name).symlink_to(path.resolve())
     damage(folder)
+    assert all((folder / p.name).is_symlink() for p in DEFAULT_ASSETS.iterdir() if p.name != damaged)
     return folder
 
 
@@ -46,21 +56,22 @@ def incompatible_model(folder: Path) -> None:
     build_vae(preset("tiny")).save(folder / "model.keras")  # a 16-d latent against 64-d maps
 
 
-DAMAGE = {
-    "missing model": lambda f: (f / "model.keras").unlink(),
-    "truncated model": lambda f: truncate(f / "model.keras"),
-    "incompatible model": incompatible_model,
-    "missing dataset": lambda f: (f / "dataset.npz").unlink(),
-    "truncated dataset": lambda f: truncate(f / "dataset.npz"),
-    "missing latents": lambda f: (f / "latents.npz").unlink(),
-    "truncated latents": lambda f: truncate(f / "latents.npz"),
-    "malformed history": lambda f: (f / "history.csv").write_text("epoch,seconds\n1,not a number\n"),
+DAMAGE = {  # name: (the file it breaks, how)
+    "missing model": ("model.keras", lambda f: (f / "model.keras").unlink()),
+    "truncated model": ("model.keras", lambda f: truncate(f / "model.keras")),
+    "incompatible model": ("model.keras", incompatible_model),
+    "missing dataset": ("dataset.npz", lambda f: (f / "dataset.npz").unlink()),
+    "truncated dataset": ("dataset.npz", lambda f: truncate(f / "dataset.npz")),
+    "missing latents": ("latents.npz", lambda f: (f / "latents.npz").unlink()),
+    "truncated latents": ("latents.npz", lambda f: truncate(f / "latents.npz")),
+    "malformed history": ("history.csv", lambda f: (f / "history.csv").write_text("epoch,seconds\n1,not a number\n")),
 }
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_broken_assets_give_a_clear_page(tmp_path, monkeypatch, damage):
-    folder = broken_copy(tmp_path, damage.replace(" ", "-"), DAMAGE[damage])
+    damaged, how = DAMAGE[damage]
+    folder = broken_copy(tmp_path, damage.replace(" ", "-"), how, damaged)
     with pytest.raises(UserError, match=r"python -m (vae\.export|vae\.train|data\.build)|git checkout assets"):
         Engine(folder)
     monkeypatch.setenv("LEGOMOJI_MODEL", str(folder))
@@ -197,11 +208,14 @@ def png(colour=(250, 200, 40, 255)) -> bytes:
 
 
 def test_a_build_from_damaged_sources_skips_and_counts_and_finishes(tmp_path, capsys):
-    # LDraw: the real library plus a malformed head that uses every kind of damage
+    # LDraw: the real library with its first 40 printed heads, plus a malformed head that uses
+    # every kind of damage
     ldraw = tmp_path / "ldraw.zip"
     with zipfile.ZipFile(LDRAW_ZIP) as source, zipfile.ZipFile(ldraw, "w") as target:
+        heads = sorted(n for n in source.namelist() if re.fullmatch(r"ldraw/parts/3626[a-z]*p[^/]*\.dat", n))
         for item in source.infolist():
-            target.writestr(item, source.read(item))
+            if item.filename not in heads[40:]:
+                target.writestr(item, source.read(item))
         target.writestr("ldraw/parts/3626zzp01.dat", (
             "0 Minifig Head with Broken Smile Pattern\n"
             "1 16 0 0 0 1 0 0 0 1 0 0 0 1 3626b.dat\n"
@@ -248,7 +262,10 @@ def test_a_build_from_damaged_sources_skips_and_counts_and_finishes(tmp_path, ca
     assert skipped["malformed CSV rows"] == 1
     assert "skipped:" in printed
     originals = Counter(dataset.source)
-    assert originals["ldraw"] == 398 + 1 and originals["twitter"] == 117 and originals["kaggle-apple"] == 1
+    kept = [h for h in LDrawLibrary(ldraw).printed_heads() if h.filename != "3626zzp01.dat"]
+    assert len(kept) >= 35  # "~Moved to" stubs among the 40 files are not heads
+    expected = len(kept) + sum(h.two_sided for h in kept) + 1  # each front, each back, the broken head
+    assert originals["ldraw"] == expected and originals["twitter"] == 117 and originals["kaggle-apple"] == 1
     assert np.all(dataset.images.reshape(len(dataset), -1).std(axis=1) > 5)  # every image is a real picture
 
 
@@ -258,7 +275,7 @@ def test_sampling_the_fitted_mixture_of_a_folder_without_one_is_one_sentence(tmp
             kept = {key: archive[key] for key in archive.files if not key.startswith("mixture_")}
         np.savez_compressed(folder / "latents.npz", **kept)
 
-    engine = Engine(broken_copy(tmp_path, "no mixtures", drop_mixtures))
+    engine = Engine(broken_copy(tmp_path, "no mixtures", drop_mixtures, "latents.npz"))
     with pytest.raises(UserError, match="no fitted mixture of lego codes"):
         engine.sample(2, domain="lego", prior="posterior")
     assert engine.sample(2, domain="lego", prior="normal").shape[0] == 2
