@@ -165,7 +165,7 @@ def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: i
     """A scrollable table of one domain's faces with their pictures, searchable by name and
     expression. Returns the chosen dataset index, which a search never changes: a click is
     read on the table it was made on (each search shows a table of its own) and kept as a
-    dataset index in the session; the chosen face is marked, and named when a search hides it.
+    dataset index in the session; the chosen face is marked in the table and named under it.
 
     A native st.dataframe with an image column and single-row selection: it scrolls hundreds of
     rows without paging, supports the keyboard (arrows, space to select) and needs no component."""
@@ -200,8 +200,9 @@ def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: i
                        "chosen": st.column_config.TextColumn("", width="small")},
         width="stretch",
     )
-    if not len(position):
-        st.caption(f"Chosen: {as_text(engine.dataset.name[current], 60)} (not among these results)")
+    # the table does not scroll to its chosen row, so the choice is always named under it
+    st.caption(f"Chosen: **{as_text(engine.dataset.name[current], 60)}**"
+               + ("" if len(position) else " (not among these results)"))
     return current
 
 

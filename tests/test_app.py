@@ -87,6 +87,9 @@ def test_a_search_after_a_pick_keeps_the_pick(engine):
     app.text_input(key="studio_lego0_search").input("")
     run(app)
     assert studio_choice(app)[0] == found[1]  # clearing the search keeps it too
+    name = engine.dataset.name[found[1]]
+    assert any(caption.value.startswith("Chosen:") and name.split()[-1].strip("()") in caption.value
+               for caption in app.caption)  # named under the table, which does not scroll to it
     assert app.dataframe[0].value["chosen"].tolist().index("◀") == list(lego).index(found[1])
 
 
