@@ -158,6 +158,13 @@ def render_studio() -> None:
     st.button("🎰 Surprise me", on_click=_surprise, args=(engine,), key="studio_surprise")
     if st.session_state.pop("studio_spin", False):
         _spin(engine)
+    studio_panel(engine)
+
+
+@st.fragment
+def studio_panel(engine: Engine) -> None:
+    """The pickers and the result: a pick reruns this panel alone (the result panel inside it
+    is a fragment of its own, so a slider reruns less still)."""
     lego, emoji = pick_faces_ui(engine)
     upload = uploaded_face()
     use_upload = upload is not None and st.toggle("Use my uploaded image as the face", key="studio_upload")
