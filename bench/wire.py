@@ -23,6 +23,8 @@ from tests.browser import (
 HOME_CONNECTION = {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 5e6 / 8}
 PAGES = ("Mirror", "Morph", "Latent map", "Your own directions", "Latent distributions", "Generate and inspect",
          "Your own image", "Expression studio")  # sidebar link names, which are also the pages' titles
+
+
 class Wire:
     """Counts the bytes the page receives over its websocket, through a DevTools session."""
 

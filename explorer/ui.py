@@ -86,20 +86,28 @@ def url_notice(name: str, raw: str, shown) -> None:
                f"{as_text(shown)} is shown instead.", icon="🔗")
 
 
-def _query_number(name: str, default, low, high, whole: bool):
-    """A number from the URL's query string; the default (with a notice) when it is malformed,
-    not finite, not whole where it must be, or out of [low, high], whatever its size."""
-    raw = st.query_params.get(name)
-    if raw is None:
-        return default
+def _number(raw: str, low, high, whole: bool = False):
+    """`raw` as a number in [low, high] (whole where it must be), or None when it is malformed,
+    not finite or out of range, whatever its size."""
     try:
         value = float(raw)  # a 31-digit number becomes a large float, never an int numpy cannot take
     except (TypeError, ValueError, OverflowError):
-        value = float("nan")
+        return None
     if not (np.isfinite(value) and low <= value <= high and (not whole or value.is_integer())):
+        return None
+    return int(value) if whole else value
+
+
+def _query_number(name: str, default, low, high, whole: bool):
+    """A number from the URL's query string; the default (with a notice) when it is not valid."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return default
+    value = _number(raw, low, high, whole)
+    if value is None:
         url_notice(name, raw, default)
         return default
-    return int(value) if whole else value
+    return value
 
 
 def query_int(name: str, default: int, low: int, high: int) -> int:
@@ -130,11 +138,8 @@ def query_amounts(name: str, choices, low: float, high: float) -> dict[str, floa
         if not part:
             continue
         choice, _, number = part.partition(":")
-        try:
-            value = float(number)
-        except (ValueError, OverflowError):
-            value = float("nan")
-        if choice in choices and np.isfinite(value) and low <= value <= high:
+        value = _number(number, low, high)
+        if choice in choices and value is not None:
             amounts[choice] = value
         else:
             bad.append(part)

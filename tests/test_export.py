@@ -11,19 +11,22 @@ from vae.latent import pca_project
 from vae.train import train
 
 
-@pytest.fixture(scope="module")
-def exported(built_dataset, tmp_path_factory):
-    dataset = built_dataset[0]
-    rng = np.random.default_rng(2)
+def export_tiny(dataset, family_preset: str, count: int, seed: int, root):
+    """`count` random images of `dataset`, a one-epoch `family_preset` model trained on them,
+    exported into root / "assets" with `python -m vae.export`: (assets folder, the subset)."""
     keep = np.zeros(len(dataset), bool)
-    keep[rng.choice(len(dataset), 600, replace=False)] = True
+    keep[np.random.default_rng(seed).choice(len(dataset), count, replace=False)] = True
     small = dataset.subset(keep)
-    root = tmp_path_factory.mktemp("export")
     small.save(root / "data.npz")
-    train(preset("tiny-shared").override(epochs=1), small, root / "run", verbose=0)
+    train(preset(family_preset).override(epochs=1), small, root / "run", verbose=0)
     assert export_main(["--run", str(root / "run"), "--data", str(root / "data.npz"), "--out",
                         str(root / "assets")]) == 0
     return root / "assets", small
+
+
+@pytest.fixture(scope="module")
+def exported(built_dataset, tmp_path_factory):
+    return export_tiny(built_dataset[0], "tiny-shared", 600, 2, tmp_path_factory.mktemp("export"))
 
 
 def test_export_writes_every_asset_with_the_attribution(exported):
@@ -148,15 +151,7 @@ def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_d
 @pytest.fixture(scope="module")
 def plain_exported(built_dataset, tmp_path_factory):
     """A tiny `plain`-family model (no domain condition, no expression dims), exported."""
-    dataset = built_dataset[0]
-    keep = np.zeros(len(dataset), bool)
-    keep[np.random.default_rng(5).choice(len(dataset), 500, replace=False)] = True
-    root = tmp_path_factory.mktemp("plain")
-    dataset.subset(keep).save(root / "data.npz")
-    train(preset("tiny").override(epochs=1), dataset.subset(keep), root / "run", verbose=0)
-    assert export_main(["--run", str(root / "run"), "--data", str(root / "data.npz"), "--out",
-                        str(root / "assets")]) == 0
-    return root / "assets"
+    return export_tiny(built_dataset[0], "tiny", 500, 5, tmp_path_factory.mktemp("plain"))[0]
 
 
 PAGES = ("studio", "mirror", "morph", "latent_map", "directions", "distributions", "generate", "your_image")

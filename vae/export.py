@@ -120,29 +120,31 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
     # the shipped weights are float16: every code and figure below comes from that model, which
     # replaces the folder's model last, once everything that goes with it is written
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".export-"))
-    half = staging / "model.keras"
-    write_half_precision_model(run / "model.keras", half)
-    model = load_model_folder(half)
-    originals = dataset.real()  # the dashboard shows and maps real faces only
-    means, log_vars = encode_in_batches(model, originals.images)
-    mixtures = posterior_mixtures(model, dataset, seed)
-    pca_mean, pca_components = fit_pca(means)
-    pca_xy = pca_project(means, pca_mean, pca_components).astype(np.float32)
-    umap_xy, umap_grid, umap_extent = umap_maps(means, seed)
-    with atomic_path(out / "latents.npz") as temporary:
-        with open(temporary, "wb") as handle:
-            np.savez_compressed(handle, means=means, log_vars=log_vars, pca_mean=pca_mean,
-                                pca_components=pca_components, pca_xy=pca_xy, umap_xy=umap_xy,
-                                umap_grid=umap_grid, umap_extent=umap_extent, **mixtures)
-    originals.save(out / "dataset.npz")
-    for name in ("config.json", "history.csv"):
-        with atomic_path(out / name) as temporary:
-            shutil.copyfile(run / name, temporary)
-    evaluation = evaluate(model, dataset)
-    atomic_write_text(out / "evaluation.json", json.dumps(evaluation, indent=2))
-    atomic_write_text(out / "ATTRIBUTION.md", ATTRIBUTION)
-    half.replace(out / "model.keras")
-    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        half = staging / "model.keras"
+        write_half_precision_model(run / "model.keras", half)
+        model = load_model_folder(half)
+        originals = dataset.real()  # the dashboard shows and maps real faces only
+        means, log_vars = encode_in_batches(model, originals.images)
+        mixtures = posterior_mixtures(model, dataset, seed)
+        pca_mean, pca_components = fit_pca(means)
+        pca_xy = pca_project(means, pca_mean, pca_components).astype(np.float32)
+        umap_xy, umap_grid, umap_extent = umap_maps(means, seed)
+        with atomic_path(out / "latents.npz") as temporary:
+            with open(temporary, "wb") as handle:
+                np.savez_compressed(handle, means=means, log_vars=log_vars, pca_mean=pca_mean,
+                                    pca_components=pca_components, pca_xy=pca_xy, umap_xy=umap_xy,
+                                    umap_grid=umap_grid, umap_extent=umap_extent, **mixtures)
+        originals.save(out / "dataset.npz")
+        for name in ("config.json", "history.csv"):
+            with atomic_path(out / name) as temporary:
+                shutil.copyfile(run / name, temporary)
+        evaluation = evaluate(model, dataset)
+        atomic_write_text(out / "evaluation.json", json.dumps(evaluation, indent=2))
+        atomic_write_text(out / "ATTRIBUTION.md", ATTRIBUTION)
+        half.replace(out / "model.keras")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # also when the export stops half way
     sizes = {p.name: p.stat().st_size for p in out.iterdir() if p.is_file()}
     return {"seconds": round(time.perf_counter() - started, 1), "bytes": sizes, "total_bytes": sum(sizes.values())}
 
