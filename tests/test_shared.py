@@ -11,7 +11,7 @@ from data.labels import EXPRESSIONS
 from vae import latent
 from vae.alignment import domain_accuracy, expression_neighbour_rate, identity_kept
 from vae.config import preset
-from vae.families import load_model_folder
+from vae.families import build_vae, load_model_folder
 from vae.model import kl_per_dimension
 from vae.space import LatentSpace, domain_value
 from vae.train import read_history, train
@@ -208,3 +208,25 @@ print(json.dumps({"replicas": tf.distribute.MirroredStrategy().num_replicas_in_s
     assert abs(one_mse - two_mse) / one_mse < 0.2, (one_mse, two_mse)
     assert abs(float(one[-1]["val_ssim"]) - float(two[-1]["val_ssim"])) < 0.05
     assert float(two[-1]["loss"]) < float(two[0]["loss"])
+
+
+def test_the_swap_term_decodes_a_printed_head_from_its_emoji_and_its_base(trained, small_dataset):
+    """The swap error of an image with both partners is the pixel error of the decoder fed the
+    expression partner's expression dims and the identity partner's other dims; an image with
+    one partner or none adds nothing."""
+    model = build_vae(trained[0].cfg.override(swap_weight=1.0))
+    model.set_weights(trained[0].get_weights())  # a trained decoder, whose picture depends on the code
+    images, emoji, base = np.split(small_dataset.images[:9].astype(np.float32) / 255.0, 3)
+    domain = np.zeros((3, 1), np.float32)
+    data = {"images": images, "domain": domain, "tags": np.zeros((3, model.tag_count), np.float32),
+            "tagged": np.zeros(3, np.float32), "expression_partner": emoji, "identity_partner": base,
+            "expression_paired": np.array([1, 1, 0], np.float32), "identity_paired": np.array([1, 0, 1], np.float32)}
+    values = model.losses_for(data, training=False)
+    split = model.cfg.expression_dims
+    z = np.concatenate([model.encode(emoji[:1])[0][:, :split], model.encode(base[:1])[0][:, split:]], axis=1)
+    expected = np.mean((model.decode(z, 0.0) - images[:1]) ** 2)
+    unswapped = np.mean((model.decode(model.encode(emoji[:1])[0], 0.0) - images[:1]) ** 2)
+    assert abs(expected - unswapped) > 1e-4 * expected  # the check below can tell the two apart
+    assert float(values["swap"]) == pytest.approx(expected, rel=1e-5)
+    alone = {**data, "expression_paired": np.zeros(3, np.float32)}
+    assert float(model.losses_for(alone, training=False)["swap"]) == 0.0

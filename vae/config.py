@@ -55,6 +55,10 @@ class VAEConfig:
     # printed head and its emoji; one emoji in two art styles), its other dims its identity
     # partner's (a printed head and its base; the two sides of a head); the partner is a target
     pair_weight: float = 0.0
+    # cross-reconstruction: an image with both partners, decoded from the expression partner's
+    # expression dims and the identity partner's other dims, is that image (a printed head from
+    # its emoji and its base: the studio's move, with its answer); 1 weighs it like reconstruction
+    swap_weight: float = 0.0
     extra_convs: bool = False  # a second 3x3 conv in each encoder and decoder block at <= 32 px
     batch_size: int = 64
     epochs: int = 60

@@ -160,7 +160,7 @@ class SharedVAE(VAE):
     """Domain-conditioned VAE with latent adversaries; same interface as VAE plus `domain`."""
 
     loss_names = ("loss", "reconstruction", "kl", "mse", "ssim", "frequency", "domain_mmd", "domain_adversary",
-                  "expression", "content_adversary", "domain_head", "pair")
+                  "expression", "content_adversary", "domain_head", "pair", "swap")
     domain_conditioned = True
 
     @property
@@ -245,11 +245,16 @@ class SharedVAE(VAE):
                                                  self.content_adversary(content), tagged)
         else:
             values["expression"] = values["content_adversary"] = content_confusion = tf.constant(0.0)
-        values["pair"] = self._pair_error(data, mean) if cfg.pair_weight and "expression_partner" in data \
-            else tf.constant(0.0)
+        values["pair"] = values["swap"] = swap_term = tf.constant(0.0)
+        if (cfg.pair_weight or cfg.swap_weight) and "expression_partner" in data:
+            partners = self._partner_codes(data)
+            values["pair"] = self._pair_error(data, mean, *partners)
+            if cfg.swap_weight:
+                values["swap"], swapped = self._swap_error(data, images, domain, *partners, training)
+                swap_term = cfg.swap_weight * 0.5 * pixels * precision * values["swap"] * swapped
         size = pixels / REFERENCE_PIXELS
         scale = self.adversary_scale
-        total = (reconstruction + cfg.beta * self.kl_scale * kl
+        total = (reconstruction + swap_term + cfg.beta * self.kl_scale * kl
                  + size * cfg.domain_mmd_weight * values["domain_mmd"]
                  + size * scale * cfg.domain_adversary_weight * domain_confusion
                  + size * cfg.expression_weight * values["expression"]
@@ -261,20 +266,40 @@ class SharedVAE(VAE):
         values.update(loss=total, reconstruction=reconstruction, kl=kl, adversaries_loss=adversaries)
         return values
 
-    def _pair_error(self, data, mean):
-        """Mean squared distance, per paired image and dim, between the image's posterior mean
-        and its partners' (held fixed as targets): expression dims to the expression partner,
-        the other dims to the identity partner."""
-        split = self.cfg.expression_dims
+    def _partner_codes(self, data):
+        """The posterior means of each image's expression and identity partners, held fixed as
+        targets: (B, L) each."""
         partners = tf.concat([data["expression_partner"], data["identity_partner"]], axis=0)  # (2B, S, S, 3)
-        targets = tf.stop_gradient(self.encoder(partners, training=False)[0])
-        expression_target, identity_target = tf.split(targets, 2, axis=0)  # (B, L) each
+        return tf.split(tf.stop_gradient(self.encoder(partners, training=False)[0]), 2, axis=0)
+
+    def _pair_error(self, data, mean, expression_target, identity_target):
+        """Mean squared distance, per paired image and dim, between the image's posterior mean
+        and its partners': expression dims to the expression partner, the other dims to the
+        identity partner."""
+        split = self.cfg.expression_dims
         weights = [tf.cast(data["expression_paired"], tf.float32), tf.cast(data["identity_paired"], tf.float32)]
         errors = [tf.reduce_mean(tf.square(mean[:, :split] - expression_target[:, :split]), axis=1) if split
                   else tf.zeros_like(weights[0]),
                   tf.reduce_mean(tf.square(mean[:, split:] - identity_target[:, split:]), axis=1)]
         return sum(tf.reduce_sum(w * e) for w, e in zip(weights, errors)) / tf.maximum(
             tf.reduce_sum(weights[0]) + tf.reduce_sum(weights[1]), 1.0)
+
+    def _swap_error(self, data, images, domain, expression_target, identity_target, training):
+        """The studio's own move, learnt where the data holds its answer: an image with both
+        partners (a printed head: its emoji and its base) decoded from the expression partner's
+        expression dims and the identity partner's other dims should be that image. Returns the
+        pixel MSE over those images and their share of the batch."""
+        split = self.cfg.expression_dims
+        both = tf.cast(data["expression_paired"], tf.float32) * tf.cast(data["identity_paired"], tf.float32)
+        rows = tf.where(both > 0.5)[:, 0]
+        rows = tf.cond(tf.size(rows) > 0, lambda: rows, lambda: tf.zeros((1,), rows.dtype))  # never an empty batch
+        z = tf.gather(tf.concat([expression_target[:, :split], identity_target[:, split:]], axis=1), rows)
+        decoded = self.decoder([z, tf.gather(domain, rows)], training=training)
+        weight = tf.gather(both, rows)  # 0 for the stand-in row of a batch without pairs
+        squared = tf.reduce_mean(tf.square(tf.gather(images, rows) - decoded), axis=(1, 2, 3))
+        count = tf.reduce_sum(weight)
+        share = count / tf.cast(tf.shape(images)[0], tf.float32)
+        return tf.reduce_sum(weight * squared) / tf.maximum(count, 1.0), share
 
     def adversary_weights(self) -> list:
         return (self.domain_adversary.trainable_weights + self.domain_probe.trainable_weights

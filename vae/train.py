@@ -137,7 +137,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
 
     from vae.families import build_vae, load_vae
 
-    pairs = bool(cfg.pair_weight) and cfg.domain_conditioned
+    pairs = bool(cfg.pair_weight or cfg.swap_weight) and cfg.domain_conditioned
 
     if dataset.size != cfg.image_size:
         raise UserError(f"the dataset holds {dataset.size}px images but the model expects {cfg.image_size}px: "
