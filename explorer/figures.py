@@ -97,15 +97,17 @@ def histogram_figure(means: np.ndarray, groups: dict[str, np.ndarray], dimension
     figure = make_subplots(rows=rows, cols=columns, subplot_titles=[f"z{d}" for d in range(dimensions)],
                            horizontal_spacing=0.015, vertical_spacing=0.3 / rows)
     bins = np.linspace(-4, 4, 33)
-    centres = (bins[:-1] + bins[1:]) / 2
-    curve = np.linspace(-4, 4, 81)
+    centres = np.round((bins[:-1] + bins[1:]) / 2, 3)
+    curve = np.linspace(-4, 4, 41)
+    normal = np.round(gaussian_density(curve), 4)  # 4 places: the figure is sent to the browser as text
     for d in range(dimensions):
         row, column = d // columns + 1, d % columns + 1
         for name, mask in groups.items():
-            density, _ = np.histogram(means[mask, d], bins=bins, density=True)
+            counts, _ = np.histogram(means[mask, d], bins=bins)  # a group with no code in [-4, 4] draws no bars
+            density = np.round(counts / max(counts.sum(), 1) / (bins[1] - bins[0]), 4)
             figure.add_trace(go.Bar(x=centres, y=density, marker_color=DOMAIN_COLOURS[name], opacity=0.65,
                                     name=name, legendgroup=name, showlegend=d == 0), row=row, col=column)
-        figure.add_trace(go.Scatter(x=curve, y=gaussian_density(curve), mode="lines", name="N(0, 1)",
+        figure.add_trace(go.Scatter(x=curve, y=normal, mode="lines", name="N(0, 1)",
                                     line=dict(color="#111", width=1), legendgroup="normal", showlegend=d == 0),
                          row=row, col=column)
     figure.update_layout(height=150 * rows + 60, barmode="overlay", bargap=0, margin=dict(l=10, r=10, t=50, b=10),

@@ -45,3 +45,12 @@ def test_histograms_cover_the_requested_dimensions_per_group():
     figure = figures.histogram_figure(means, groups, 12)
     bars = [trace for trace in figure.data if trace.type == "bar"]
     assert len(bars) == 12 * 2 and figure.data[-1].name == "N(0, 1)"
+
+
+def test_a_histogram_is_a_density_and_a_group_off_the_axis_draws_nothing():
+    means = np.concatenate([np.random.default_rng(1).normal(size=(30, 2)), np.full((10, 2), 9.0)])
+    groups = {"lego": np.arange(40) < 30, "emoji": np.arange(40) >= 30}  # emoji all at 9, off the [-4, 4] axis
+    lego, emoji = [trace for trace in figures.histogram_figure(means, groups, 1).data if trace.type == "bar"]
+    width = lego.x[1] - lego.x[0]
+    assert np.sum(lego.y) * width == pytest.approx(1.0, abs=1e-3)
+    assert np.all(np.asarray(emoji.y) == 0)

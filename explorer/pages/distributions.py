@@ -18,7 +18,8 @@ def render_distributions() -> None:
     st.caption("A VAE pulls each dimension's posterior means towards the standard normal (black curve). "
                "Dimensions the model does not use collapse to a spike at 0.")
     left, right = st.columns([2, 1])
-    dimensions = left.slider("Dimensions shown", 10, latent_dim, query_int("dims", min(50, latent_dim), 10, latent_dim),
+    # 20 at first: two rows fit on a screen, and 50 subplots took most of a second to draw
+    dimensions = left.slider("Dimensions shown", 10, latent_dim, query_int("dims", min(20, latent_dim), 10, latent_dim),
                              step=10 if latent_dim % 10 == 0 else 1, key="dist_dims")
     split = right.toggle("Split by domain", value=st.query_params.get("split") == "1", key="dist_split")
     sync_url(dims=str(dimensions), split="1" if split else "0")

@@ -120,11 +120,14 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
         target_image, target_caption = None, f"expression: {tag}"
     result_z = engine.space.mix_expressions(result_z, amounts)
     mixed = ", ".join(f"{t} {a:+.1f}" for t, a in amounts.items() if a)
-    result = engine.decode(result_z, "lego")[0]
+    if engine.domain_conditioned:  # the code holds content only: one call draws it in both domains
+        result, as_emoji = engine.decode(np.stack([result_z, result_z]), np.array([0.0, 1.0]))
+    else:
+        result, as_emoji = engine.decode(result_z, "lego")[0], None
     images, captions = [face_image, result], ["the Lego face", f"with {target_caption}" + (f" ({mixed})"
                                                                                          if mixed else "")]
-    if engine.domain_conditioned:
-        images.append(engine.translate(result_z, "emoji")[0])
+    if as_emoji is not None:
+        images.append(as_emoji)
         captions.append("the result as an emoji")
     elif mode == MODES[0]:
         images.append(engine.morph(face_z, emoji_z, 3, "lerp", domains=("lego", "lego"))[1])
@@ -135,10 +138,11 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     show_faces(images, captions, columns=4, width=190)
     card_faces = [face_image] + ([target_image] if target_image is not None else []) + [result]
     card_labels = ["face"] + (["target"] if target_image is not None else []) + ["result"]
-    card = polaroid_card(card_faces, card_labels, f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}")
+    title = f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}"
     left, right = st.columns([1, 3])
-    left.download_button("Download the card (PNG)", png_bytes(card), file_name="legomoji-card.png",
-                         mime="image/png", key="studio_card")
+    # drawn when the button is clicked, not on every change of the result
+    left.download_button("Download the card (PNG)", lambda: png_bytes(polaroid_card(card_faces, card_labels, title)),
+                         file_name="legomoji-card.png", mime="image/png", key="studio_card", on_click="ignore")
     right.caption("The link in the address bar reproduces this result.")
     if engine.expression_dims:
         st.caption("The model keeps a face's expression in its own part of the latent code: the studio moves "
