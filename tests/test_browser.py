@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.browser import (
     CHROMIUM,
@@ -90,6 +91,13 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
                            timeout=60_000)
     assert page.locator('[data-testid="stImage"] img').first.is_visible()
     assert "lego=" in page.url and "emoji=" in page.url
+    # the downloads are drawn on click: the strip at twice the frames' size, the GIF forth and back
+    for label, name in (("Download PNG", "strip.png"), ("Download GIF", "morph.gif")):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label).click()
+        download.value.save_as(tmp_path / name)
+    with Image.open(tmp_path / "strip.png") as strip, Image.open(tmp_path / "morph.gif") as gif:
+        assert strip.size == (10 * 256 + 9 * 4, 256) and gif.n_frames == 10 + 8
     page.screenshot(path=str(tmp_path / "morph.png"), full_page=True)
     keep_screenshots(tmp_path)
 

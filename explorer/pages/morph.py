@@ -51,11 +51,14 @@ def morph_panel(engine: Engine) -> None:
     start_name = "your image" if use_upload else engine.dataset.name[lego]
     frames = engine.morph(start, engine.maps.means[emoji], steps, method)
     st.markdown(f"**{start_name}** → **{engine.dataset.name[emoji]}**")
-    strip = strip_image(frames)
-    st.image(strip, width="stretch", output_format="PNG")
+    # shown at the frames' own size (a page's width holds ten of them); the downloads are twice as
+    # large and are drawn when their button is clicked, not on every pick
+    st.image(strip_image(frames, scale=1), width="stretch", output_format="PNG")
     a, b, _ = st.columns([1, 1, 3])
-    a.download_button("Download PNG", png_bytes(strip), file_name="legomoji-morph.png", mime="image/png")
-    b.download_button("Download GIF", gif_bytes(frames), file_name="legomoji-morph.gif", mime="image/gif")
+    a.download_button("Download PNG", lambda: png_bytes(strip_image(frames)), file_name="legomoji-morph.png",
+                      mime="image/png", on_click="ignore")
+    b.download_button("Download GIF", lambda: gif_bytes(frames), file_name="legomoji-morph.gif", mime="image/gif",
+                      on_click="ignore")
     with st.expander("Originals"):
         st.image([enlarge(upload["image"] if use_upload else engine.dataset.images[lego]),
                   enlarge(engine.dataset.images[emoji])],
