@@ -11,11 +11,11 @@ import numpy as np
 
 from tests.browser import (
     PICTURE_CHANGED,
+    face_clicker,
     image_sources,
     launch_chromium,
     open_page,
     plot_point,
-    row_clicker,
     streamlit_server,
     wait_for_map,
     wait_idle,
@@ -57,21 +57,21 @@ def measure_clicks(repeats: int = 15) -> dict:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
 
         open_page(page, url, "Expression studio", pictures=3)
-        click_row = row_clicker(page, 0)
+        click_face = face_clicker(page, 0)
         # rows in view; each click picks a face that looks different from the one before (and from the default)
         rows = [0, 2, 1, 3] * (repeats // 4 + 2)
         _measured(results, "studio pick",
-                  lambda: [_timed(page, lambda r=r: click_row(r), 1) for r in rows][5:5 + repeats])
+                  lambda: [_timed(page, lambda r=r: click_face(r), 1) for r in rows][5:5 + repeats])
         slider = page.get_by_role("slider", name="Strength")
         slider.scroll_into_view_if_needed()
         keys = ["ArrowLeft", "ArrowRight"] * (repeats // 2 + 3)
         _measured(results, "strength change", lambda: [_timed(page, lambda k=k: slider.press(k), 1) for k in keys][4:])
 
         open_page(page, f"{url}/morph", "Morph", pictures=1)
-        click_row = row_clicker(page, 0)
+        click_face = face_clicker(page, 0)
         morph_rows = [2, 1, 3, 0] * (repeats // 4 + 2)
         _measured(results, "morph pick",
-                  lambda: [_timed(page, lambda r=r: click_row(r), 0) for r in morph_rows][5:5 + repeats])
+                  lambda: [_timed(page, lambda r=r: click_face(r), 0) for r in morph_rows][5:5 + repeats])
 
         open_page(page, f"{url}/map", "Latent map")
         wait_for_map(page)

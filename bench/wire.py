@@ -10,11 +10,11 @@ import numpy as np
 
 from tests.browser import (
     PICTURE_CHANGED,
+    face_clicker,
     image_sources,
     launch_chromium,
     open_page,
     plot_point,
-    row_clicker,
     streamlit_server,
     wait_for_map,
     wait_idle,
@@ -79,10 +79,10 @@ def _actions(page, url: str, wire: Wire, repeats: int) -> dict:
             results[name] = {"error": str(error).splitlines()[0][:160]}
 
     open_page(page, url, "Expression studio", pictures=3)
-    click_row = row_clicker(page, 0)
+    click_face = face_clicker(page, 0)
     # neighbouring rows can show the same print (two moulds of one head): each click goes to a
     # row whose face differs from the one picked before it, starting away from the page's default
-    measured("studio pick", lambda: [_measure(page, wire, lambda r=r: click_row(r), 1)
+    measured("studio pick", lambda: [_measure(page, wire, lambda r=r: click_face(r), 1)
                                      for r in ([0, 2, 1, 3] * repeats)[:repeats + 1]])
     slider = page.get_by_role("slider", name="Strength")
     slider.scroll_into_view_if_needed()
@@ -98,8 +98,8 @@ def _actions(page, url: str, wire: Wire, repeats: int) -> dict:
     measured("Surprise me", lambda: [_measure(page, wire, surprise.click, 1) for _ in range(repeats + 1)])
 
     open_page(page, f"{url}/morph", "Morph", pictures=1)
-    click_row = row_clicker(page, 0)
-    measured("morph pick", lambda: [_measure(page, wire, lambda r=r: click_row(r), 0)
+    click_face = face_clicker(page, 0)
+    measured("morph pick", lambda: [_measure(page, wire, lambda r=r: click_face(r), 0)
                                     for r in ([2, 1, 3, 0] * repeats)[:repeats + 1]])
 
     open_page(page, f"{url}/map", "Latent map")

@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 from PIL import Image
 
 from common.errors import UserError
 from explorer.cache import load_engine, model_folder, thumbnail_urls
 from explorer.engine import Engine
+from explorer.picker import face_grid
 
 DISPLAY_SIZE = 160  # every face is shown at this width, enlarged without smoothing
 UPLOAD_KEY = "uploaded_face"
@@ -166,16 +166,11 @@ def query_choice(name: str, default: str, choices) -> str:
 THUMBNAIL_SIDE = 64  # picker pictures: large enough to pick a face by sight
 
 
-def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: int = 420) -> int:
-    """A scrollable table of one domain's faces with their pictures, searchable by name and
-    expression. Returns the chosen dataset index, which a search never changes: a click is
-    read on the table it was made on (each search shows a table of its own) and kept as a
-    dataset index in the session; the chosen face is selected in the table and named under it.
-
-    A native st.dataframe with an image column and single-row selection: it scrolls hundreds of
-    rows without paging, supports the keyboard (arrows, space to select) and needs no component.
-    A table stays the same element from its search to the next (its rows and the selection it
-    opens with), so a pick re-sends a reference to it, never its rows."""
+def face_picker_ui(engine: Engine, domain: str, key: str, default: int, height: int = 420) -> int:
+    """A scrollable grid of one domain's faces, searchable by name and expression (see
+    explorer/picker.py). Returns the chosen dataset index, which a search never changes: a pick
+    is a dataset index, kept in the session; a new search shows the chosen face marked when it
+    is among the results, and the choice is always named under the grid."""
     indices = engine.indices(domain)
     search = st.text_input(f"Search {domain} faces", key=f"{key}_search", placeholder="name or expression, e.g. smile")
     names, tags = engine.dataset.name[indices], engine.dataset.tags[indices]
@@ -183,30 +178,16 @@ def face_table_ui(engine: Engine, domain: str, key: str, default: int, height: i
         words = search.lower().split()
         keep = [all(w in f"{n} {t}".lower() for w in words) for n, t in zip(names, tags)]
         indices, names, tags = indices[keep], names[keep], tags[keep]
-    shown_search, view, first = st.session_state.get(f"{key}_view", ("", 0, None))
-    if search != shown_search or first is None:  # a new table, opening on the face chosen so far
-        st.session_state.pop(f"{key}_table{view or ''}", None)
-        view += search != shown_search
-        position = np.flatnonzero(indices == int(st.session_state.get(f"{key}_choice", default)))
-        first = int(position[0]) if len(position) else -1
-        st.session_state[f"{key}_view"] = (search, view, first)
-    table_key = f"{key}_table{view or ''}"
-    rows = ((st.session_state.get(table_key) or {}).get("selection") or {}).get("rows") or []
-    if rows and rows[0] < len(indices):
-        st.session_state[f"{key}_choice"] = int(indices[rows[0]])
     current = int(st.session_state.get(f"{key}_choice", default))
+    shown_search, first = st.session_state.get(f"{key}_view", (None, current))
+    if search != shown_search:  # the grid is drawn afresh, marking the face chosen so far
+        first = current
+        st.session_state[f"{key}_view"] = (search, first)
     urls = thumbnail_urls(str(engine.folder), THUMBNAIL_SIDE)
-    table = pd.DataFrame({"face": [urls[i] for i in indices], "name": names,
-                          "expression": [t.replace("|", ", ") for t in tags]})
-    st.dataframe(
-        table, key=table_key, height=height, hide_index=True, on_select="rerun", selection_mode="single-row",
-        selection_default={"selection": {"rows": [first]}} if first >= 0 else None,
-        row_height=THUMBNAIL_SIDE + 8,
-        column_config={"face": st.column_config.ImageColumn("face", width=THUMBNAIL_SIDE + 8),
-                       "name": st.column_config.TextColumn("name", width="large")},
-        width="stretch",
-    )
-    # the table does not scroll to its chosen row, so the choice is always named under it
+    faces = [[int(i), urls[i], str(n), t.replace("|", ", ")] for i, n, t in zip(indices, names, tags)]
+    picked = face_grid(faces, first, height, f"{domain} faces", key=f"{key}_grid")
+    if picked is not None and 0 <= picked < len(engine.dataset) and engine.dataset.domain[picked] == domain:
+        current = st.session_state[f"{key}_choice"] = int(picked)
     st.caption(f"Chosen: **{as_text(engine.dataset.name[current], 60)}**"
                + ("" if current in indices else " (not among these results)"))
     return current

@@ -122,23 +122,18 @@ def emptiest_grid_point(page) -> int:
     )
 
 
-def click_table_row(page, table_index: int, row: int, settle_ms: int = 800) -> None:
-    """Tick the selection box of a row of the n-th dataframe on the page (a canvas grid)."""
-    table = page.locator('[data-testid="stDataFrame"]').nth(table_index)
-    table.locator("canvas").first.wait_for(timeout=60_000)
-    table.scroll_into_view_if_needed()
-    page.wait_for_timeout(settle_ms)  # the grid settles its layout after scrolling
-    box = table.bounding_box()
-    page.mouse.click(*row_point(box, row))
+def face_clicker(page, grid: int):
+    """A function that clicks the n-th face of the grid-th face picker on the page (the grid
+    scrolled into view once, before any timing)."""
+    faces = page.locator(".faces").nth(grid).locator("button.face")
+    faces.first.wait_for(timeout=60_000)
+    page.locator(".faces").nth(grid).scroll_into_view_if_needed()
+    return lambda n: faces.nth(n).click()
 
 
-HEADER_HEIGHT = 35  # the dataframe's header row
-ROW_HEIGHT = 72  # explorer.ui: THUMBNAIL_SIDE + 8
-
-
-def row_point(box: dict, row: int) -> tuple[float, float]:
-    """Viewport point of a row's selection box in a picker table whose bounding box is `box`."""
-    return box["x"] + 18, box["y"] + HEADER_HEIGHT + ROW_HEIGHT * (row + 0.5)
+def click_face(page, grid: int, n: int) -> None:
+    """Click the n-th face of the grid-th face picker on the page."""
+    face_clicker(page, grid)(n)
 
 
 def image_sources(page) -> list[str]:
@@ -152,13 +147,3 @@ PICTURE_CHANGED = """([old, index]) => {
                            img => img.complete && img.naturalWidth > 0 ? img.src : '');
     return now.length > index && now[index] !== '' && now[index] !== old;
 }"""  # the index-th picture of the main area shows something other than `old`
-
-
-def row_clicker(page, table: int):
-    """A function that clicks row r of the n-th picker table (scrolled into view once, before timing)."""
-    locator = page.locator('[data-testid="stDataFrame"]').nth(table)
-    locator.locator("canvas").first.wait_for(timeout=60_000)
-    locator.scroll_into_view_if_needed()
-    page.wait_for_timeout(800)
-    box = locator.bounding_box()
-    return lambda row: page.mouse.click(*row_point(box, row))

@@ -36,18 +36,22 @@ def image_urls(app: AppTest) -> list[str]:
 def test_router_opens_on_the_studio():
     app = run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
     assert app.title[0].value == "Expression studio"
-    assert len(app.get("image")) == 4 and len(app.dataframe) == 2
+    assert len(app.get("image")) == 4 and len(pickers(app)) == 2
 
 
-def pick_row(app: AppTest, table_key: str, row: int) -> None:
-    """What a click on a table row does: the dataframe's selection names the row."""
-    app.session_state[table_key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+def pickers(app: AppTest) -> list:
+    return [element for element in app.get("bidi_component") if element.proto.component_name.endswith("face_grid")]
 
 
-def opens_on_row(app: AppTest, table: int) -> int | None:
-    """The row a picker table opens with selected (its selection default), None for none."""
-    default = app.dataframe[table].proto.selection_default
-    return json.loads(default)["selection"]["rows"][0] if default else None
+def picker_data(app: AppTest, n: int = 0) -> dict:
+    """What the n-th face grid was given: its faces ([dataset index, URL, name, tags] each) and
+    the face it marks when drawn ("first")."""
+    return json.loads(pickers(app)[n].proto.json)
+
+
+def pick(app: AppTest, key: str, index: int) -> None:
+    """What a click on a face in a grid does: the grid's state names the face's dataset index."""
+    app.session_state[f"{key}_grid"] = {"picked": int(index)}
 
 
 def chosen_caption(app: AppTest, name: str) -> bool:
@@ -67,11 +71,11 @@ def test_studio_widgets_change_the_result(engine):
     run(app)
     after_strength = image_urls(app)
     assert after_strength[0] == before[0] and after_strength[1] != before[1]
-    pick_row(app, "studio_lego0_table", 40)
+    pick(app, "studio_lego0", engine.indices("lego")[40])
     run(app)
     assert image_urls(app)[0] != after_strength[0] and studio_choice(app)[0] == int(engine.indices("lego")[40])
     assert chosen_caption(app, engine.dataset.name[studio_choice(app)[0]])
-    pick_row(app, "studio_emoji0_table", 30)
+    pick(app, "studio_emoji0", engine.indices("emoji")[30])
     run(app)
     assert image_urls(app)[3] != after_strength[3] and studio_choice(app)[1] == int(engine.indices("emoji")[30])
     app.radio(key="studio_mode").set_value("an expression")
@@ -81,7 +85,7 @@ def test_studio_widgets_change_the_result(engine):
 
 def test_a_search_after_a_pick_keeps_the_pick(engine):
     app = run(page("studio"))
-    pick_row(app, "studio_lego0_table", 40)
+    pick(app, "studio_lego0", engine.indices("lego")[40])
     run(app)
     chosen = studio_choice(app)[0]
     assert chosen == int(engine.indices("lego")[40])
@@ -90,11 +94,12 @@ def test_a_search_after_a_pick_keeps_the_pick(engine):
     assert studio_choice(app)[0] == chosen  # the search shows other rows; the pick stays
     lego = engine.indices("lego")
     found = [int(i) for i in lego if "smile" in f"{engine.dataset.name[i]} {engine.dataset.tags[i]}".lower()]
-    shown = app.dataframe[0].value
+    shown = picker_data(app)["faces"]
     assert len(shown) == len(found)
     if chosen not in found:
         assert any("not among these results" in caption.value for caption in app.caption)
-    pick_row(app, "studio_lego0_table1", 1)  # the table of this search: its second face
+    assert [face[0] for face in shown] == found
+    pick(app, "studio_lego0", found[1])  # the second face this search shows
     run(app)
     assert studio_choice(app)[0] == found[1]
     app.text_input(key="studio_lego0_search").input("")
@@ -103,7 +108,7 @@ def test_a_search_after_a_pick_keeps_the_pick(engine):
     name = engine.dataset.name[found[1]]
     assert any(caption.value.startswith("Chosen:") and name.split()[-1].strip("()") in caption.value
                for caption in app.caption)  # named under the table, which does not scroll to it
-    assert opens_on_row(app, 0) == list(lego).index(found[1])  # the new table opens on the pick
+    assert picker_data(app)["first"] == found[1]  # the grid of every face is drawn marking the pick
 
 
 def test_studio_expression_pills_and_sliders_change_the_result():
@@ -178,7 +183,7 @@ def test_studio_reads_its_selection_from_the_url(engine):
     app.query_params.update(lego=str(lego), emoji=str(emoji), strength="0.50")
     run(app)
     assert studio_choice(app) == (lego, emoji)
-    assert opens_on_row(app, 0) == 7
+    assert picker_data(app)["first"] == lego
     assert app.slider(key="studio_strength").value == 0.5
 
 
@@ -210,14 +215,14 @@ def test_morph_widgets_change_the_strip(engine):
     assert len(app.get("download_button")) == 2
 
 
-def test_morph_search_filters_the_face_tables():
+def test_morph_search_filters_the_face_grids():
     app = run(page("morph"))
-    everything = len(app.dataframe[0].value)
+    everything = len(picker_data(app)["faces"])
     app.text_input(key="morph_lego_search").input("sunglasses")
     run(app)
-    filtered = app.dataframe[0].value
+    filtered = picker_data(app)["faces"]
     assert 0 < len(filtered) < everything
-    assert all("sunglasses" in f"{n} {e}".lower() for n, e in zip(filtered["name"], filtered["expression"]))
+    assert all("sunglasses" in f"{name} {tags}".lower() for _, _, name, tags in filtered)
 
 
 def test_morph_opens_the_pair_named_in_the_url(engine):

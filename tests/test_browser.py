@@ -11,7 +11,7 @@ from PIL import Image
 
 from tests.browser import (
     CHROMIUM,
-    click_table_row,
+    click_face,
     emptiest_grid_point,
     image_sources,
     launch_chromium,
@@ -76,7 +76,7 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     strong = page.locator('[data-testid="stMain"] [data-testid="stMarkdownContainer"] strong')
     heading = strong.first
     before = heading.inner_text()
-    click_table_row(page, 0, 3)
+    click_face(page, 0, 3)
     wait_idle(page)
     page.wait_for_function("(old) => document.querySelector('[data-testid=\"stMain\"] "
                            "[data-testid=\"stMarkdownContainer\"] strong').innerText !== old", arg=before,
@@ -84,7 +84,7 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     lego_pick = heading.inner_text()
     assert lego_pick != before
     emoji_before = strong.nth(1).inner_text()
-    click_table_row(page, 1, 2)
+    click_face(page, 1, 2)
     wait_idle(page)
     page.wait_for_function("(old) => document.querySelectorAll('[data-testid=\"stMain\"] "
                            "[data-testid=\"stMarkdownContainer\"] strong')[1].innerText !== old", arg=emoji_before,
@@ -100,6 +100,26 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
         assert strip.size == (10 * 256 + 9 * 4, 256) and gif.n_frames == 10 + 8
     page.screenshot(path=str(tmp_path / "morph.png"), full_page=True)
     keep_screenshots(tmp_path)
+
+
+def test_the_face_grid_picks_by_keyboard(server, page):
+    """Tab stops on the chosen face; arrows move across and down the grid; Enter picks."""
+    open_page(page, f"{server}/morph", "Morph")
+    grid = page.locator(".faces").first
+    chosen = grid.locator('button.face[aria-selected="true"]')
+    chosen.focus()
+    start = int(chosen.get_attribute("data-index"))
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    target = int(grid.locator("button.face:focus").get_attribute("data-index"))
+    faces = [int(i) for i in grid.locator("button.face").evaluate_all("cells => cells.map(c => c.dataset.index)")]
+    columns = grid.locator("button.face").evaluate_all(
+        "cells => cells.filter(c => c.offsetTop === cells[0].offsetTop).length")
+    assert target == faces[faces.index(start) + 1 + columns]
+    page.keyboard.press("Enter")
+    page.wait_for_function("(index) => new URL(location.href).searchParams.get('lego') === String(index)",
+                           arg=target, timeout=60_000)
+    assert grid.locator('button.face[aria-selected="true"]').get_attribute("data-index") == str(target)
 
 
 def slide_until_the_result_changes(page, slider_name: str, key: str, presses: int, old_result: str) -> list[str]:
@@ -118,7 +138,7 @@ def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
     """Click a picture in the Lego table, move an expression slider, download the card."""
     open_page(page, server, "Expression studio", pictures=3)
     before = image_sources(page)
-    click_table_row(page, 0, 1)
+    click_face(page, 0, 1)
     page.wait_for_function("(old) => { const img = document.querySelector('[data-testid=stMain] "
                            "[data-testid=stImage] img'); return img && img.src !== old; }", arg=before[0],
                            timeout=60_000)

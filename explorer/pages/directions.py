@@ -11,7 +11,7 @@ from explorer.images import strip_image
 from explorer.ui import (
     as_text,
     domain_default,
-    face_table_ui,
+    face_picker_ui,
     get_engine,
     query_choice,
     query_float,
@@ -59,7 +59,7 @@ def render_directions() -> None:
     direction = engine.space.group_direction(members(group_a), members(group_b))
     picker, view = st.columns([2, 3])
     with picker:
-        face = face_table_ui(engine, "lego", "dir_face", domain_default(engine, "lego", "face", 3), height=360)
+        face = face_picker_ui(engine, "lego", "dir_face", domain_default(engine, "lego", "face", 3), height=360)
     with view:
         direction_panel(engine, face, direction, dict(a=group_a, b=group_b, name=name),
                         (int(members(group_a).sum()), int(members(group_b).sum())))

@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer.engine import Engine
 from explorer.images import strip_image
-from explorer.ui import domain_default, face_table_ui, get_engine, query_choice, query_float, show_faces, sync_url
+from explorer.ui import domain_default, face_picker_ui, get_engine, query_choice, query_float, show_faces, sync_url
 
 DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
 STRIP_STEPS = 7
@@ -29,7 +29,7 @@ def render_mirror() -> None:
             default = domain_default(engine, source, "face")
         else:  # the person just moved "Start from": the link's face belongs to the other domain
             default = int(engine.indices(source)[0])
-        index = face_table_ui(engine, source, f"mirror_{source}", default, height=420)
+        index = face_picker_ui(engine, source, f"mirror_{source}", default, height=420)
     with right:
         twin_panel(engine, index, source)
 

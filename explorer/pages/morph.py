@@ -8,7 +8,7 @@ from explorer.images import gif_bytes, png_bytes, strip_image
 from explorer.ui import (
     domain_default,
     enlarge,
-    face_table_ui,
+    face_picker_ui,
     get_engine,
     query_choice,
     query_int,
@@ -41,9 +41,9 @@ def morph_panel(engine: Engine) -> None:
     steps, method = morph_controls_ui()
     left, right = st.columns(2)
     with left:
-        lego = face_table_ui(engine, "lego", "morph_lego", domain_default(engine, "lego", "lego"))
+        lego = face_picker_ui(engine, "lego", "morph_lego", domain_default(engine, "lego", "lego"))
     with right:
-        emoji = face_table_ui(engine, "emoji", "morph_emoji", domain_default(engine, "emoji", "emoji", 8))
+        emoji = face_picker_ui(engine, "emoji", "morph_emoji", domain_default(engine, "emoji", "emoji", 8))
     upload = uploaded_face()
     use_upload = upload is not None and st.toggle("Start from my uploaded image instead", key="morph_upload")
     sync_url(lego=str(lego), emoji=str(emoji), steps=str(steps), method=method)
@@ -51,13 +51,12 @@ def morph_panel(engine: Engine) -> None:
     start_name = "your image" if use_upload else engine.dataset.name[lego]
     frames = engine.morph(start, engine.maps.means[emoji], steps, method)
     st.markdown(f"**{start_name}** → **{engine.dataset.name[emoji]}**")
-    # shown at the frames' own size (a page's width holds ten of them); the downloads are twice as
-    # large and are drawn when their button is clicked, not on every pick
+    # shown at the frames' own size (a page's width holds ten of them); the PNG download is twice as large
     st.image(strip_image(frames, scale=1), width="stretch", output_format="PNG")
     a, b, _ = st.columns([1, 1, 3])
-    a.download_button("Download PNG", lambda: png_bytes(strip_image(frames)), file_name="legomoji-morph.png",
+    a.download_button("Download PNG", png_bytes(strip_image(frames)), file_name="legomoji-morph.png",
                       mime="image/png", on_click="ignore")
-    b.download_button("Download GIF", lambda: gif_bytes(frames), file_name="legomoji-morph.gif", mime="image/gif",
+    b.download_button("Download GIF", gif_bytes(frames), file_name="legomoji-morph.gif", mime="image/gif",
                       on_click="ignore")
     with st.expander("Originals"):
         st.image([enlarge(upload["image"] if use_upload else engine.dataset.images[lego]),

@@ -13,7 +13,7 @@ from explorer.ui import (
     amounts_text,
     domain_default,
     enlarge,
-    face_table_ui,
+    face_picker_ui,
     get_engine,
     query_amounts,
     query_choice,
@@ -64,10 +64,10 @@ def pick_faces_ui(engine: Engine) -> tuple[int, int]:
     generation = st.session_state.get("studio_round", 0)
     left, right = st.columns(2)
     with left:
-        lego = face_table_ui(engine, "lego", f"studio_lego{generation}", st.session_state["studio_lego_pick"],
+        lego = face_picker_ui(engine, "lego", f"studio_lego{generation}", st.session_state["studio_lego_pick"],
                              height=360)
     with right:
-        emoji = face_table_ui(engine, "emoji", f"studio_emoji{generation}", st.session_state["studio_emoji_pick"],
+        emoji = face_picker_ui(engine, "emoji", f"studio_emoji{generation}", st.session_state["studio_emoji_pick"],
                               height=360)
     return lego, emoji
 
@@ -138,11 +138,12 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     show_faces(images, captions, columns=4, width=190)
     card_faces = [face_image] + ([target_image] if target_image is not None else []) + [result]
     card_labels = ["face"] + (["target"] if target_image is not None else []) + ["result"]
-    title = f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}"
+    card = polaroid_card(card_faces, card_labels, f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}")
     left, right = st.columns([1, 3])
-    # drawn when the button is clicked, not on every change of the result
-    left.download_button("Download the card (PNG)", lambda: png_bytes(polaroid_card(card_faces, card_labels, title)),
-                         file_name="legomoji-card.png", mime="image/png", key="studio_card", on_click="ignore")
+    # bytes, not a callable drawn on click: a deferred download clicked while the panel reruns
+    # (a slider just moved) finds its callable dropped and downloads nothing
+    left.download_button("Download the card (PNG)", png_bytes(card), file_name="legomoji-card.png",
+                         mime="image/png", key="studio_card", on_click="ignore")
     right.caption("The link in the address bar reproduces this result.")
     if engine.expression_dims:
         st.caption("The model keeps a face's expression in its own part of the latent code: the studio moves "
