@@ -49,7 +49,7 @@ export default function (component) {
     const signature = data.faces.map((face) => face[0]).join(",") + "|" + data.first;
     if (grid.dataset.signature === signature) return;  // the same grid: keep its scroll and its pick
     grid.dataset.signature = signature;
-    const cells = data.faces.map(([index, url, name, tags]) => {
+    const cells = data.faces.map(([index, name, tags]) => {
         const cell = document.createElement("button");
         cell.type = "button";
         cell.className = "face";
@@ -59,7 +59,7 @@ export default function (component) {
         cell.tabIndex = -1;
         cell.title = tags ? name + " (" + tags + ")" : name;
         const picture = document.createElement("img");
-        picture.src = url;
+        picture.src = data.pictures + index + ".png";
         picture.alt = name;
         picture.loading = "lazy";
         const label = document.createElement("span");
@@ -108,9 +108,10 @@ export default function (component) {
 FACE_GRID = st.components.v2.component("legomoji.face_grid", css=CSS, js=JS)
 
 
-def face_grid(faces: list[list], first: int, height: int, label: str, key: str) -> int | None:
-    """Mount the grid of `faces` ([dataset index, picture URL, name, tags] each) with `first`
-    marked; returns the dataset index picked last in this grid, or None before any pick."""
-    result = FACE_GRID(data={"faces": faces, "first": first, "height": height, "label": label}, key=key,
-                       default={"picked": None}, on_picked_change=lambda: None)
+def face_grid(faces: list[list], pictures: str, first: int, height: int, label: str, key: str) -> int | None:
+    """Mount the grid of `faces` ([dataset index, name, tags] each; face i's picture is at
+    `pictures` + "i.png") with `first` marked; returns the dataset index picked last in this
+    grid, or None before any pick."""
+    data = {"faces": faces, "pictures": pictures, "first": first, "height": height, "label": label}
+    result = FACE_GRID(data=data, key=key, default={"picked": None}, on_picked_change=lambda: None)
     return result.picked

@@ -183,9 +183,9 @@ def face_picker_ui(engine: Engine, domain: str, key: str, default: int, height: 
     if search != shown_search:  # the grid is drawn afresh, marking the face chosen so far
         first = current
         st.session_state[f"{key}_view"] = (search, first)
-    urls = thumbnail_urls(str(engine.folder), THUMBNAIL_SIDE)
-    faces = [[int(i), urls[i], str(n), t.replace("|", ", ")] for i, n, t in zip(indices, names, tags)]
-    picked = face_grid(faces, first, height, f"{domain} faces", key=f"{key}_grid")
+    pictures = thumbnail_urls(str(engine.folder), THUMBNAIL_SIDE)[0].rsplit("/", 1)[0] + "/"  # then "<index>.png"
+    faces = [[int(i), str(n), t.replace("|", ", ")] for i, n, t in zip(indices, names, tags)]
+    picked = face_grid(faces, pictures, first, height, f"{domain} faces", key=f"{key}_grid")
     if picked is not None and 0 <= picked < len(engine.dataset) and engine.dataset.domain[picked] == domain:
         current = st.session_state[f"{key}_choice"] = int(picked)
     st.caption(f"Chosen: **{as_text(engine.dataset.name[current], 60)}**"

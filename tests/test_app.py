@@ -44,8 +44,8 @@ def pickers(app: AppTest) -> list:
 
 
 def picker_data(app: AppTest, n: int = 0) -> dict:
-    """What the n-th face grid was given: its faces ([dataset index, URL, name, tags] each) and
-    the face it marks when drawn ("first")."""
+    """What the n-th face grid was given: its faces ([dataset index, name, tags] each) and the
+    face it marks when drawn ("first")."""
     return json.loads(pickers(app)[n].proto.json)
 
 
@@ -222,7 +222,7 @@ def test_morph_search_filters_the_face_grids():
     run(app)
     filtered = picker_data(app)["faces"]
     assert 0 < len(filtered) < everything
-    assert all("sunglasses" in f"{name} {tags}".lower() for _, _, name, tags in filtered)
+    assert all("sunglasses" in f"{name} {tags}".lower() for _, name, tags in filtered)
 
 
 def test_morph_opens_the_pair_named_in_the_url(engine):

@@ -106,6 +106,8 @@ def test_the_face_grid_picks_by_keyboard(server, page):
     """Tab stops on the chosen face; arrows move across and down the grid; Enter picks."""
     open_page(page, f"{server}/morph", "Morph")
     grid = page.locator(".faces").first
+    grid.locator("img").first.evaluate("img => img.decode()")  # the grid's pictures load from their static files
+    assert grid.locator("img").first.evaluate("img => img.naturalWidth") == 64
     chosen = grid.locator('button.face[aria-selected="true"]')
     chosen.focus()
     start = int(chosen.get_attribute("data-index"))
