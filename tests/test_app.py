@@ -83,6 +83,16 @@ def test_studio_widgets_change_the_result(engine):
     assert len(app.get("image")) == 3 - (not engine.domain_conditioned) and app.query_params["mode"] == "an expression"
 
 
+def test_a_grid_state_naming_another_domain_or_no_face_is_ignored(engine):
+    """A Lego grid only ever chooses a Lego face, whatever its state says."""
+    app = run(page("studio"))
+    before = studio_choice(app)[0]
+    for stray in (int(engine.indices("emoji")[0]), len(engine.dataset) + 5, -1):
+        pick(app, "studio_lego0", stray)
+        run(app)
+        assert studio_choice(app)[0] == before
+
+
 def test_a_search_after_a_pick_keeps_the_pick(engine):
     app = run(page("studio"))
     pick(app, "studio_lego0", engine.indices("lego")[40])
