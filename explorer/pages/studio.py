@@ -58,17 +58,17 @@ def _reset_sliders(tags: list[str]) -> None:
 
 
 def pick_faces_ui(engine: Engine) -> tuple[int, int]:
-    """Lego faces on the left, emoji on the right: searchable picture tables, one row each."""
+    """Lego faces on the left, emoji on the right: searchable picture grids."""
     st.session_state.setdefault("studio_lego_pick", domain_default(engine, "lego", "lego", 3))
     st.session_state.setdefault("studio_emoji_pick", domain_default(engine, "emoji", "emoji", 8))
     generation = st.session_state.get("studio_round", 0)
     left, right = st.columns(2)
     with left:
         lego = face_picker_ui(engine, "lego", f"studio_lego{generation}", st.session_state["studio_lego_pick"],
-                             height=360)
+                              height=360)
     with right:
         emoji = face_picker_ui(engine, "emoji", f"studio_emoji{generation}", st.session_state["studio_emoji_pick"],
-                              height=360)
+                               height=360)
     return lego, emoji
 
 
