@@ -29,12 +29,12 @@ SLIDER_PREFIX = "studio_mix_"
 
 
 def _surprise(engine: Engine) -> None:
-    """Button callback: a random Lego face and emoji; the tables start afresh on them."""
+    """Button callback: a random Lego face and emoji; the grids start afresh on them."""
     rng = np.random.default_rng()
     st.session_state["studio_lego_pick"] = int(rng.choice(engine.indices("lego")))
     st.session_state["studio_emoji_pick"] = int(rng.choice(engine.indices("emoji")))
     st.session_state["studio_mode"] = MODES[0]
-    st.session_state["studio_round"] = st.session_state.get("studio_round", 0) + 1  # new tables, no old selection
+    st.session_state["studio_round"] = st.session_state.get("studio_round", 0) + 1  # new grids, no old pick
     st.session_state["studio_spin"] = True
 
 
