@@ -24,6 +24,7 @@ import numpy as np
 
 from common.errors import UserError
 from data.dataset import FaceDataset
+from explorer.memory import freeze_long_lived
 from vae import latent
 from vae.config import read_config
 from vae.space import LatentSpace, default_strength, domain_value
@@ -111,6 +112,7 @@ class Engine:
             model.decode(self.maps.means[:1], 0.0)  # trace the graphs once, before the first click
             model.encode(self.dataset.images[:1])
             self._model = model
+            freeze_long_lived()  # TensorFlow's objects out of the full collection after every run
         except UserError as error:
             self._model_error = error
         except Exception as error:  # noqa: BLE001 - reported to the user as a clear message, never lost

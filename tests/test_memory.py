@@ -112,3 +112,14 @@ def test_without_glibc_the_threshold_is_skipped_and_the_allocator_still_set(monk
     finally:
         memory.return_large_buffers.cache_clear()
 
+
+
+def test_a_loaded_model_leaves_the_full_collections_little_to_walk(engine):
+    """Streamlit collects every generation after each script run; once the model is loaded,
+    TensorFlow's hundreds of thousands of objects are frozen out of that walk."""
+    import gc
+
+    engine.wait_for_model()
+    frozen = gc.get_freeze_count()
+    assert frozen > 100_000, frozen
+    assert len(gc.get_objects(generation=2)) < frozen / 10
