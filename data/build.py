@@ -228,8 +228,8 @@ def tag_table(dataset: FaceDataset) -> str:
               "lego (printed)": originals.synthetic, "emoji": originals.domain == EMOJI}
     rows = [("expression", *groups)]
     rows += [(tag, *(str(int(matrix[mask, j].sum())) for mask in groups.values())) for j, tag in enumerate(EXPRESSIONS)]
-    rows.append(("any tag", *(f"{matrix[mask].any(axis=1).mean():.0%} of {int(mask.sum())}"
-                              for mask in groups.values())))
+    rows.append(("any tag", *(f"{matrix[mask].any(axis=1).mean():.0%} of {int(mask.sum())}" if mask.any() else "none"
+                              for mask in groups.values())))  # a build without prints has no printed heads
     return text_table(rows)
 
 

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from common.errors import UserError
-from data.build import main
+from data.build import main, tag_table
 from data.dataset import FaceDataset, stratified_split
 from data.framing import BACKGROUND
 from data.labels import EXPRESSIONS
@@ -94,6 +94,8 @@ def test_size_128_without_augmentation_or_prints(tmp_path):
     dataset = FaceDataset.load(out)
     assert dataset.images.shape[1:] == (128, 128, 3) and not dataset.augmented.any()
     assert len(dataset) == LEGO_IMAGES + 2 * PACK_FACES + OPENMOJI_FACES + FLUENT_FACES
+    any_tag = tag_table(dataset).splitlines()[-1]  # the coverage row says there are no printed heads
+    assert "none" in any_tag and "nan" not in any_tag
 
 
 def test_wrong_source_is_one_line_and_keeps_existing_output(tmp_path, capsys):
