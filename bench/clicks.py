@@ -58,7 +58,7 @@ def measure_clicks(repeats: int = 15) -> dict:
 
         open_page(page, url, "Expression studio", pictures=3)
         click_face = face_clicker(page, 0)
-        # rows in view; each click picks a face that looks different from the one before (and from the default)
+        # faces in view; each click picks a face that looks different from the one before (and from the default)
         rows = [0, 2, 1, 3] * (repeats // 4 + 2)
         _measured(results, "studio pick",
                   lambda: [_timed(page, lambda r=r: click_face(r), 1) for r in rows][5:5 + repeats])

@@ -80,8 +80,8 @@ def _actions(page, url: str, wire: Wire, repeats: int) -> dict:
 
     open_page(page, url, "Expression studio", pictures=3)
     click_face = face_clicker(page, 0)
-    # neighbouring rows can show the same print (two moulds of one head): each click goes to a
-    # row whose face differs from the one picked before it, starting away from the page's default
+    # neighbouring faces can show the same print (two moulds of one head): each click goes to a
+    # face that differs from the one picked before it, starting away from the page's default
     measured("studio pick", lambda: [_measure(page, wire, lambda r=r: click_face(r), 1)
                                      for r in ([0, 2, 1, 3] * repeats)[:repeats + 1]])
     slider = page.get_by_role("slider", name="Strength")

@@ -47,18 +47,25 @@ def load_engine(folder: str) -> Engine:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def thumbnail_urls(folder: str, side: int = 64) -> list[str]:
-    """The URL of every dataset image at `side` pixels, served as a static file: a rerun sends
-    these short names, and the browser fetches and caches each picture once. The files are
-    written on first use into a folder named after the images' content, so new assets never
-    meet old pictures."""
+def thumbnail_folder(folder: str, side: int = 64) -> str:
+    """The URL of the folder that serves every dataset image at `side` pixels as a static file,
+    image i at "<url>/i.png": a rerun sends these short names, and the browser fetches and
+    caches each picture once. The files are written on first use into a folder named after the
+    images' content, so new assets never meet old pictures."""
     engine = load_engine(folder)
     digest = hashlib.sha1(engine.dataset.images.tobytes()).hexdigest()[:16]
     name = f"thumbs-{digest}-{side}"
     target = STATIC_FOLDER / name
     if not target.is_dir():
         write_thumbnails(engine.dataset.images, side, target)
-    return [f"{STATIC_URL}/{name}/{index}.png" for index in range(len(engine.dataset))]
+    return f"{STATIC_URL}/{name}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def thumbnail_urls(folder: str, side: int = 64) -> list[str]:
+    """The URL of every dataset image at `side` pixels (see thumbnail_folder)."""
+    url = thumbnail_folder(folder, side)
+    return [f"{url}/{index}.png" for index in range(len(load_engine(folder).dataset))]
 
 
 def write_thumbnails(images: np.ndarray, side: int, target: Path) -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 from PIL import Image
 
 from common.errors import UserError
-from explorer.cache import load_engine, model_folder, thumbnail_urls
+from explorer.cache import load_engine, model_folder, thumbnail_folder
 from explorer.engine import Engine
 from explorer.picker import face_grid
 
@@ -183,7 +183,7 @@ def face_picker_ui(engine: Engine, domain: str, key: str, default: int, height: 
     if search != shown_search:  # the grid is drawn afresh, marking the face chosen so far
         first = current
         st.session_state[f"{key}_view"] = (search, first)
-    pictures = thumbnail_urls(str(engine.folder), THUMBNAIL_SIDE)[0].rsplit("/", 1)[0] + "/"  # then "<index>.png"
+    pictures = thumbnail_folder(str(engine.folder), THUMBNAIL_SIDE) + "/"  # then "<index>.png"
     faces = [[int(i), str(n), t.replace("|", ", ")] for i, n, t in zip(indices, names, tags)]
     picked = face_grid(faces, pictures, first, height, f"{domain} faces", key=f"{key}_grid")
     if picked is not None and 0 <= picked < len(engine.dataset) and engine.dataset.domain[picked] == domain:

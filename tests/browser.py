@@ -125,9 +125,10 @@ def emptiest_grid_point(page) -> int:
 def face_clicker(page, grid: int):
     """A function that clicks the n-th face of the grid-th face picker on the page (the grid
     scrolled into view once, before any timing)."""
-    faces = page.locator(".faces").nth(grid).locator("button.face")
+    picker = page.locator(".faces").nth(grid)
+    faces = picker.locator("button.face")
     faces.first.wait_for(timeout=60_000)
-    page.locator(".faces").nth(grid).scroll_into_view_if_needed()
+    picker.scroll_into_view_if_needed()
     return lambda n: faces.nth(n).click()
 
 
