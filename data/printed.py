@@ -23,6 +23,7 @@ from PIL import Image
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
 
+from data.framing import BACKGROUND
 from data.record import LEGO, SourceFace
 
 LIFT_SIZE = 256  # emoji are lifted at this side, whatever their source resolution
@@ -87,6 +88,20 @@ def _hull_mask(mask: np.ndarray) -> np.ndarray:
     return np.asarray(canvas) > 127
 
 
+def _round_face(fill: np.ndarray, opaque: np.ndarray) -> np.ndarray:
+    """The face as the fill's hull, or, where something covers a large part of the fill (a mask
+    over the mouth, a hand), the disc as wide as the fill and centred on the opaque emoji."""
+    ys, xs = np.nonzero(fill)
+    width, height = xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()
+    if height >= 0.85 * width:
+        return fill
+    columns = opaque[:, xs.min():xs.max() + 1].any(axis=1)
+    rows = np.flatnonzero(columns)
+    centre_y, centre_x = (rows[0] + rows[-1] + 1) / 2.0, (xs.min() + xs.max() + 1) / 2.0
+    yy, xx = np.mgrid[:fill.shape[0], :fill.shape[1]]
+    return fill | ((yy + 0.5 - centre_y) ** 2 + (xx + 0.5 - centre_x) ** 2 <= (width / 2.0) ** 2) & opaque
+
+
 def lift_features(rgba: Image.Image) -> Image.Image | None:
     """The emoji's features on transparency, cropped to its face's box; None when the emoji
     has no face fill to lift from (a skull, a ghost, a face that is not yellow)."""
@@ -102,7 +117,7 @@ def lift_features(rgba: Image.Image) -> Image.Image | None:
     face = labels == 1 + int(np.argmax(sizes))
     if face.sum() < 0.15 * LIFT_SIZE ** 2:  # too little fill: no face to lift features from
         return None
-    face = _hull_mask(face)
+    face = _round_face(_hull_mask(face), alpha > 0.5)
     face = ndimage.binary_erosion(face, iterations=max(1, LIFT_SIZE // 96))  # off the outline's rim
     inside = ndimage.gaussian_filter(face.astype(np.float32), 1.0)
     feature_alpha = np.clip((1.0 - fill) * alpha * inside, 0.0, 1.0)
@@ -201,6 +216,29 @@ def print_on_head(base: Image.Image, layer: Image.Image) -> Image.Image:
     region[..., :3] = region[..., :3] * (1.0 - alpha) + colour * alpha
     head[box[1]:box[3], box[0]:box[2]] = region
     return Image.fromarray((head * 255).round().astype(np.uint8), "RGBA")
+
+
+def cut_out_framed(image: np.ndarray, tolerance: int = 6) -> Image.Image:
+    """RGBA of a framed face (a dataset picture): the shared backdrop, wherever it reaches the
+    frame's border, turns transparent; white inside the face (eyes, a mask) stays opaque. The
+    tolerance is small: a pale grey mask whose straps reach the outline is no backdrop."""
+    pixels = np.asarray(image, np.uint8)[..., :3]
+    close = np.abs(pixels.astype(np.int16) - np.array(BACKGROUND, np.int16)).max(-1) <= tolerance
+    labels, _ = ndimage.label(close)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    backdrop = np.isin(labels, border[border > 0])
+    return Image.fromarray(np.dstack([pixels, np.where(backdrop, 0, 255).astype(np.uint8)]), "RGBA")
+
+
+def print_expression(face: np.ndarray, emoji: np.ndarray) -> np.ndarray | None:
+    """A framed Lego face (uint8 (S, S, 3)) with a framed emoji's features printed on it in place
+    of its own eyes, brows and mouth, in the same frame; None when the emoji has no face fill to
+    lift its features from. Marks that do not erase (a beard, glasses) stay under the print."""
+    layer = lift_features(cut_out_framed(emoji))
+    if layer is None:
+        return None
+    base, _ = erase_features(cut_out_framed(face))
+    return np.asarray(print_on_head(base, layer))[..., :3].copy()
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:

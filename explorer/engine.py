@@ -15,6 +15,7 @@ The public calls (the same whatever model family is loaded):
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from data.dataset import FaceDataset
 from explorer.memory import freeze_long_lived
 from vae import latent
 from vae.config import read_config
+from vae.printing import printed_codes
 from vae.space import LatentSpace, default_strength, domain_value
 from vae.train import read_history
 
@@ -34,6 +36,8 @@ DEFAULT_ASSETS = Path(__file__).resolve().parents[1] / "assets"
 EXPORT_HINT = "rebuild the assets with `python -m vae.export` (or restore them with `git checkout assets`)"
 LATENT_KEYS = ("means", "log_vars", "pca_mean", "pca_components", "pca_xy", "umap_xy", "umap_grid", "umap_extent")
 MIXTURE_KEYS = ("weights", "means", "cholesky")
+PRINTS_KEPT = 256  # codes of the studio's recent prints (64-96 floats each)
+MISSING = object()
 
 
 @dataclass
@@ -94,6 +98,8 @@ class Engine:
                                  self.config.expression_part)
         self.history = history_columns(self.folder / "history.csv")
         self.lock = threading.Lock()
+        self._prints: dict[bytes, np.ndarray | None] = {}  # recent prints' codes, oldest first
+        self._prints_lock = threading.Lock()
         self._model = None
         self._model_error: UserError | None = None
         self._loader = threading.Thread(target=self._load_model, name="legomoji-model-loader", daemon=True)
@@ -197,6 +203,25 @@ class Engine:
         """The face's latent given an expression tag's or an emoji's expression; with expression
         dims only those move, so the face keeps its identity."""
         return self.space.transfer(face_z, strength, tag=tag, emoji_z=emoji_z)
+
+    def printed_transfer(self, face_image: np.ndarray, face_z: np.ndarray, emoji_image: np.ndarray,
+                         strength: float) -> np.ndarray | None:
+        """The face's latent given an emoji's expression by printing (see vae.printing): the
+        emoji's features printed on the face, encoded, and the face's code moved `strength` of
+        the way there; None when the emoji has no face fill to lift its features from. The code
+        of a print is kept for the next call (a strength change prints nothing again)."""
+        face_image, emoji_image = np.ascontiguousarray(face_image), np.ascontiguousarray(emoji_image)
+        key = hashlib.blake2b(face_image.tobytes() + emoji_image.tobytes(), digest_size=16).digest()
+        with self._prints_lock:
+            code = self._prints.pop(key, MISSING)
+        if code is MISSING:
+            codes, printed = printed_codes(self.encode, face_image[None], emoji_image[None])
+            code = codes[0] if printed[0] else None
+        with self._prints_lock:
+            self._prints[key] = code  # the most recent last: the oldest goes first
+            while len(self._prints) > PRINTS_KEPT:
+                self._prints.pop(next(iter(self._prints)))
+        return None if code is None else latent.lerp(np.asarray(face_z, np.float64), code, strength)
 
     def translate(self, z: np.ndarray, to_domain="emoji", from_domain: str = "lego") -> np.ndarray:
         """uint8 images of faces shown in another domain (or a mix in [0, 1])."""

@@ -83,6 +83,26 @@ def test_studio_widgets_change_the_result(engine):
     assert len(app.get("image")) == 3 - (not engine.domain_conditioned) and app.query_params["mode"] == "an expression"
 
 
+def test_studio_prints_then_redraws_and_keeps_the_code_way(engine):
+    from tests.test_engine import unprintable_emoji
+
+    app = run(page("studio"))
+    assert app.radio(key="studio_method").value == "printed" and app.query_params["method"] == "printed"
+    printed = image_urls(app)[1]
+    app.radio(key="studio_method").set_value("code")
+    run(app)
+    assert image_urls(app)[1] != printed and app.query_params["method"] == "code"
+    assert not any("no yellow face" in caption.value for caption in app.caption)
+    app.radio(key="studio_method").set_value("printed")
+    pick(app, "studio_emoji0", unprintable_emoji(engine))
+    run(app)
+    assert any("no yellow face" in caption.value for caption in app.caption)  # it says why it fell back
+    code_way = page("studio")
+    code_way.query_params.update(method="code")
+    run(code_way)
+    assert code_way.radio(key="studio_method").value == "code"  # a link keeps its way
+
+
 def test_a_grid_state_naming_another_domain_or_no_face_is_ignored(engine):
     """A Lego grid only ever chooses a Lego face, whatever its state says."""
     app = run(page("studio"))

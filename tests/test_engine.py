@@ -111,3 +111,68 @@ def test_compare_trains_each_config_and_judges_its_space(built_dataset, tmp_path
     assert "| tiny |" in written and "| tiny-shared |" in written
     assert json.loads((tmp_path / "compare.json").read_text())["budget_seconds"] == 4.0
     assert (tmp_path / "reconstructions.png").is_file()
+
+
+def unprintable_emoji(engine) -> int:
+    """The first emoji of the shipped dataset without a yellow face fill to print from."""
+    from data.printed import cut_out_framed, lift_features
+
+    return next(int(i) for i in engine.indices("emoji")
+                if lift_features(cut_out_framed(engine.dataset.images[i])) is None)
+
+
+def tongue_emoji(engine) -> int:
+    return next(int(i) for i in engine.indices("emoji") if engine.dataset.name[i] == "face with stuck-out tongue")
+
+
+def test_printed_transfer_slides_from_the_face_to_its_redrawn_print(engine):
+    from data.printed import print_expression
+
+    face = int(engine.indices("lego")[3])
+    image, z = engine.dataset.images[face], engine.maps.means[face]
+    emoji = engine.dataset.images[tongue_emoji(engine)]
+    assert np.allclose(engine.printed_transfer(image, z, emoji, 0.0), z)
+    redrawn = engine.encode(print_expression(image, emoji)[None])[0]
+    assert np.allclose(engine.printed_transfer(image, z, emoji, 1.0), redrawn, atol=1e-5)
+    assert not np.allclose(redrawn, z, atol=0.1)
+    assert engine.printed_transfer(image, z, engine.dataset.images[unprintable_emoji(engine)], 1.0) is None
+
+
+def test_studio_codes_print_where_they_can_and_fall_back_to_the_code(engine):
+    from vae.printing import studio_codes
+
+    faces = engine.indices("lego")[:3]
+    targets = np.array([tongue_emoji(engine), unprintable_emoji(engine), tongue_emoji(engine)])
+    printed, done = studio_codes(engine.encode, engine.space, engine.dataset.images, faces, targets, 1.0)
+    code, none = studio_codes(engine.encode, engine.space, engine.dataset.images, faces, targets, 1.0, "code")
+    assert done.tolist() == [True, False, True] and not none.any()
+    assert np.allclose(printed[1], code[1]) and not np.allclose(printed[0], code[0], atol=0.1)
+    assert np.allclose(code[0], engine.transfer(engine.maps.means[faces[0]], 1.0,
+                                                emoji_z=engine.maps.means[targets[0]]))
+    with pytest.raises(ValueError, match="unknown studio method"):
+        studio_codes(engine.encode, engine.space, engine.dataset.images, faces, targets, 1.0, "paint")
+
+
+def test_a_print_is_made_once_and_only_the_recent_ones_are_kept(engine, monkeypatch):
+    import vae.printing
+    from explorer import engine as engine_module
+
+    made = []
+
+    def counted(face, emoji):
+        made.append(1)
+        return original(face, emoji)
+
+    original = vae.printing.print_expression
+    monkeypatch.setattr(vae.printing, "print_expression", counted)
+    monkeypatch.setattr(engine_module, "PRINTS_KEPT", 2)
+    lego, emoji = engine.indices("lego"), engine.dataset.images[tongue_emoji(engine)]
+    faces = [engine.dataset.images[i] for i in lego[10:13]]
+    first = engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 1.0)
+    again = engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 0.5)  # a strength change
+    assert len(made) == 1 and np.allclose(again, (engine.maps.means[lego[10]] + first) / 2)
+    for face, index in zip(faces[1:], lego[11:13]):
+        engine.printed_transfer(face, engine.maps.means[index], emoji, 1.0)
+    assert len(made) == 3 and len(engine._prints) == 2  # the first print made way for newer ones
+    engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 1.0)
+    assert len(made) == 4

@@ -10,7 +10,8 @@ from PIL import Image
 
 from data.emoji_pack import load_emoji_pack
 from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head, render_plain_head
-from data.printed import erase_features, fill_likeness, lift_features, print_on_head
+from data.framing import BACKGROUND, frame_face
+from data.printed import erase_features, fill_likeness, lift_features, print_expression, print_on_head
 from tests.conftest import LDRAW_ZIP, TWITTER_ZIP
 
 SIZE = 256
@@ -105,3 +106,26 @@ def test_a_print_sits_on_the_face_and_bends_with_the_head(library, twemoji):
     tongue = (red[..., 0] > 150) & (red[..., 1] < 120)
     assert tongue.sum() > 20  # the tongue comes along in its own colour
     assert (np.asarray(printed)[..., 3] == np.asarray(plain)[..., 3]).all()  # the head's outline is untouched
+
+
+def test_an_emoji_printed_on_a_framed_face_replaces_its_features_and_nothing_else(library, twemoji):
+    """The studio's print works on the dataset's framed pictures: the backdrop is untouched, the
+    emoji's tongue and its white mask come along (white inside the face is no backdrop)."""
+    standard = next(h for h in library.printed_heads() if h.filename == "3626bp01.dat")
+    face = frame_face(render_minifig_head(library, standard, SIZE, RenderStats()), 128)
+    backdrop = np.all(face == BACKGROUND, axis=-1)
+    tongue = print_expression(face, frame_face(twemoji["face with stuck-out tongue"].rgba, 128))
+    assert tongue.shape == face.shape and tongue.dtype == np.uint8
+    assert (tongue[backdrop] == face[backdrop]).all()
+
+    def red(image):
+        return ((image[..., 0] > 150) & (image[..., 1] < 120) & (image[..., 2] < 150)).sum()
+
+    assert red(tongue) > red(face) + 20
+    masked = print_expression(face, frame_face(twemoji["face with medical mask"].rgba, 128))
+
+    def white(image):
+        return ((image.min(-1) > 225) & ~backdrop).sum()
+
+    assert white(masked) > white(face) + 150
+    assert print_expression(face, np.full_like(face, BACKGROUND)) is None  # no fill, nothing to print

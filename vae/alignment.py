@@ -19,6 +19,8 @@ from sklearn.preprocessing import StandardScaler
 
 from data.labels import EXPRESSIONS
 from vae import latent
+from vae.evaluate import encode_in_batches
+from vae.printing import studio_codes
 from vae.space import LatentSpace, domain_value
 
 JUDGE_SIZE = 32
@@ -105,9 +107,10 @@ def identity_kept(results: np.ndarray, faces: np.ndarray, lego_images: np.ndarra
 
 def transfer_quality(model, space: LatentSpace, images: np.ndarray, judge: Judge, strength: float,
                      pairs: int = 160, seed: int = 0) -> dict:
-    """The studio on random (Lego face, target) pairs: the emoji's expression (the studio's
-    default) and the tag's. Success = the judge sees the target expression on a Lego face;
-    identity = the source face is among the 5 nearest Lego originals."""
+    """The studio on random (Lego face, target) pairs: an emoji's expression printed and redrawn
+    (the studio's default), the emoji's expression dims, and the tag's. Success = the judge sees
+    the target expression on a Lego face; identity = the source face is among the 5 nearest Lego
+    originals."""
     rng = np.random.default_rng(seed)
     expressions = target_expressions(space)
     lego, emoji = np.flatnonzero(space.domains == "lego"), np.flatnonzero(space.domains == "emoji")
@@ -117,17 +120,21 @@ def transfer_quality(model, space: LatentSpace, images: np.ndarray, judge: Judge
         column = space.tag_column(tag)
         plan.append((tag, int(rng.choice(lego[~column[lego]])), int(rng.choice(emoji[column[emoji]]))))
     report = {"pairs": pairs, "strength": strength, "judge": Judge.description}
-    for mode in ("emoji", "tag", "unchanged"):
-        if mode == "unchanged":
-            z = space.means[[face for _, face, _ in plan]]
+    faces, targets = (np.array([pair[k] for pair in plan]) for k in (1, 2))
+    for mode in ("printed", "emoji", "tag", "unchanged"):
+        if mode in ("printed", "emoji"):  # the studio's two ways with an emoji (see vae.printing)
+            z, printed = studio_codes(lambda batch: encode_in_batches(model, batch)[0], space, images, faces,
+                                      targets, strength, "printed" if mode == "printed" else "code")
+            if mode == "printed":
+                report["printed_share"] = round(float(printed.mean()), 3)
+        elif mode == "tag":
+            z = np.stack([space.transfer(space.means[face], strength, tag=tag) for tag, face, _ in plan])
         else:
-            z = np.stack([space.transfer(space.means[face], strength,
-                                         **({"tag": tag} if mode == "tag" else {"emoji_z": space.means[target]}))
-                          for tag, face, target in plan])
+            z = space.means[faces]
         results = decode_uint8(model, z, "lego")
         shows = np.array([judge.shows(results[i:i + 1], plan[i][0])[0] for i in range(pairs)])
         success = shows & judge.is_lego(results)
-        kept = identity_kept(results, np.array([face for _, face, _ in plan]), images[lego], lego)
+        kept = identity_kept(results, faces, images[lego], lego)
 
         def per_tag(values: np.ndarray) -> dict:
             return {tag: round(float(np.mean([v for (t, _, _), v in zip(plan, values) if t == tag])), 3)

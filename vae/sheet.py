@@ -20,6 +20,7 @@ from data.labels import EXPRESSIONS
 from vae.alignment import alignment_report, decode_uint8
 from vae.evaluate import encode_in_batches
 from vae.judge import face_groups
+from vae.printing import METHODS, studio_codes
 from vae.space import LatentSpace
 
 # the emoji that stands for each expression on the sheet (the first one found, Twemoji first)
@@ -54,9 +55,10 @@ def sheet_emoji(dataset: FaceDataset, space: LatentSpace) -> dict[str, int]:
 
 
 def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int = 8, strength: float = 1.0,
-                   seed: int = 0) -> tuple[np.ndarray, int, list[str]]:
+                   seed: int = 0, method: str = "printed") -> tuple[np.ndarray, int, list[str]]:
     """(rows * columns, S, S, 3) images: a header row of target emoji, then per face its
-    original, its reconstruction and the face with each emoji's expression."""
+    original, its reconstruction and the face with each emoji's expression, by the studio's
+    `method` (see vae.printing)."""
     targets = sheet_emoji(dataset, space)
     tags = list(targets)
     lego = np.flatnonzero(dataset.domain == "lego")
@@ -64,9 +66,9 @@ def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int =
     blank = np.full_like(dataset.images[0], 255)
     cells = [blank, blank, *(dataset.images[targets[t]] for t in tags)]
     for index in chosen:
-        z = space.means[index]
-        row = np.stack([z] + [space.transfer(z, strength, emoji_z=space.means[targets[t]]) for t in tags])
-        cells += [dataset.images[index], *decode_uint8(model, row, "lego")]
+        z, _ = studio_codes(lambda batch: encode_in_batches(model, batch)[0], space, dataset.images,
+                            np.full(len(tags), index), np.array([targets[t] for t in tags]), strength, method)
+        cells += [dataset.images[index], *decode_uint8(model, np.vstack([space.means[index], z]), "lego")]
     return np.stack(cells), 2 + len(tags), tags
 
 
@@ -76,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<size>.npz)")
     parser.add_argument("--strength", type=float, default=1.0)
     parser.add_argument("--sheet", type=Path, help="contact sheet PNG (default: transfer-sheet.png beside the model)")
+    parser.add_argument("--method", choices=METHODS, default=METHODS[0],
+                        help="the studio's way to give a face an emoji's expression (default: print, then redraw)")
     parser.add_argument("--pairs", type=int, default=160)
     parser.add_argument("--no-cnn", action="store_true",
                         help="the pixel judge only: skip training the CNN judge and its cross-validation (minutes)")
@@ -91,7 +95,7 @@ def write_sheet(args: argparse.Namespace) -> int:
     dataset = FaceDataset.load(data).real()
     folder = args.model if args.model.is_dir() else args.model.parent
     space = latent_space(model, dataset)
-    images, columns, tags = transfer_sheet(model, space, dataset, strength=args.strength)
+    images, columns, tags = transfer_sheet(model, space, dataset, strength=args.strength, method=args.method)
     sheet = args.sheet or folder / "transfer-sheet.png"
     with atomic_path(sheet) as temporary:
         contact_sheet(images, columns=columns).save(temporary, format="PNG")

@@ -22,8 +22,11 @@ from explorer.ui import (
     sync_url,
     uploaded_face,
 )
+from vae.printing import METHODS
 
 MODES = ("an emoji", "an expression")
+# the two ways with an emoji (vae.printing.METHODS): print, then redraw; move the expression code
+METHOD_LABELS = {"printed": "print it, then redraw", "code": "move the expression code"}
 SPIN_FRAMES = 9
 SLIDER_PREFIX = "studio_mix_"
 
@@ -72,19 +75,26 @@ def pick_faces_ui(engine: Engine) -> tuple[int, int]:
     return lego, emoji
 
 
-def target_ui(engine: Engine) -> tuple[str, str, float]:
-    """Target mode, expression tag and strength."""
+def target_ui(engine: Engine) -> tuple[str, str, str, float]:
+    """Target mode, how an emoji's expression is given, expression tag and strength."""
     expressions = engine.available_expressions()
     st.session_state.setdefault("studio_mode", query_choice("mode", MODES[0], MODES))
+    st.session_state.setdefault("studio_method", query_choice("method", METHODS[0], METHODS))
     left, middle, right = st.columns([2, 3, 3])
     mode = left.radio("Give the face the expression of", MODES, key="studio_mode")
     tag = query_choice("tag", expressions[0], expressions)
-    if mode == MODES[1]:
+    method = st.session_state["studio_method"]
+    if mode == MODES[0]:
+        method = middle.radio("How", METHODS, format_func=METHOD_LABELS.get, key="studio_method",
+                              help="Printing puts the emoji's eyes, brows and mouth on the face in place of its "
+                                   "own and lets the model redraw it; the code way moves only the part of the "
+                                   "face's latent code that holds its expression.")
+    else:
         tag = middle.pills("Expression", expressions, default=tag, key="studio_tag") or tag
     strength = right.slider("Strength", 0.0, 2.0, query_float("strength", engine.default_strength, 0.0, 2.0), 0.05,
                             key="studio_strength", help="1 gives the face the target's expression; above 1 "
                                                         "exaggerates it")
-    return mode, tag, strength
+    return mode, method, tag, strength
 
 
 def expression_sliders_ui(engine: Engine) -> dict[str, float]:
@@ -104,17 +114,22 @@ def expression_sliders_ui(engine: Engine) -> dict[str, float]:
 @st.fragment
 def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> None:
     """Everything that follows the target, the strength and the sliders: reruns alone."""
-    mode, tag, strength = target_ui(engine)
+    mode, method, tag, strength = target_ui(engine)
     amounts = expression_sliders_ui(engine)
-    sync_url(lego=str(lego), emoji=str(emoji), tag=tag, mode=mode, strength=f"{strength:.2f}",
+    sync_url(lego=str(lego), emoji=str(emoji), tag=tag, mode=mode, method=method, strength=f"{strength:.2f}",
              mix=amounts_text(amounts))
     upload = uploaded_face()
     face_z = upload["z"] if use_upload else engine.maps.means[lego]
     face_image = upload["image"] if use_upload else engine.dataset.images[lego]
     emoji_z = engine.maps.means[emoji]
     if mode == MODES[0]:
-        result_z = engine.transfer(face_z, strength, emoji_z=emoji_z)
         target_image, target_caption = engine.dataset.images[emoji], engine.dataset.name[emoji]
+        result_z = engine.printed_transfer(face_image, face_z, target_image, strength) if method == "printed" else None
+        if result_z is None:
+            if method == "printed":
+                st.caption("This emoji has no yellow face to lift its features from, so the studio moved the "
+                           "expression code instead.")
+            result_z = engine.transfer(face_z, strength, emoji_z=emoji_z)
     else:
         result_z = engine.transfer(face_z, strength, tag=tag)
         target_image, target_caption = None, f"expression: {tag}"
@@ -145,7 +160,11 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     left.download_button("Download the card (PNG)", png_bytes(card), file_name="legomoji-card.png",
                          mime="image/png", key="studio_card", on_click="ignore")
     right.caption("The link in the address bar reproduces this result.")
-    if engine.expression_dims:
+    if mode == MODES[0] and method == "printed":
+        st.caption("The studio prints the emoji's eyes, brows and mouth on the face in place of its own (as the "
+                   "printed heads of the training data are made), encodes that print and lets the model redraw "
+                   "it as a Lego face; the strength slides from the face to the redrawn print.")
+    elif engine.expression_dims:
         st.caption("The model keeps a face's expression in its own part of the latent code: the studio moves "
                    "only that part towards the emoji's (or the expression's average), so the face keeps "
                    "everything else, beard, glasses and prints included.")
