@@ -62,7 +62,7 @@ def verdict(value: float, goal: float, lower_is_better: bool = True) -> str:
 def shared_space_markdown(q: dict, evaluation: dict, assets_mb: float, interaction: dict) -> list[str]:
     """The shipped model against the goals of the shared-space redesign."""
     d, n, tr = q["domain_accuracy"], q["expression_neighbours"], q["transfer"]
-    studio, tag, unchanged = tr["emoji"], tr["tag"], tr["unchanged"]
+    studio = default_studio(tr)
     lowest = min(studio["per_expression"].items(), key=lambda item: item[1])
     le, el = q["translation"]["lego_to_emoji"], q["translation"]["emoji_to_lego"]
     decode = interaction["decode one latent"]["median_ms"]
@@ -93,25 +93,44 @@ def shared_space_markdown(q: dict, evaluation: dict, assets_mb: float, interacti
              f"{tr['strength']:g} and on every tagged original for translation.", "",
              "| figure | value | goal | |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {e} |" for a, b, c, e in rows]
-    lines += ["", "| studio mode | expression shown | identity kept | both |", "|---|---|---|---|"]
-    for name, r in (("an emoji's expression (default)", studio), ("an expression tag", tag),
-                    ("unchanged face (reference)", unchanged)):
-        lines.append(f"| {name} | {r['success']:.0%} | {r['identity_kept']:.0%} | {r['both']:.0%} |")
-    lines += ["", "Shown per expression (emoji mode): " + ", ".join(
+    lines += studio_modes_markdown(tr)
+    lines += ["", "Shown per expression (the studio's default): " + ", ".join(
         f"{k} {v:.0%}" for k, v in studio["per_expression"].items()) + "."]
     if "cnn" in q:
         lines += cnn_markdown(q["cnn"])
     return lines
 
 
+STUDIO_MODES = (("printed", "an emoji, printed then redrawn (default)"), ("emoji", "an emoji, its expression code"),
+                ("tag", "an expression tag"), ("unchanged", "unchanged face (reference)"))
+
+
+def default_studio(transfer: dict) -> dict:
+    """The studio's default way with an emoji: printed then redrawn (the expression code in
+    figures measured before the studio printed)."""
+    return transfer.get("printed", transfer["emoji"])
+
+
+def studio_modes_markdown(transfer: dict) -> list[str]:
+    lines = ["", "| studio mode | expression shown | identity kept | both |", "|---|---|---|---|"]
+    for key, name in STUDIO_MODES:
+        if key in transfer:
+            r = transfer[key]
+            lines.append(f"| {name} | {r['success']:.0%} | {r['identity_kept']:.0%} | {r['both']:.0%} |")
+    if "printed_share" in transfer:
+        lines += ["", f"{transfer['printed_share']:.0%} of the pairs' emoji could be printed; the others have no "
+                      "yellow face fill to lift their features from and fall back to the expression code."]
+    return lines
+
+
 def cnn_markdown(cnn: dict) -> list[str]:
     """The studio and translation judged by the CNN judge, beside the judge's own accuracy."""
-    studio, tr = cnn["transfer"]["emoji"], cnn["translation"]
+    studio, tr = default_studio(cnn["transfer"]), cnn["translation"]
     le, el = tr["lego_to_emoji"], tr["emoji_to_lego"]
     enough = {t: v for t, v in studio["per_expression"].items() if studio["pairs_per_expression"].get(t, 0)}
     worst = min(enough.items(), key=lambda item: item[1]) if enough else ("-", 0.0)
     rows = [
-        ("studio (emoji mode): expression shown and face kept", f"{studio['both']:.0%}", ">= 60 %",
+        ("studio (default, an emoji): expression shown and face kept", f"{studio['both']:.0%}", ">= 60 %",
          verdict(studio["both"], 0.6, False)),
         ("studio: expression shown", f"{studio['success']:.0%}", ">= 85 %", verdict(studio["success"], 0.85, False)),
         ("studio: identity kept", f"{studio['identity_kept']:.0%}", ">= 70 %",
@@ -128,7 +147,8 @@ def cnn_markdown(cnn: dict) -> list[str]:
     lines = ["", "### Judged by the CNN judge", "", f"The judge: {cnn['judge']}.", "",
              "| figure | value | goal | |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {e} |" for a, b, c, e in rows]
-    lines += ["", "Shown per expression (emoji mode; pairs in brackets): " + ", ".join(
+    lines += studio_modes_markdown(cnn["transfer"])
+    lines += ["", "Shown per expression (the studio's default; pairs in brackets): " + ", ".join(
         f"{t} {v:.0%} ({studio['pairs_per_expression'][t]})" for t, v in studio["per_expression"].items()) + "."]
     cv = cnn.get("cross_validation")
     if cv:
