@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from data.labels import EXPRESSIONS
 from vae import latent
 from vae.alignment import domain_accuracy, expression_neighbour_rate, identity_kept
@@ -230,3 +231,32 @@ def test_the_swap_term_decodes_a_printed_head_from_its_emoji_and_its_base(traine
     assert float(values["swap"]) == pytest.approx(expected, rel=1e-5)
     alone = {**data, "expression_paired": np.zeros(3, np.float32)}
     assert float(model.losses_for(alone, training=False)["swap"]) == 0.0
+
+
+def test_a_run_with_a_patch_critic_starts_from_a_trained_run_and_trains_the_critic(trained, small_dataset, tmp_path):
+    """--init-from copies every network the two models share (the critic starts fresh); the
+    critic learns alone until patch_start_epoch, then its term is balanced against the
+    reconstruction's pull on the decoder's last layer."""
+    from vae.train import warm_start
+
+    model, _, run = trained
+    cfg = model.cfg.override(patch_weight=0.1, patch_start_epoch=1, epochs=2, learning_rate=1e-4)
+    fresh = build_vae(cfg)
+    copied = warm_start(fresh, run, verbose=0)
+    assert {"encoder", "decoder", "domain_adversary"} <= set(copied) and "patch_critic" not in copied
+    z = model.encode(small_dataset.images[:4])[0]
+    assert np.allclose(fresh.decode(z, 0.0), model.decode(z, 0.0), atol=1e-6)
+    critic_before = [w.copy() for w in fresh.patch_critic.get_weights()]
+    tuned, history = train(cfg, small_dataset, tmp_path, verbose=0, init_from=run)
+    assert not np.allclose(tuned.patch_critic.get_weights()[0], critic_before[0])
+    assert all(np.isfinite(float(row["patch"])) and np.isfinite(float(row["patch_critic"])) for row in history)
+    assert float(tuned.patch_scale.numpy()) > 0  # balanced from the second epoch on
+    balance = tuned.patch_balance({"images": small_dataset.images[:8].astype(np.float32) / 255.0,
+                                   "domain": np.zeros((8, 1), np.float32),
+                                   "tags": np.zeros((8, tuned.tag_count), np.float32),
+                                   "tagged": np.zeros(8, np.float32)})
+    assert 0 < balance <= 1e4
+    assert np.allclose(load_model_folder(tmp_path).decode(z, 0.0), tuned.decode(z, 0.0), atol=1e-6)
+    other = build_vae(preset("tiny"))
+    with pytest.raises(UserError, match="shares"):
+        warm_start(other, run, verbose=0)

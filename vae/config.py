@@ -59,6 +59,11 @@ class VAEConfig:
     # expression dims and the identity partner's other dims, is that image (a printed head from
     # its emoji and its base: the studio's move, with its answer); 1 weighs it like reconstruction
     swap_weight: float = 0.0
+    # a PatchGAN critic (Isola et al. 2017) on the reconstructions, conditioned on the domain:
+    # the model is scored on the critic taking its reconstructions for originals (non-saturating),
+    # per 64x64 image like the other auxiliary terms; the term counts from patch_start_epoch
+    patch_weight: float = 0.0
+    patch_start_epoch: int = 0
     extra_convs: bool = False  # a second 3x3 conv in each encoder and decoder block at <= 32 px
     batch_size: int = 64
     epochs: int = 60

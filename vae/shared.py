@@ -102,6 +102,19 @@ def build_shared_decoder(cfg: VAEConfig) -> keras.Model:
     return keras.Model([z, domain], images, name="decoder")
 
 
+def build_patch_critic(cfg: VAEConfig) -> keras.Model:
+    """PatchGAN critic: three stride-2 4x4 convs and a 3x3 conv to one logit per patch (each
+    sees about 46 px), told the domain by a FiLM after its first conv."""
+    image, domain = keras.Input((cfg.image_size, cfg.image_size, 3)), keras.Input((1,))
+    x = image
+    for filters in (32, 64, 128):
+        x = layers.Conv2D(filters, 4, strides=2, padding="same")(x)
+        if filters == 32:
+            x = DomainFiLM(filters)([x, domain])
+        x = layers.LeakyReLU(negative_slope=0.2)(x)
+    return keras.Model([image, domain], layers.Conv2D(1, 3, padding="same")(x), name="patch_critic")
+
+
 def _mlp(inputs: int, outputs: int, name: str, hidden: int = 128) -> keras.Model:
     x = z = keras.Input((inputs,), name=f"{name}_in")
     if hidden:
@@ -159,9 +172,13 @@ def _uninformed(labels, tagged=None):
 class SharedVAE(VAE):
     """Domain-conditioned VAE with latent adversaries; same interface as VAE plus `domain`."""
 
-    loss_names = ("loss", "reconstruction", "kl", "mse", "ssim", "frequency", "domain_mmd", "domain_adversary",
-                  "expression", "content_adversary", "domain_head", "pair", "swap")
     domain_conditioned = True
+
+    @property
+    def loss_names(self) -> tuple[str, ...]:
+        names = ("loss", "reconstruction", "kl", "mse", "ssim", "frequency", "domain_mmd", "domain_adversary",
+                 "expression", "content_adversary", "domain_head", "pair", "swap")
+        return names + (("patch", "patch_critic") if self.cfg.patch_weight else ())
 
     @property
     def expression_dims(self) -> int:
@@ -170,6 +187,8 @@ class SharedVAE(VAE):
     def __init__(self, config: dict | VAEConfig, **kwargs):
         super().__init__(config, **kwargs)
         self.adversary_scale = keras.Variable(1.0, trainable=False, name="adversary_scale")
+        if self.cfg.patch_weight:  # set by vae.train: 0 before patch_start_epoch, then patch_balance
+            self.patch_scale = keras.Variable(1.0, trainable=False, name="patch_scale")
         cfg = self.cfg
         zeros = np.zeros((1, cfg.image_size, cfg.image_size, 3), np.float32)
         self.losses_for({"images": zeros, "domain": np.zeros((1, 1), np.float32),
@@ -192,6 +211,8 @@ class SharedVAE(VAE):
         self.expression_classifier = _mlp(max(cfg.expression_dims, 1), self.tag_count, "expression_classifier",
                                           hidden=0)  # linear: tags are directions of the expression dims
         self.content_adversary = _mlp(content_dims, self.tag_count, "content_adversary")
+        if cfg.patch_weight:
+            self.patch_critic = build_patch_critic(cfg)
 
     def call(self, images, training=False):
         mean, log_var, domain_logit = self.encoder(images, training=training)
@@ -253,6 +274,11 @@ class SharedVAE(VAE):
                 values["swap"], swapped = self._swap_error(data, images, domain, *partners, training)
                 swap_term = cfg.swap_weight * 0.5 * pixels * precision * values["swap"] * swapped
         size = pixels / REFERENCE_PIXELS
+        patch_term = adversaries = tf.constant(0.0)
+        if cfg.patch_weight:
+            values["patch_critic"], values["patch"] = self._patch_errors(images, decoded, domain)
+            patch_term = self.patch_scale * cfg.patch_weight * values["patch"]  # scale-free: see patch_balance
+            adversaries = size * cfg.patch_weight * values["patch_critic"]
         scale = self.adversary_scale
         total = (reconstruction + swap_term + cfg.beta * self.kl_scale * kl
                  + size * cfg.domain_mmd_weight * values["domain_mmd"]
@@ -260,11 +286,36 @@ class SharedVAE(VAE):
                  + size * cfg.expression_weight * values["expression"]
                  + size * scale * cfg.content_adversary_weight * content_confusion
                  + size * 10.0 * values["domain_head"]
-                 + size * cfg.pair_weight * values["pair"])
-        adversaries = size * (cfg.domain_adversary_weight * values["domain_adversary"]
-                              + cfg.content_adversary_weight * values["content_adversary"])
+                 + size * cfg.pair_weight * values["pair"] + patch_term)
+        adversaries += size * (cfg.domain_adversary_weight * values["domain_adversary"]
+                               + cfg.content_adversary_weight * values["content_adversary"])
         values.update(loss=total, reconstruction=reconstruction, kl=kl, adversaries_loss=adversaries)
         return values
+
+    def _patch_errors(self, images, decoded, domain):
+        """The critic's cross-entropy (originals 1, reconstructions 0, the model's output held
+        fixed) and the model's (its reconstructions taken for originals), per patch."""
+        images = tf.convert_to_tensor(images, tf.float32)
+        def entropy(logits, label):
+            return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.fill(tf.shape(logits), label),
+                                                                           logits=logits))
+
+        critic = entropy(self.patch_critic([images, domain]), 1.0) + entropy(
+            self.patch_critic([tf.stop_gradient(decoded), domain]), 0.0)
+        return critic, entropy(self.patch_critic([decoded, domain]), 1.0)
+
+    def patch_balance(self, data, limit: float = 1e4) -> float:
+        """How much larger the reconstruction's gradient is than the critic term's at the
+        decoder's last kernel, on one batch (VQGAN's adaptive weight, Esser et al. 2021, taken
+        once an epoch): the critic term weighted by patch_weight times this pulls on the last
+        layer patch_weight times as hard as the reconstruction."""
+        last = self.decoder.trainable_weights[-2]  # the output conv's kernel
+        with tf.GradientTape(persistent=True) as tape:
+            values = self.losses_for(data, training=False)
+        reconstruction, critic = (tape.gradient(values[key], last) for key in ("reconstruction", "patch"))
+        del tape
+        ratio = float(tf.norm(reconstruction) / (tf.norm(critic) + 1e-8))
+        return min(ratio, limit)
 
     def _partner_codes(self, data):
         """The posterior means of each image's expression and identity partners, held fixed as
@@ -302,8 +353,9 @@ class SharedVAE(VAE):
         return tf.reduce_sum(weight * squared) / tf.maximum(count, 1.0), share
 
     def adversary_weights(self) -> list:
+        critic = self.patch_critic.trainable_weights if self.cfg.patch_weight else []
         return (self.domain_adversary.trainable_weights + self.domain_probe.trainable_weights
-                + self.content_adversary.trainable_weights)
+                + self.content_adversary.trainable_weights + critic)
 
     def train_step(self, data):
         """Two players, one optimiser step: the model minimises "loss" (in which the

@@ -83,7 +83,7 @@ def write_history(path: Path, rows: list[dict], columns: tuple[str, ...]) -> Non
     atomic_write_text(path, buffer.getvalue())
 
 
-def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_budget: float | None):
+def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_budget: float | None, probe=None):
     """KL and adversary warm-ups, per-epoch checkpoint + history, and an optional wall-clock budget."""
     import keras
 
@@ -100,6 +100,8 @@ def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_b
             if hasattr(model, "adversary_scale"):
                 warmup = cfg.adversary_warmup_epochs
                 model.adversary_scale.assign(min(1.0, (epoch + 1) / warmup) if warmup else 1.0)
+            if hasattr(model, "patch_scale"):  # the critic learns alone until patch_start_epoch
+                model.patch_scale.assign(model.patch_balance(probe) if epoch >= cfg.patch_start_epoch else 0.0)
             self.epoch_started = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
@@ -129,9 +131,35 @@ def distribution_strategy(name: str):
     raise ValueError(f"unknown strategy {name!r}: use 'default' or 'mirrored'")
 
 
+def warm_start(model, source: Path, verbose: int = 1) -> list[str]:
+    """Copy into `model` every network (encoder, decoder, adversaries, ...) of the trained model
+    in `source` (a run folder or a .keras file) that has the same name and weight shapes; any
+    other starts fresh. Returns the names copied; UserError when none could be."""
+    from vae.families import load_model_folder
+
+    trained = {layer.name: layer for layer in load_model_folder(source).layers if layer.weights}
+    copied, fresh = [], []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        match = trained.get(layer.name)
+        if match is not None and [w.shape for w in match.weights] == [w.shape for w in layer.weights]:
+            layer.set_weights(match.get_weights())
+            copied.append(layer.name)
+        else:
+            fresh.append(layer.name)
+    if not copied:
+        raise UserError(f"{source} holds no network this model shares (another family or size?): "
+                        "start without --init-from.")
+    if verbose:
+        print(f"started from {source}: {', '.join(copied)}" + (f"; fresh: {', '.join(fresh)}" if fresh else ""))
+    return copied
+
+
 def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False, time_budget: float | None = None,
-          verbose: int = 1, strategy: str = "default"):
-    """Train (or resume) and write model.keras, config.json and history.csv into `out`."""
+          verbose: int = 1, strategy: str = "default", init_from: Path | None = None):
+    """Train (or resume) and write model.keras, config.json and history.csv into `out`; a new
+    run starts from the weights of `init_from` where it can (see warm_start)."""
     import keras
     import tensorflow as tf
 
@@ -171,11 +199,16 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
                 print(f"no checkpoint in {out}: starting from scratch")
             cfg = cfg.override(schedule_epochs=cfg.schedule_length)  # what the optimizer will follow
             model = build_vae(cfg)
+            if init_from is not None:
+                warm_start(model, init_from, verbose)
             learning_rate = cfg.learning_rate if cfg.lr_schedule == "constant" else \
                 keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=cfg.schedule_length * steps,
                                                        alpha=0.05)
             model.compile(optimizer=keras.optimizers.Adam(learning_rate))
             cfg.save(out / "config.json")
+    probe = None  # one training batch on which the critic term's weight is balanced each epoch
+    if cfg.patch_weight and cfg.domain_conditioned:
+        probe = next(iter(make_tf_dataset(dataset, train_mask, cfg.batch_size, True, cfg.seed, pairs, cfg.expressions)))
     if initial_epoch >= cfg.epochs:
         if verbose:
             print(f"{out} already finished its {cfg.epochs} epochs")
@@ -185,7 +218,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
             validation_data=make_tf_dataset(dataset, val_mask, cfg.batch_size, False, cfg.seed, pairs, cfg.expressions)
             if val_mask.any() else None,
             epochs=cfg.epochs, initial_epoch=initial_epoch, verbose=verbose,
-            callbacks=make_callbacks(model, cfg, out, history, time_budget),
+            callbacks=make_callbacks(model, cfg, out, history, time_budget, probe),
         )
     final = build_vae(cfg)  # a copy without optimizer state: what the dashboard loads
     final.set_weights(model.get_weights())
@@ -204,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--out", type=Path, help="output folder (default runs/<preset>)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    parser.add_argument("--init-from", type=Path, help="a trained run (or .keras file) to start a new run from: "
+                        "every network it shares with the new model starts with its weights")
     parser.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
     parser.add_argument("--strategy", default="default", choices=("default", "mirrored"),
                         help="mirrored: data-parallel over the local devices (tf.distribute.MirroredStrategy)")
@@ -223,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     def run() -> int:
         dataset = FaceDataset.load(args.data or Path(str(DEFAULT_DATA).format(size=cfg.image_size)))
         train(cfg, dataset, out, resume=args.resume, time_budget=args.time_budget, verbose=0 if args.quiet else 1,
-              strategy=args.strategy)
+              strategy=args.strategy, init_from=args.init_from)
         print(f"wrote {out / 'model.keras'}, {out / 'history.csv'}")
         return 0
 
