@@ -53,7 +53,8 @@ def show_faces(images, captions, columns: int | None = None, width: int = DISPLA
     for start in range(0, len(images), columns):
         cells = st.columns(columns)
         for cell, image, caption in zip(cells, images[start:start + columns], captions[start:start + columns]):
-            cell.image(enlarge(image, width), caption=caption, output_format="PNG")
+            # the width pinned: a long caption would otherwise widen its figure and stretch the face
+            cell.image(enlarge(image, width), caption=caption, output_format="PNG", width=width)
 
 
 def sync_url(**values: str) -> None:
