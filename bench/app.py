@@ -89,13 +89,17 @@ def measure_churn(browser, url: str, pid: int, picture: Path, sessions: int = 20
             "rss_after_mb": round(after, 1), "settle_seconds": settle, "kept_mb": round(after - before, 1)}
 
 
-def _upload_then_map(page, picture: Path) -> None:
-    """Upload a picture on its page, then open the map as soon as the page says it is placed."""
+def _upload_then_map(page, picture: Path, stage: dict) -> None:
+    """Upload a picture on its page, then open the map as soon as the page says it is placed;
+    `stage` names the step being waited for, for a report of a step that never came."""
     page.get_by_role("link", name="Your own image").click()
+    stage["at"] = "the file input"
     page.wait_for_selector('input[type="file"]', state="attached", timeout=30_000)
     page.set_input_files('input[type="file"]', str(picture))
+    stage["at"] = "the upload's result"
     page.get_by_text("Your image is now").wait_for(timeout=30_000)
     page.get_by_role("link", name="Latent map").click()
+    stage["at"] = "the map"
     wait_for_map(page, 30_000)
 
 
@@ -103,6 +107,23 @@ def _landed_on(page) -> str:
     """Where a tab that did not show its page stands: its path and its title."""
     return page.evaluate("() => location.pathname + ' ' + Array.from(document.querySelectorAll('h1'),"
                          " h => h.textContent).join(' / ')")
+
+
+def _record_trouble(page, events: list) -> None:
+    """Keep what a tab saw go wrong (console errors, failed requests, a closed websocket), so
+    that a stuck step's report says more than where it stood."""
+    def console(message):
+        if message.type == "error":
+            events.append(f"console: {message.text[:160]}")
+
+    def response(answer):
+        if answer.status >= 400:
+            events.append(f"HTTP {answer.status}: {answer.request.method} {answer.url[-80:]}")
+
+    page.on("console", console)
+    page.on("response", response)
+    page.on("requestfailed", lambda request: events.append(f"failed: {request.method} {request.url[-80:]}"))
+    page.on("websocket", lambda socket: socket.on("close", lambda _: events.append("websocket closed")))
 
 
 def measure_soak(browser, url: str, pid: int, picture: Path, sessions: int = 4, seconds: float = 600.0) -> dict:
@@ -113,23 +134,28 @@ def measure_soak(browser, url: str, pid: int, picture: Path, sessions: int = 4, 
     links = ["Mirror", "Morph", "Latent map", "Your own directions", "Latent distributions", "Generate and inspect",
              "Expression studio"]
     pages = [browser.new_page(viewport={"width": 1280, "height": 800}) for _ in range(sessions)]
-    for page in pages:
+    troubles: list[list[str]] = [[] for _ in pages]
+    for page, events in zip(pages, troubles):
+        _record_trouble(page, events)
         page.goto(url)
         page.wait_for_selector("h1", timeout=120_000)
     started, steps, uploads, peak = time.perf_counter(), 0, 0, _rss_mb(pid)
     stuck: list[str] = []
     while time.perf_counter() - started < seconds:
         for number, page in enumerate(pages):
+            stage = {"at": "the page's title"}
+            troubles[number].clear()
             try:
                 if (steps + number) % 3 == 2:
                     uploads += 1
-                    _upload_then_map(page, picture)
+                    _upload_then_map(page, picture, stage)
                 else:
                     name = links[(steps + number) % len(links)]
                     page.get_by_role("link", name=name).click()
                     page.get_by_role("heading", name=name).wait_for(timeout=30_000)
             except PlaywrightTimeout:
-                stuck.append(_landed_on(page))  # reload the tab and go on
+                seen = "; ".join(troubles[number][-4:]) or "no error seen"
+                stuck.append(f"{_landed_on(page)}, waiting for {stage['at']} ({seen})")  # reload the tab, go on
                 page.goto(url)
                 page.wait_for_selector("h1", timeout=120_000)
             steps += 1
