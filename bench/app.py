@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.browser import launch_chromium, streamlit_server, wait_for_map
+from tests.browser import launch_chromium, streamlit_server, wait_for_map, wait_idle
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSION_TTL = 30  # server.disconnectedSessionTTL in .streamlit/config.toml
@@ -97,6 +97,10 @@ def _upload_then_map(page, picture: Path, stage: dict) -> None:
     page.wait_for_selector('input[type="file"]', state="attached", timeout=30_000)
     page.set_input_files('input[type="file"]', str(picture))
     stage["at"] = "the upload's result"
+    # as a person waits for the new picture: the page says "Your image is now" from the last
+    # upload at once, and a sidebar click made while this upload's run starts can be lost
+    page.get_by_test_id("stFileUploaderFileName").filter(has_text=picture.name).wait_for(timeout=30_000)
+    wait_idle(page)
     page.get_by_text("Your image is now").wait_for(timeout=30_000)
     page.get_by_role("link", name="Latent map").click()
     stage["at"] = "the map"
