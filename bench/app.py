@@ -1,6 +1,7 @@
 """The app as a user meets it: cold start in a real browser and the server's peak memory."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,17 +90,20 @@ def measure_churn(browser, url: str, pid: int, picture: Path, sessions: int = 20
             "rss_after_mb": round(after, 1), "settle_seconds": settle, "kept_mb": round(after - before, 1)}
 
 
-def _upload_then_map(page, picture: Path, stage: dict) -> None:
-    """Upload a picture on its page, then open the map as soon as the page says it is placed;
-    `stage` names the step being waited for, for a report of a step that never came."""
+def _upload_then_map(page, picture: Path, stage: dict, number: int) -> None:
+    """Upload a picture (under a name of its own) on its page, then open the map once the page
+    has placed it; `stage` names the step being waited for, for a report of a step that never
+    came."""
     page.get_by_role("link", name="Your own image").click()
     stage["at"] = "the file input"
     page.wait_for_selector('input[type="file"]', state="attached", timeout=30_000)
-    page.set_input_files('input[type="file"]', str(picture))
+    named = picture.with_name(f"face-{number}.png")
+    shutil.copyfile(picture, named)
+    page.set_input_files('input[type="file"]', str(named))
     stage["at"] = "the upload's result"
     # as a person waits for the new picture: the page says "Your image is now" from the last
     # upload at once, and a sidebar click made while this upload's run starts can be lost
-    page.get_by_test_id("stFileUploaderFileName").filter(has_text=picture.name).wait_for(timeout=30_000)
+    page.get_by_text(named.name, exact=True).wait_for(timeout=30_000)
     wait_idle(page)
     page.get_by_text("Your image is now").wait_for(timeout=30_000)
     page.get_by_role("link", name="Latent map").click()
@@ -152,7 +156,7 @@ def measure_soak(browser, url: str, pid: int, picture: Path, sessions: int = 4, 
             try:
                 if (steps + number) % 3 == 2:
                     uploads += 1
-                    _upload_then_map(page, picture, stage)
+                    _upload_then_map(page, picture, stage, uploads)
                 else:
                     name = links[(steps + number) % len(links)]
                     page.get_by_role("link", name=name).click()
