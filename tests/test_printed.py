@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from data.emoji_pack import load_emoji_pack
-from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head, render_plain_head
 from data.framing import BACKGROUND, frame_face
+from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head, render_plain_head
 from data.printed import erase_features, fill_likeness, lift_features, print_expression, print_on_head
 from tests.conftest import LDRAW_ZIP, TWITTER_ZIP
 
