@@ -45,10 +45,11 @@ def studio_codes(encode: Callable[[np.ndarray], np.ndarray], space: LatentSpace,
     if method not in METHODS:
         raise ValueError(f"unknown studio method {method!r}: use one of {', '.join(METHODS)}")
     faces, targets = np.asarray(faces), np.asarray(targets)
-    z = np.stack([space.transfer(space.means[face], strength, emoji_z=space.means[target])
-                  for face, target in zip(faces, targets)])
+    z = np.array(space.means[faces], np.float64)
     done = np.zeros(len(faces), bool)
     if method == "printed":
         codes, done = printed_codes(encode, images[faces], images[targets])
-        z[done] = latent.lerp(space.means[faces[done]], codes[done], strength)
+        z[done] = latent.lerp(z[done], codes[done], strength)
+    for row in np.flatnonzero(~done):  # the code way, and the printed way's fallback
+        z[row] = space.transfer(z[row], strength, emoji_z=space.means[targets[row]])
     return z, done
