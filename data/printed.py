@@ -230,15 +230,29 @@ def cut_out_framed(image: np.ndarray, tolerance: int = 6) -> Image.Image:
     return Image.fromarray(np.dstack([pixels, np.where(backdrop, 0, 255).astype(np.uint8)]), "RGBA")
 
 
+def lifted_layer(emoji: np.ndarray) -> Image.Image | None:
+    """A framed emoji's (uint8 (S, S, 3)) features on transparency; None when it has no face
+    fill to lift them from."""
+    return lift_features(cut_out_framed(emoji))
+
+
+def erased_base(face: np.ndarray) -> Image.Image:
+    """A framed Lego face (uint8 (S, S, 3)) cut from its backdrop, its eyes, brows and mouth
+    erased where they erase."""
+    return erase_features(cut_out_framed(face))[0]
+
+
+def printed_picture(base: Image.Image, layer: Image.Image) -> np.ndarray:
+    """uint8 (S, S, 3): `layer` printed on `base`, back in the frame's backdrop."""
+    return np.asarray(print_on_head(base, layer))[..., :3].copy()
+
+
 def print_expression(face: np.ndarray, emoji: np.ndarray) -> np.ndarray | None:
     """A framed Lego face (uint8 (S, S, 3)) with a framed emoji's features printed on it in place
     of its own eyes, brows and mouth, in the same frame; None when the emoji has no face fill to
     lift its features from. Marks that do not erase (a beard, glasses) stay under the print."""
-    layer = lift_features(cut_out_framed(emoji))
-    if layer is None:
-        return None
-    base, _ = erase_features(cut_out_framed(face))
-    return np.asarray(print_on_head(base, layer))[..., :3].copy()
+    layer = lifted_layer(emoji)
+    return None if layer is None else printed_picture(erased_base(face), layer)
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:

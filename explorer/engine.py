@@ -18,17 +18,18 @@ from __future__ import annotations
 import hashlib
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from common.errors import UserError
+from data import printed
 from data.dataset import FaceDataset
 from explorer.memory import freeze_long_lived
 from vae import latent
 from vae.config import read_config
-from vae.printing import printed_codes
 from vae.space import LatentSpace, default_strength, domain_value
 from vae.train import read_history
 
@@ -37,7 +38,36 @@ EXPORT_HINT = "rebuild the assets with `python -m vae.export` (or restore them w
 LATENT_KEYS = ("means", "log_vars", "pca_mean", "pca_components", "pca_xy", "umap_xy", "umap_grid", "umap_extent")
 MIXTURE_KEYS = ("weights", "means", "cholesky")
 PRINTS_KEPT = 256  # codes of the studio's recent prints (64-96 floats each)
+PIECES_KEPT = 32  # recent lifted emoji layers and erased faces (64-160 KB each)
 MISSING = object()
+
+
+class Recent:
+    """A bounded map of the values used most recently, safe across sessions' threads: a value
+    is made once while it stays among the `size` most recent."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: dict = {}  # least recently used first
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key, make: Callable[[], object]):
+        with self._lock:
+            value = self._items.pop(key, MISSING)
+        if value is MISSING:
+            value = make()  # outside the lock: two threads may make it at once, never wait on each other
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.pop(next(iter(self._items)))
+        return value
+
+
+def _digest(image: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16).digest()
 
 
 @dataclass
@@ -98,8 +128,10 @@ class Engine:
                                  self.config.expression_part)
         self.history = history_columns(self.folder / "history.csv")
         self.lock = threading.Lock()
-        self._prints: dict[bytes, np.ndarray | None] = {}  # recent prints' codes, oldest first
-        self._prints_lock = threading.Lock()
+        # the studio's recent prints: their codes, and the pieces a new pair with one side seen reuses
+        self._prints = Recent(PRINTS_KEPT)
+        self._layers = Recent(PIECES_KEPT)
+        self._bases = Recent(PIECES_KEPT)
         self._model = None
         self._model_error: UserError | None = None
         self._loader = threading.Thread(target=self._load_model, name="legomoji-model-loader", daemon=True)
@@ -210,18 +242,20 @@ class Engine:
         emoji's features printed on the face, encoded, and the face's code moved `strength` of
         the way there; None when the emoji has no face fill to lift its features from. The code
         of a print is kept for the next call (a strength change prints nothing again)."""
-        face_image, emoji_image = np.ascontiguousarray(face_image), np.ascontiguousarray(emoji_image)
-        key = hashlib.blake2b(face_image.tobytes() + emoji_image.tobytes(), digest_size=16).digest()
-        with self._prints_lock:
-            code = self._prints.pop(key, MISSING)
-        if code is MISSING:
-            codes, printed = printed_codes(self.encode, face_image[None], emoji_image[None])
-            code = codes[0] if printed[0] else None
-        with self._prints_lock:
-            self._prints[key] = code  # the most recent last: the oldest goes first
-            while len(self._prints) > PRINTS_KEPT:
-                self._prints.pop(next(iter(self._prints)))
+        face_key, emoji_key = _digest(face_image), _digest(emoji_image)
+        code = self._prints.get(face_key + emoji_key,
+                                lambda: self._print_code(face_image, face_key, emoji_image, emoji_key))
         return None if code is None else latent.lerp(np.asarray(face_z, np.float64), code, strength)
+
+    def _print_code(self, face_image: np.ndarray, face_key: bytes, emoji_image: np.ndarray,
+                    emoji_key: bytes) -> np.ndarray | None:
+        """The code of the face with the emoji printed on it (data.printed.print_expression), made
+        from the recent pieces: a pick that changes one side lifts or erases only that side."""
+        layer = self._layers.get(emoji_key, lambda: printed.lifted_layer(emoji_image))
+        if layer is None:
+            return None
+        base = self._bases.get(face_key, lambda: printed.erased_base(face_image))
+        return self.encode(printed.printed_picture(base, layer)[None])[0]
 
     def translate(self, z: np.ndarray, to_domain="emoji", from_domain: str = "lego") -> np.ndarray:
         """uint8 images of faces shown in another domain (or a mix in [0, 1])."""

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.engine import DEFAULT_ASSETS
+from explorer.engine import DEFAULT_ASSETS, Recent
 from explorer.images import gif_bytes, png_bytes, strip_image
 
 
@@ -154,25 +154,28 @@ def test_studio_codes_print_where_they_can_and_fall_back_to_the_code(engine):
 
 
 def test_a_print_is_made_once_and_only_the_recent_ones_are_kept(engine, monkeypatch):
-    import vae.printing
-    from explorer import engine as engine_module
+    from data import printed
 
-    made = []
+    made = {"layer": 0, "base": 0}
 
-    def counted(face, emoji):
-        made.append(1)
-        return original(face, emoji)
+    def counted(kind, make):
+        def wrapper(image):
+            made[kind] += 1
+            return make(image)
+        return wrapper
 
-    original = vae.printing.print_expression
-    monkeypatch.setattr(vae.printing, "print_expression", counted)
-    monkeypatch.setattr(engine_module, "PRINTS_KEPT", 2)
+    monkeypatch.setattr(printed, "lifted_layer", counted("layer", printed.lifted_layer))
+    monkeypatch.setattr(printed, "erased_base", counted("base", printed.erased_base))
+    monkeypatch.setattr(engine, "_prints", Recent(2))
+    monkeypatch.setattr(engine, "_layers", Recent(2))
+    monkeypatch.setattr(engine, "_bases", Recent(2))
     lego, emoji = engine.indices("lego"), engine.dataset.images[tongue_emoji(engine)]
     faces = [engine.dataset.images[i] for i in lego[10:13]]
     first = engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 1.0)
     again = engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 0.5)  # a strength change
-    assert len(made) == 1 and np.allclose(again, (engine.maps.means[lego[10]] + first) / 2)
-    for face, index in zip(faces[1:], lego[11:13]):
+    assert made == {"layer": 1, "base": 1} and np.allclose(again, (engine.maps.means[lego[10]] + first) / 2)
+    for face, index in zip(faces[1:], lego[11:13]):  # new faces, the same emoji: lifted once
         engine.printed_transfer(face, engine.maps.means[index], emoji, 1.0)
-    assert len(made) == 3 and len(engine._prints) == 2  # the first print made way for newer ones
-    engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 1.0)
-    assert len(made) == 4
+    assert made == {"layer": 1, "base": 3} and len(engine._prints) == 2  # the first print made way
+    assert np.allclose(engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 1.0), first)
+    assert made == {"layer": 1, "base": 4}  # printed again from the first face, erased again
