@@ -102,7 +102,8 @@ def shared_space_markdown(q: dict, evaluation: dict, assets_mb: float, interacti
 
 
 STUDIO_MODES = (("printed", "an emoji, printed then redrawn (default)"), ("emoji", "an emoji, its expression code"),
-                ("tag", "an expression tag"), ("unchanged", "unchanged face (reference)"))
+                ("tag", "an expression tag"), ("print_itself", "the print itself, not redrawn (reference)"),
+                ("unchanged", "unchanged face (reference)"))
 
 
 def default_studio(transfer: dict) -> dict:

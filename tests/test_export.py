@@ -119,7 +119,11 @@ def test_the_sheet_cli_draws_faces_by_expressions_or_names_the_missing_dataset(e
     side = exported[1].size
     picture = Image.open(sheet)
     assert picture.size[0] > (2 + len(tags)) * side and picture.size[1] > 9 * side  # header + 8 faces
-    assert json.loads((run / "alignment.json").read_text())["transfer"]
+    transfer = json.loads((run / "alignment.json").read_text())["transfer"]
+    assert {"printed", "emoji", "tag", "print_itself", "unchanged"} <= set(transfer)
+    # the print itself is the real face but for its eyes and mouth: nearer its own face than any redraw
+    assert transfer["print_itself"]["identity_kept"] >= max(transfer[mode]["identity_kept"] for mode in
+                                                             ("printed", "emoji", "tag", "unchanged"))
     assert sheet_main(["--model", str(run), "--data", str(tmp_path / "gone.npz"), "--sheet", str(sheet)]) == 2
     assert "gone.npz" in one_line_error(capsys)
 

@@ -18,6 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from data.labels import EXPRESSIONS
+from data.printed import print_expression
 from vae import latent
 from vae.evaluate import encode_in_batches
 from vae.printing import studio_codes
@@ -110,7 +111,8 @@ def transfer_quality(model, space: LatentSpace, images: np.ndarray, judge: Judge
     """The studio on random (Lego face, target) pairs: an emoji's expression printed and redrawn
     (the studio's default), the emoji's expression dims, and the tag's. Success = the judge sees
     the target expression on a Lego face; identity = the source face is among the 5 nearest Lego
-    originals."""
+    originals. Two references: the print itself, before the model redraws it (what a perfect
+    redraw would keep; the face unprinted where the emoji cannot be printed), and the face unchanged."""
     rng = np.random.default_rng(seed)
     expressions = target_expressions(space)
     lego, emoji = np.flatnonzero(space.domains == "lego"), np.flatnonzero(space.domains == "emoji")
@@ -121,17 +123,21 @@ def transfer_quality(model, space: LatentSpace, images: np.ndarray, judge: Judge
         plan.append((tag, int(rng.choice(lego[~column[lego]])), int(rng.choice(emoji[column[emoji]]))))
     report = {"pairs": pairs, "strength": strength, "judge": Judge.description}
     faces, targets = (np.array([pair[k] for pair in plan]) for k in (1, 2))
-    for mode in ("printed", "emoji", "tag", "unchanged"):
-        if mode in ("printed", "emoji"):  # the studio's two ways with an emoji (see vae.printing)
-            z, printed = studio_codes(lambda batch: encode_in_batches(model, batch)[0], space, images, faces,
-                                      targets, strength, "printed" if mode == "printed" else "code")
-            if mode == "printed":
-                report["printed_share"] = round(float(printed.mean()), 3)
-        elif mode == "tag":
-            z = np.stack([space.transfer(space.means[face], strength, tag=tag) for tag, face, _ in plan])
+    for mode in ("printed", "emoji", "tag", "print_itself", "unchanged"):
+        if mode == "print_itself":
+            prints = [print_expression(images[face], images[target]) for face, target in zip(faces, targets)]
+            results = np.stack([images[face] if im is None else im for face, im in zip(faces, prints)])
         else:
-            z = space.means[faces]
-        results = decode_uint8(model, z, "lego")
+            if mode in ("printed", "emoji"):  # the studio's two ways with an emoji (see vae.printing)
+                z, printed = studio_codes(lambda batch: encode_in_batches(model, batch)[0], space, images, faces,
+                                          targets, strength, "printed" if mode == "printed" else "code")
+                if mode == "printed":
+                    report["printed_share"] = round(float(printed.mean()), 3)
+            elif mode == "tag":
+                z = np.stack([space.transfer(space.means[face], strength, tag=tag) for tag, face, _ in plan])
+            else:
+                z = space.means[faces]
+            results = decode_uint8(model, z, "lego")
         shows = np.array([judge.shows(results[i:i + 1], plan[i][0])[0] for i in range(pairs)])
         success = shows & judge.is_lego(results)
         kept = identity_kept(results, faces, images[lego], lego)

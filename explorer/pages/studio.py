@@ -179,16 +179,16 @@ def render_studio() -> None:
     st.title("Expression studio")
     st.caption("Pick a Lego character on the left and an emoji on the right: the character takes on the emoji's "
                "expression. No prompt needed.")
-    st.button("🎰 Surprise me", on_click=_surprise, args=(engine,), key="studio_surprise")
-    if st.session_state.pop("studio_spin", False):
-        _spin(engine)
     studio_panel(engine)
 
 
 @st.fragment
 def studio_panel(engine: Engine) -> None:
-    """The pickers and the result: a pick reruns this panel alone (the result panel inside it
-    is a fragment of its own, so a slider reruns less still)."""
+    """Surprise me, the pickers and the result: a pick reruns this panel alone (the result panel
+    inside it is a fragment of its own, so a slider reruns less still)."""
+    st.button("🎰 Surprise me", on_click=_surprise, args=(engine,), key="studio_surprise")
+    if st.session_state.pop("studio_spin", False):
+        _spin(engine)
     lego, emoji = pick_faces_ui(engine)
     upload = uploaded_face()
     use_upload = upload is not None and st.toggle("Use my uploaded image as the face", key="studio_upload")
