@@ -9,7 +9,12 @@ from plotly.subplots import make_subplots
 PALETTE = ("#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8e5572", "#17bebb", "#ff8c42", "#6d6875",
            "#2a9d8f", "#e76f51", "#264653", "#b5838d", "#588157", "#9d4edd", "#f28482", "#3a86ff")
 DOMAIN_COLOURS = {"all": "#29335c", "lego": "#f3a712", "emoji": "#e4572e"}
-GRID_POINTS = 60  # the map's clickable background layer: GRID_POINTS x GRID_POINTS near-invisible markers
+# The map's clickable background layer: GRID_POINTS x GRID_POINTS near-invisible markers, each
+# reaching HOVER_REACH px (on a 1,300 px wide map they are 43 px apart, so a click anywhere lands
+# on one). 60 x 60 markers took headless Chromium about twice as long to draw as 30 x 30 (the
+# UMAP map: 143-157 against 68-72 ms), for a finer grid than a click needs.
+GRID_POINTS = 30
+HOVER_REACH = 30
 
 
 def gaussian_density(x: np.ndarray) -> np.ndarray:
@@ -52,7 +57,7 @@ def map_figure(xy: np.ndarray, groups: np.ndarray, hover: list[str]) -> go.Figur
             selected=dict(marker=dict(size=13)), unselected=dict(marker=dict(opacity=0.55)),
         ))
     figure.update_layout(
-        height=560, margin=dict(l=10, r=10, t=30, b=10),
+        height=560, margin=dict(l=10, r=10, t=30, b=10), hoverdistance=HOVER_REACH,
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), plot_bgcolor="#fafbfc",
         xaxis=dict(showticklabels=False, title=None, zeroline=False), yaxis=dict(showticklabels=False, title=None,
                                                                                 zeroline=False),
