@@ -128,6 +128,27 @@ def test_the_sheet_cli_draws_faces_by_expressions_or_names_the_missing_dataset(e
     assert "gone.npz" in one_line_error(capsys)
 
 
+def test_a_sheet_of_the_prints_themselves_holds_the_prints_not_redrawn(exported):
+    from data.dataset import FaceDataset
+    from data.printed import print_expression
+    from vae.families import load_model_folder
+    from vae.sheet import PRINT_ITSELF, latent_space, transfer_sheet
+
+    run, data = exported[0].parent / "run", exported[0].parent / "data.npz"
+    model, dataset = load_model_folder(run), FaceDataset.load(data).real()
+    space = latent_space(model, dataset)
+    prints, columns, tags = transfer_sheet(model, space, dataset, faces=2, method=PRINT_ITSELF)
+    redrawn, _, _ = transfer_sheet(model, space, dataset, faces=2)
+    emoji = prints[2:columns]  # the header row: blank, blank, then each target emoji
+    face = prints[columns]  # the first face's row: original, reconstruction, then each result
+    expected = [print_expression(face, target) for target in emoji]
+    assert any(image is not None for image in expected)
+    for cell, printed in zip(prints[columns + 2:2 * columns], expected):
+        assert np.array_equal(cell, face if printed is None else printed)
+    assert np.array_equal(prints[:2 * columns - len(tags)], redrawn[:2 * columns - len(tags)])  # same faces
+    assert not np.array_equal(prints[columns + 2:2 * columns], redrawn[columns + 2:2 * columns])
+
+
 def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_dataset, tmp_path, capsys):
     """The printed-heads study at a one-second budget on a small real subset: four variants of
     `fast`, each trained, judged on real faces only, and written to one report."""

@@ -3,6 +3,8 @@
 Writes a contact sheet of real Lego faces given every expression, the way the studio does it
 (from an emoji: the top row shows each target emoji; then one row per face: the original, its
 reconstruction, and the face with each emoji's expression), and prints the alignment figures.
+`--method print` draws the prints themselves, before the model redraws them: what the judges
+are given in the alignment report's "print_itself" reference.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from common.cli import run_cli
 from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset, contact_sheet
 from data.labels import EXPRESSIONS
+from data.printed import print_expression
 from vae.alignment import alignment_report, decode_uint8
 from vae.evaluate import encode_in_batches
 from vae.judge import face_groups
@@ -33,6 +36,7 @@ SHEET_EMOJI = {
     "sick": "face with medical mask",
 }
 SOURCE_ORDER = ("twitter", "google", "noto-font", "openmoji", "fluent")
+PRINT_ITSELF = "print"  # a sheet of the prints themselves, not redrawn
 
 
 def latent_space(model, dataset: FaceDataset) -> LatentSpace:
@@ -58,7 +62,7 @@ def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int =
                    seed: int = 0, method: str = "printed") -> tuple[np.ndarray, int, list[str]]:
     """(rows * columns, S, S, 3) images: a header row of target emoji, then per face its
     original, its reconstruction and the face with each emoji's expression, by the studio's
-    `method` (see vae.printing)."""
+    `method` (see vae.printing), or printed and not redrawn (PRINT_ITSELF)."""
     targets = sheet_emoji(dataset, space)
     tags = list(targets)
     lego = np.flatnonzero(dataset.domain == "lego")
@@ -66,9 +70,16 @@ def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int =
     blank = np.full_like(dataset.images[0], 255)
     cells = [blank, blank, *(dataset.images[targets[t]] for t in tags)]
     for index in chosen:
-        z, _ = studio_codes(lambda batch: encode_in_batches(model, batch)[0], space, dataset.images,
-                            np.full(len(tags), index), np.array([targets[t] for t in tags]), strength, method)
-        cells += [dataset.images[index], *decode_uint8(model, np.vstack([space.means[index], z]), "lego")]
+        face = dataset.images[index]
+        reconstruction = decode_uint8(model, space.means[index], "lego")[0]
+        if method == PRINT_ITSELF:  # an emoji that cannot be printed leaves the face as it is
+            results = [print_expression(face, dataset.images[targets[t]]) for t in tags]
+            results = [face if image is None else image for image in results]
+        else:
+            z, _ = studio_codes(lambda batch: encode_in_batches(model, batch)[0], space, dataset.images,
+                                np.full(len(tags), index), np.array([targets[t] for t in tags]), strength, method)
+            results = list(decode_uint8(model, z, "lego"))
+        cells += [face, reconstruction, *results]
     return np.stack(cells), 2 + len(tags), tags
 
 
@@ -78,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<size>.npz)")
     parser.add_argument("--strength", type=float, default=1.0)
     parser.add_argument("--sheet", type=Path, help="contact sheet PNG (default: transfer-sheet.png beside the model)")
-    parser.add_argument("--method", choices=METHODS, default=METHODS[0],
-                        help="the studio's way to give a face an emoji's expression (default: print, then redraw)")
+    parser.add_argument("--method", choices=(*METHODS, PRINT_ITSELF), default=METHODS[0],
+                        help="the studio's way to give a face an emoji's expression (default: print, then redraw); "
+                             "print: the prints themselves, not redrawn")
     parser.add_argument("--pairs", type=int, default=160)
     parser.add_argument("--no-cnn", action="store_true",
                         help="the pixel judge only: skip training the CNN judge and its cross-validation (minutes)")
