@@ -18,6 +18,7 @@ from tests.browser import (
     open_page,
     plot_point,
     streamlit_server,
+    wait_for_map,
     wait_idle,
 )
 
@@ -50,7 +51,8 @@ def page(browser):
 
 def test_map_click_decodes_points_and_empty_spots(server, page, tmp_path):
     open_page(page, f"{server}/map", "Latent map")
-    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    wait_for_map(page)
+    wait_idle(page)  # a click made while the page's run is still drawing the map can be lost
     page.wait_for_timeout(1000)
     x, y = plot_point(page, 1, 0)
     page.mouse.click(x, y)
