@@ -93,7 +93,8 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     page.wait_for_function("(old) => document.querySelectorAll('[data-testid=\"stMain\"] "
                            "[data-testid=\"stMarkdownContainer\"] strong')[1].innerText !== old", arg=emoji_before,
                            timeout=60_000)
-    assert page.locator('[data-testid="stImage"] img').first.is_visible()
+    wait_idle(page)  # the name changes before the run that redraws the strip ends
+    page.locator('[data-testid="stImage"] img').first.wait_for(state="visible", timeout=60_000)
     assert "lego=" in page.url and "emoji=" in page.url
     # the downloads are drawn on click: the strip at twice the frames' size, the GIF forth and back
     for label, name in (("Download PNG", "strip.png"), ("Download GIF", "morph.gif")):
