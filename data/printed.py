@@ -255,6 +255,12 @@ def print_expression(face: np.ndarray, emoji: np.ndarray) -> np.ndarray | None:
     return None if layer is None else printed_picture(erased_base(face), layer)
 
 
+def print_or_keep(face: np.ndarray, emoji: np.ndarray) -> np.ndarray:
+    """`print_expression`, or the face as it is where the emoji cannot be printed."""
+    printed = print_expression(face, emoji)
+    return face if printed is None else printed
+
+
 def _luminance(rgb: np.ndarray) -> np.ndarray:
     return rgb @ np.array([0.299, 0.587, 0.114], np.float32)
 

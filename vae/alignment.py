@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from data.labels import EXPRESSIONS
-from data.printed import print_expression
+from data.printed import print_or_keep
 from vae import latent
 from vae.evaluate import encode_in_batches
 from vae.printing import studio_codes
@@ -125,8 +125,7 @@ def transfer_quality(model, space: LatentSpace, images: np.ndarray, judge: Judge
     faces, targets = (np.array([pair[k] for pair in plan]) for k in (1, 2))
     for mode in ("printed", "emoji", "tag", "print_itself", "unchanged"):
         if mode == "print_itself":
-            prints = [print_expression(images[face], images[target]) for face, target in zip(faces, targets)]
-            results = np.stack([images[face] if im is None else im for face, im in zip(faces, prints)])
+            results = np.stack([print_or_keep(images[face], images[target]) for face, target in zip(faces, targets)])
         else:
             if mode in ("printed", "emoji"):  # the studio's two ways with an emoji (see vae.printing)
                 z, printed = studio_codes(lambda batch: encode_in_batches(model, batch)[0], space, images, faces,

@@ -19,7 +19,7 @@ from common.cli import run_cli
 from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset, contact_sheet
 from data.labels import EXPRESSIONS
-from data.printed import print_expression
+from data.printed import print_or_keep
 from vae.alignment import alignment_report, decode_uint8
 from vae.evaluate import encode_in_batches
 from vae.judge import face_groups
@@ -73,8 +73,7 @@ def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int =
         face = dataset.images[index]
         reconstruction = decode_uint8(model, space.means[index], "lego")[0]
         if method == PRINT_ITSELF:  # an emoji that cannot be printed leaves the face as it is
-            results = [print_expression(face, dataset.images[targets[t]]) for t in tags]
-            results = [face if image is None else image for image in results]
+            results = [print_or_keep(face, dataset.images[targets[t]]) for t in tags]
         else:
             z, _ = studio_codes(lambda batch: encode_in_batches(model, batch)[0], space, dataset.images,
                                 np.full(len(tags), index), np.array([targets[t] for t in tags]), strength, method)
