@@ -15,6 +15,8 @@ DOMAIN_COLOURS = {"all": "#29335c", "lego": "#f3a712", "emoji": "#e4572e"}
 # UMAP map: 143-157 against 68-72 ms), for a finer grid than a click needs.
 GRID_POINTS = 30
 HOVER_REACH = 30
+# The latent histograms' panels: 8 units of z wide and 1 high, placed this far apart (x, y)
+PANEL_STEP = (9.0, 1.3)
 
 
 def gaussian_density(x: np.ndarray) -> np.ndarray:
@@ -91,7 +93,10 @@ def with_faces(figure: go.Figure, xy: np.ndarray, thumbnails: list[str], size: f
 
 
 def histogram_figure(means: np.ndarray, groups: dict[str, np.ndarray], dimensions: int) -> go.Figure:
-    """Histograms of the first `dimensions` latent dims per group, with N(0, 1) overlaid."""
+    """Histograms of the first `dimensions` latent dims per group, with N(0, 1) overlaid, drawn as
+    small multiples on one pair of axes: each panel is 8 units wide (z in [-4, 4]) and 1 high, its
+    bars and curve scaled to the panel's peak. One trace per group, not one per panel and group:
+    20 subplots took headless Chromium more than twice as long to draw (124 against 44-52 ms)."""
     means = np.asarray(means)
     if means.ndim != 2 or not 1 <= dimensions <= means.shape[1]:
         raise ValueError(f"need (N, L) means and 1 <= dimensions <= L, got {means.shape} and {dimensions}")
@@ -99,27 +104,46 @@ def histogram_figure(means: np.ndarray, groups: dict[str, np.ndarray], dimension
         raise ValueError(f"groups must be masks over the {len(means)} images named in {sorted(DOMAIN_COLOURS)}")
     columns = 10
     rows = -(-dimensions // columns)
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[f"z{d}" for d in range(dimensions)],
-                           horizontal_spacing=0.015, vertical_spacing=0.3 / rows)
     bins = np.linspace(-4, 4, 33)
-    centres = np.round((bins[:-1] + bins[1:]) / 2, 3)
+    width = bins[1] - bins[0]
+    centres = (bins[:-1] + bins[1:]) / 2
     curve = np.linspace(-4, 4, 41)
-    normal = np.round(gaussian_density(curve), 4)  # 4 places: the figure is sent to the browser as text
-    for d in range(dimensions):
-        row, column = d // columns + 1, d % columns + 1
-        for name, mask in groups.items():
-            counts, _ = np.histogram(means[mask, d], bins=bins)  # a group with no code in [-4, 4] draws no bars
-            density = np.round(counts / max(counts.sum(), 1) / (bins[1] - bins[0]), 4)
-            figure.add_trace(go.Bar(x=centres, y=density, marker_color=DOMAIN_COLOURS[name], opacity=0.65,
-                                    name=name, legendgroup=name, showlegend=d == 0), row=row, col=column)
-        figure.add_trace(go.Scatter(x=curve, y=normal, mode="lines", name="N(0, 1)",
-                                    line=dict(color="#111", width=1), legendgroup="normal", showlegend=d == 0),
-                         row=row, col=column)
+    normal = gaussian_density(curve)
+    dims = np.arange(dimensions)
+    middle = (dims % columns) * PANEL_STEP[0] + 4  # (D,) panel middles and baselines
+    base = -(dims // columns) * PANEL_STEP[1]
+    density, outside = {}, np.ones(dimensions, bool)
+    for name, mask in groups.items():
+        counts = np.stack([np.histogram(means[mask, d], bins=bins)[0] for d in dims])  # (D, 32)
+        # a density over [-4, 4]; a group with no code there draws no bars
+        density[name] = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) / width
+        outside &= counts.sum(axis=1) == 0
+    peak = np.maximum(np.max([values.max(axis=1) for values in density.values()], axis=0), normal.max()) / 0.95
+    figure = go.Figure(go.Bar(x=middle, y=np.ones(dimensions), base=base, width=8, hoverinfo="skip", showlegend=False,
+                              marker=dict(color="#eef1f6", line_width=0)))  # the panels' backgrounds
+    for name, values in density.items():
+        figure.add_trace(go.Bar(
+            x=np.round((centres + middle[:, None]).ravel(), 3), y=np.round((values / peak[:, None]).ravel(), 4),
+            base=np.repeat(base, len(centres)), width=width, opacity=0.65, name=name,
+            marker=dict(color=DOMAIN_COLOURS[name], line_width=0),
+            customdata=np.stack([np.repeat(dims, len(centres)), np.tile(np.round(centres, 2), dimensions),
+                                 np.round(values.ravel(), 4)], axis=1),
+            hovertemplate="z%{customdata[0]} near %{customdata[1]}: density %{customdata[2]}"
+                          f"<extra>{name}</extra>",
+        ))
+    gaps = np.full((dimensions, 1), np.nan)  # one line with a break between panels
+    figure.add_trace(go.Scatter(
+        x=np.concatenate([np.round(curve + middle[:, None], 3), gaps], axis=1).ravel(),
+        y=np.concatenate([np.round(normal / peak[:, None] + base[:, None], 4), gaps], axis=1).ravel(),
+        mode="lines", name="N(0, 1)", line=dict(color="#111", width=1), hoverinfo="skip",
+    ))
+    titles = [f"z{d}" + (" (beyond ±4)" if outside[d] else "") for d in dims]
+    figure.add_trace(go.Scatter(x=middle, y=base + 1.02, mode="text", text=titles,
+                                textposition="top center", textfont_size=10, hoverinfo="skip", showlegend=False))
     figure.update_layout(height=150 * rows + 60, barmode="overlay", bargap=0, margin=dict(l=10, r=10, t=50, b=10),
-                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    figure.update_xaxes(showticklabels=False, range=[-4, 4])
-    figure.update_yaxes(showticklabels=False)
-    figure.update_annotations(font_size=10)
+                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0), plot_bgcolor="white")
+    figure.update_xaxes(visible=False, range=[-0.3, columns * PANEL_STEP[0] - 0.7], fixedrange=True)
+    figure.update_yaxes(visible=False, range=[base.min() - 0.05, 1.3], fixedrange=True)
     return figure
 
 

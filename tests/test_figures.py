@@ -43,14 +43,24 @@ def test_histograms_cover_the_requested_dimensions_per_group():
     means = np.random.default_rng(0).normal(size=(40, 12))
     groups = {"lego": np.arange(40) < 20, "emoji": np.arange(40) >= 20}
     figure = figures.histogram_figure(means, groups, 12)
-    bars = [trace for trace in figure.data if trace.type == "bar"]
-    assert len(bars) == 12 * 2 and figure.data[-1].name == "N(0, 1)"
+    lego, emoji = [trace for trace in figure.data if trace.name in groups]
+    assert sorted(set(np.asarray(lego.customdata)[:, 0])) == list(range(12)) and len(emoji.x) == 12 * 32
+    assert figure.data[-2].name == "N(0, 1)" and list(figure.data[-1].text) == [f"z{d}" for d in range(12)]
 
 
-def test_a_histogram_is_a_density_and_a_group_off_the_axis_draws_nothing():
-    means = np.concatenate([np.random.default_rng(1).normal(size=(30, 2)), np.full((10, 2), 9.0)])
+def test_a_histogram_is_a_density_drawn_inside_its_panel_and_a_group_off_the_axis_draws_nothing():
+    means = np.concatenate([np.random.default_rng(1).normal(size=(30, 12)), np.full((10, 12), 9.0)])
     groups = {"lego": np.arange(40) < 30, "emoji": np.arange(40) >= 30}  # emoji all at 9, off the [-4, 4] axis
-    lego, emoji = [trace for trace in figures.histogram_figure(means, groups, 1).data if trace.type == "bar"]
-    width = lego.x[1] - lego.x[0]
-    assert np.sum(lego.y) * width == pytest.approx(1.0, abs=1e-3)
+    figure = figures.histogram_figure(means, groups, 12)
+    lego, emoji = [trace for trace in figure.data if trace.name in groups]
+    dims, density = np.asarray(lego.customdata)[:, 0], np.asarray(lego.customdata)[:, 2]
+    assert np.sum(density[dims == 11]) * 0.25 == pytest.approx(1.0, abs=1e-3)
     assert np.all(np.asarray(emoji.y) == 0)
+    only_emoji = figures.histogram_figure(means, {"emoji": groups["emoji"]}, 12)
+    assert list(only_emoji.data[-1].text)[:2] == ["z0 (beyond ±4)", "z1 (beyond ±4)"]
+    assert figure.data[-1].text[0] == "z0"  # a panel with bars of one group is not beyond the axis
+    # dimension 11 is the second panel of the second row: its bars stand on that row's baseline
+    # and stay below the next row up, to the right of the first panel
+    x, height, base = (np.asarray(v, float)[dims == 11] for v in (lego.x, lego.y, lego.base))
+    assert np.all(base == -figures.PANEL_STEP[1]) and 0 < height.max() <= 1
+    assert figures.PANEL_STEP[0] < x.min() and x.max() < 2 * figures.PANEL_STEP[0]
