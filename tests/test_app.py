@@ -37,6 +37,7 @@ def test_router_opens_on_the_studio():
     app = run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
     assert app.title[0].value == "Expression studio"
     assert len(app.get("image")) == 4 and len(pickers(app)) == 2
+    assert all(url.endswith(".png") for url in image_urls(app))  # as JPEG, flat colours would smear
 
 
 def pickers(app: AppTest) -> list:
@@ -478,3 +479,18 @@ def test_upload_of_garbage_is_a_clear_error():
     app.file_uploader(key="upload_file").set_value(("face.png", b"<html>not an image</html>", "image/png"))
     run(app)
     assert "not a PNG, JPEG or WebP" in app.error[0].value
+
+
+def test_a_script_run_leaves_tensorflows_kernels_in_place(engine, monkeypatch):
+    """Streamlit clears Keras after every run; the dashboard's model keeps its kernels (cleared,
+    the next run's first decode set them up again, several times slower)."""
+    from tensorflow.python.eager import context
+
+    cleared = []
+    original = context.Context.clear_kernel_cache
+    monkeypatch.setattr(context.Context, "clear_kernel_cache",
+                        lambda self: (cleared.append(True), original(self))[1])
+    app = run(page("studio"))
+    app.slider(key="studio_strength").set_value(0.5)
+    run(app)
+    assert image_urls(app) and cleared == []

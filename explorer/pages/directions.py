@@ -7,7 +7,7 @@ import streamlit as st
 
 from data.labels import EXPRESSIONS
 from explorer.engine import Engine
-from explorer.images import strip_image
+from explorer.images import png_bytes, strip_image
 from explorer.ui import (
     as_text,
     domain_default,
@@ -79,5 +79,5 @@ def direction_panel(engine: Engine, face: int, direction: np.ndarray, link: dict
                width=180)
     st.markdown(f"**{shown_name}**, from −2 to +2")
     strip = engine.move_along(z, direction, np.linspace(-2.0, 2.0, STRIP_STEPS))
-    st.image(strip_image(strip), width="stretch", output_format="PNG")
+    st.image(png_bytes(strip_image(strip, scale=1)), width="stretch", output_format="PNG")
     st.caption(f"Group A: {sizes[0]} faces, group B: {sizes[1]} faces. Share the link to share the direction.")

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.engine import Engine
-from explorer.images import strip_image
+from explorer.images import png_bytes, strip_image
 from explorer.ui import domain_default, face_picker_ui, get_engine, query_choice, query_float, show_faces, sync_url
 
 DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
@@ -47,4 +47,4 @@ def twin_panel(engine: Engine, index: int, source: str) -> None:
                [f"original ({source})", "as a Lego face", f"mix {mix:.2f}", "as an emoji"], columns=4, width=150)
     st.markdown(f"**{engine.dataset.name[index]}** as {DOMAIN_NAMES[other]}, step by step")
     strip = engine.mirror(z, source, np.linspace(0.0, 1.0, STRIP_STEPS))
-    st.image(strip_image(strip), width="stretch", output_format="PNG")
+    st.image(png_bytes(strip_image(strip, scale=1)), width="stretch", output_format="PNG")

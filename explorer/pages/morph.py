@@ -7,11 +7,11 @@ from explorer.engine import Engine
 from explorer.images import gif_bytes, png_bytes, strip_image
 from explorer.ui import (
     domain_default,
-    enlarge,
     face_picker_ui,
     get_engine,
     query_choice,
     query_int,
+    show_faces,
     sync_url,
     uploaded_face,
 )
@@ -52,13 +52,12 @@ def morph_panel(engine: Engine) -> None:
     frames = engine.morph(start, engine.maps.means[emoji], steps, method)
     st.markdown(f"**{start_name}** → **{engine.dataset.name[emoji]}**")
     # shown at the frames' own size (a page's width holds ten of them); the PNG download is twice as large
-    st.image(strip_image(frames, scale=1), width="stretch", output_format="PNG")
+    st.image(png_bytes(strip_image(frames, scale=1)), width="stretch", output_format="PNG")
     a, b, _ = st.columns([1, 1, 3])
     a.download_button("Download PNG", png_bytes(strip_image(frames)), file_name="legomoji-morph.png",
                       mime="image/png", on_click="ignore")
     b.download_button("Download GIF", gif_bytes(frames), file_name="legomoji-morph.gif", mime="image/gif",
                       on_click="ignore")
     with st.expander("Originals"):
-        st.image([enlarge(upload["image"] if use_upload else engine.dataset.images[lego]),
-                  enlarge(engine.dataset.images[emoji])],
-                 caption=[start_name, engine.dataset.name[emoji]], output_format="PNG")
+        show_faces([upload["image"] if use_upload else engine.dataset.images[lego], engine.dataset.images[emoji]],
+                   [start_name, engine.dataset.name[emoji]], columns=4)

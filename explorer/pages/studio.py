@@ -12,7 +12,6 @@ from explorer.images import png_bytes
 from explorer.ui import (
     amounts_text,
     domain_default,
-    enlarge,
     face_picker_ui,
     get_engine,
     query_amounts,
@@ -49,8 +48,8 @@ def _spin(engine: Engine) -> None:
         lego, emoji = rng.choice(engine.indices("lego")), rng.choice(engine.indices("emoji"))
         with reel.container():
             a, b, _ = st.columns([1, 1, 4])
-            a.image(enlarge(engine.dataset.images[lego], 96))
-            b.image(enlarge(engine.dataset.images[emoji], 96))
+            a.image(png_bytes(engine.dataset.images[lego]), width=96, output_format="PNG")
+            b.image(png_bytes(engine.dataset.images[emoji]), width=96, output_format="PNG")
         time.sleep(0.07)
     reel.empty()
 
