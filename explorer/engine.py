@@ -27,7 +27,7 @@ import numpy as np
 from common.errors import UserError
 from data import printed
 from data.dataset import FaceDataset
-from explorer.memory import freeze_long_lived
+from explorer.memory import freeze_long_lived, without_keras_extras
 from vae import latent
 from vae.config import read_config
 from vae.space import LatentSpace, default_strength, domain_value
@@ -140,7 +140,8 @@ class Engine:
             self.wait_for_model()
 
     def _load_model(self) -> None:
-        from vae.families import load_model_folder
+        with without_keras_extras():  # scikit-learn and IPython: see explorer/memory.py
+            from vae.families import load_model_folder
 
         try:
             model = load_model_folder(self.folder)

@@ -58,6 +58,17 @@ for size in (2, 3, 5, 6, 8, 9, 12, 16):  # the batch sizes of the pages' grids, 
 print(rss_mb() - before)
 """
 
+EXTRAS = """
+import sys
+from explorer.memory import KERAS_EXTRAS, without_keras_extras
+
+with without_keras_extras():
+    import keras
+loaded = [name for name in KERAS_EXTRAS if name in sys.modules]
+import sklearn.decomposition  # still importable after the block
+print(len(loaded))
+"""
+
 glibc_only = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
                                 reason="the malloc settings are glibc's")
 linux_only = pytest.mark.skipif(platform.system() != "Linux", reason="reads the process's memory from /proc")
@@ -112,6 +123,12 @@ def test_without_glibc_the_threshold_is_skipped_and_the_allocator_still_set(monk
     finally:
         memory.return_large_buffers.cache_clear()
 
+
+
+def test_keras_loads_without_the_extras_the_server_never_uses():
+    """Keras imports scikit-learn and IPython with itself when they are installed; loaded inside
+    the block it leaves both out (57 MB of the server), and scikit-learn imports as usual after."""
+    assert kept_mb(EXTRAS, "") == 0
 
 
 def test_a_loaded_model_leaves_the_full_collections_little_to_walk(engine):
