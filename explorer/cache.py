@@ -16,6 +16,7 @@ from PIL import Image
 
 from explorer import figures
 from explorer.engine import DEFAULT_ASSETS, Engine
+from vae.latent import kl_per_dimension
 
 MODEL_ENV = "LEGOMOJI_MODEL"
 # Streamlit serves this folder (beside streamlit_app.py) at app/static/ when
@@ -117,3 +118,12 @@ def histogram_figure(folder: str, dimensions: int, split_domains: bool) -> go.Fi
     groups = {"lego": domain == "lego", "emoji": domain == "emoji"} if split_domains \
         else {"all": np.ones(len(domain), bool)}
     return figures.histogram_figure(engine.maps.means, groups, dimensions)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def kl_figure(folder: str, active_threshold: float) -> go.Figure:
+    """KL per latent dimension, dimensions whose posterior-mean variance is at most
+    `active_threshold` greyed (building the figure took a third of the page's run)."""
+    engine = load_engine(folder)
+    return figures.kl_figure(kl_per_dimension(engine.maps.means, engine.maps.log_vars),
+                             engine.maps.means.var(axis=0) > active_threshold)

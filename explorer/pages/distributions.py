@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.cache import histogram_figure
-from explorer.figures import kl_figure
+from explorer.cache import histogram_figure, kl_figure
 from explorer.ui import get_engine, query_int, sync_url
 from vae.latent import kl_per_dimension
 
@@ -18,7 +17,7 @@ def render_distributions() -> None:
     st.caption("A VAE pulls each dimension's posterior means towards the standard normal (black curve). "
                "Dimensions the model does not use collapse to a spike at 0.")
     left, right = st.columns([2, 1])
-    # 20 at first: two rows fit on a screen, and 50 subplots took most of a second to draw
+    # 20 at first: two rows of panels fit on a screen
     dimensions = left.slider("Dimensions shown", 10, latent_dim, query_int("dims", min(20, latent_dim), 10, latent_dim),
                              step=10 if latent_dim % 10 == 0 else 1, key="dist_dims")
     split = right.toggle("Split by domain", value=st.query_params.get("split") == "1", key="dist_split")
@@ -31,4 +30,4 @@ def render_distributions() -> None:
     c.metric("Images", len(engine.dataset))
     st.plotly_chart(histogram_figure(str(engine.folder), dimensions, split), width="stretch")
     st.subheader("KL per dimension")
-    st.plotly_chart(kl_figure(kl, engine.maps.means.var(axis=0) > ACTIVE_THRESHOLD), width="stretch")
+    st.plotly_chart(kl_figure(str(engine.folder), ACTIVE_THRESHOLD), width="stretch")
