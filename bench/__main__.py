@@ -169,8 +169,9 @@ def wire_markdown(wire: dict) -> list[str]:
     """Bytes per action and click-to-picture, on loopback and over the emulated home connection."""
     home = wire["home_connection"]
     lines = ["", "## Over the wire (headless Chromium, DevTools)", "",
-             f"Bytes received over the websocket from each action to the end of its run, and the time to the new "
-             f"picture (page switches: to the page's title with its run finished), on loopback and over an "
+             f"Bytes received over the websocket from each action to the end of its run, and the time from the "
+             f"action's input event to the new picture (page switches: to the page's title with its run "
+             f"finished), both on the page's clock, on loopback and over an "
              f"emulated home connection ({home['downloadThroughput'] * 8 / 1e6:g} Mbit/s down, "
              f"{home['uploadThroughput'] * 8 / 1e6:g} Mbit/s up, {home['latency']} ms round trip).", "",
              "| action | bytes (p50 / max) | loopback p50 | home p50 | goals | |", "|---|---|---|---|---|---|"]

@@ -5,14 +5,13 @@ picture that depends on it has changed in the page, over `repeats` actions after
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from tests.browser import (
     PICTURE_CHANGED,
     face_clicker,
     image_sources,
+    input_to,
     launch_chromium,
     open_page,
     plot_point,
@@ -23,13 +22,11 @@ from tests.browser import (
 
 
 def _timed(page, action, index: int) -> float:
-    """Seconds from `action` to the index-th image of the main area showing a new picture."""
+    """Seconds from the input event of `action` to the index-th image of the main area showing
+    a new picture, on the page's clock."""
     sources = image_sources(page)
     old = sources[index] if len(sources) > index else ""
-    started = time.perf_counter()
-    action()
-    page.wait_for_function(PICTURE_CHANGED, arg=[old, index], timeout=60_000, polling=10)
-    elapsed = time.perf_counter() - started
+    elapsed = input_to(page, action, PICTURE_CHANGED, [old, index]) / 1000
     wait_idle(page)
     return elapsed
 

@@ -9,9 +9,11 @@ import time
 import numpy as np
 
 from tests.browser import (
+    PAGE_SHOWN,
     PICTURE_CHANGED,
     face_clicker,
     image_sources,
+    input_to,
     launch_chromium,
     open_page,
     plot_point,
@@ -45,18 +47,14 @@ class Wire:
 
 
 def _measure(page, wire: Wire, action, index: int | None, title: str | None = None) -> tuple[float, int]:
-    """(seconds to the index-th picture changing, or to `title` showing; bytes received until idle)."""
+    """(seconds from the input event to the index-th picture changing, or to the page `title`
+    shown with its run over, on the page's clock; bytes received until idle)."""
     before = wire.received
-    old = (image_sources(page) + [""] * (index + 1))[index] if index is not None else ""
-    started = time.perf_counter()
-    action()
     if title is not None:
-        page.get_by_role("heading", name=title).wait_for(timeout=60_000)
-        page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')",
-                               timeout=60_000, polling=10)
+        elapsed = input_to(page, action, PAGE_SHOWN, title) / 1000
     else:
-        page.wait_for_function(PICTURE_CHANGED, arg=[old, index], timeout=60_000, polling=10)
-    elapsed = time.perf_counter() - started
+        old = (image_sources(page) + [""] * (index + 1))[index]
+        elapsed = input_to(page, action, PICTURE_CHANGED, [old, index]) / 1000
     wait_idle(page)
     page.wait_for_timeout(300)  # late frames of the same run
     return elapsed, wire.received - before

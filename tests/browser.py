@@ -148,3 +148,34 @@ PICTURE_CHANGED = """([old, index]) => {
                            img => img.complete && img.naturalWidth > 0 ? img.src : '');
     return now.length > index && now[index] !== '' && now[index] !== old;
 }"""  # the index-th picture of the main area shows something other than `old`
+
+PAGE_SHOWN = """(title) => Array.from(document.querySelectorAll('[data-testid=stMain] h1'),
+                                   h => h.textContent).some(text => text.includes(title))
+    && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')"""  # its title shown, its run over
+
+# Timing on the page's own clock: from the input event (a pointer or key press, caught before
+# any handler of the page) to the first poll at which a condition holds. Timed from Python, a
+# click also counted Playwright's checks before it dispatched the click (50-175 ms for a button
+# near the top of a scrolled page).
+_MARK_INPUT = """() => {
+    if (!window.__inputMarked) {
+        window.__inputMarked = true;
+        for (const type of ['pointerdown', 'keydown'])
+            window.addEventListener(type, () => { window.__inputAt = performance.now(); }, true);
+    }
+    window.__inputAt = null;
+}"""
+
+
+def input_to(page, action, condition: str, arg, timeout_ms: int = 60_000) -> float:
+    """Run `action` (a click or a key press) and wait until the JavaScript `condition(arg)`
+    holds; milliseconds from the input event in the page to then."""
+    page.evaluate(_MARK_INPUT)
+    action()
+    page.wait_for_function(f"(arg) => {{ const met = ({condition})(arg); "
+                           "if (met) window.__metAt = performance.now(); return met; }",
+                           arg=arg, timeout=timeout_ms, polling=10)
+    started, met = page.evaluate("() => [window.__inputAt, window.__metAt]")
+    if started is None:
+        raise RuntimeError("the action sent no pointer or key press to the page")
+    return met - started

@@ -40,10 +40,9 @@ def _surprise(engine: Engine) -> None:
     st.session_state["studio_spin"] = True
 
 
-def _spin(engine: Engine) -> None:
-    """Slot-machine reels: flick through random faces before showing the pick."""
+def _spin(engine: Engine, reel) -> None:
+    """Slot-machine reels in the `reel` placeholder: flick through random faces before showing the pick."""
     rng = np.random.default_rng()
-    reel = st.empty()
     for _ in range(SPIN_FRAMES):
         lego, emoji = rng.choice(engine.indices("lego")), rng.choice(engine.indices("emoji"))
         with reel.container():
@@ -186,8 +185,11 @@ def studio_panel(engine: Engine) -> None:
     """Surprise me, the pickers and the result: a pick reruns this panel alone (the result panel
     inside it is a fragment of its own, so a slider reruns less still)."""
     st.button("🎰 Surprise me", on_click=_surprise, args=(engine,), key="studio_surprise")
+    # the reel's place is kept in every run: filled, it moves nothing below it (a reel added
+    # only on a spin pushed the pickers down one place, and the browser rebuilt them first)
+    reel = st.empty()
     if st.session_state.pop("studio_spin", False):
-        _spin(engine)
+        _spin(engine, reel)
     lego, emoji = pick_faces_ui(engine)
     upload = uploaded_face()
     use_upload = upload is not None and st.toggle("Use my uploaded image as the face", key="studio_upload")
