@@ -151,10 +151,13 @@ PICTURE_CHANGED = """([old, index]) => {
 
 PAGE_SHOWN = """(title) => Array.from(document.querySelectorAll('[data-testid=stMain] h1'),
                                    h => h.textContent).some(text => text.includes(title))
-    && !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')"""  # its title shown, its run over
+    && document.querySelector('[data-testid=stApp]').dataset.testScriptState === 'notRunning'"""
+# a page's title shown and its run over (the script state Streamlit keeps on the app's root element)
 
 # Timing on the page's own clock: from the input event (a pointer or key press, caught before
-# any handler of the page) to the first poll at which a condition holds. Timed from Python, a
+# any handler of the page) to the first frame painted after a condition holds (the condition is
+# polled every 10 ms; the time is taken once the next animation frame has been drawn, so a
+# picture or title in the page but not yet on the screen does not count). Timed from Python, a
 # click also counted Playwright's checks before it dispatched the click (50-175 ms for a button
 # near the top of a scrolled page).
 _MARK_INPUT = """() => {
@@ -164,17 +167,19 @@ _MARK_INPUT = """() => {
             window.addEventListener(type, () => { window.__inputAt = performance.now(); }, true);
     }
     window.__inputAt = null;
+    window.__metAt = null;
+    window.__met = false;
 }"""
 
 
 def input_to(page, action, condition: str, arg, timeout_ms: int = 60_000) -> float:
     """Run `action` (a click or a key press) and wait until the JavaScript `condition(arg)`
-    holds; milliseconds from the input event in the page to then."""
+    holds and the next frame is drawn; milliseconds from the input event in the page to then."""
     page.evaluate(_MARK_INPUT)
     action()
-    page.wait_for_function(f"(arg) => {{ const met = ({condition})(arg); "
-                           "if (met) window.__metAt = performance.now(); return met; }",
-                           arg=arg, timeout=timeout_ms, polling=10)
+    page.wait_for_function(f"(arg) => {{ if (!window.__met && ({condition})(arg)) {{ window.__met = true; "
+                           "requestAnimationFrame(() => setTimeout(() => { window.__metAt = performance.now(); })); } "
+                           "return window.__metAt !== null; }", arg=arg, timeout=timeout_ms, polling=10)
     started, met = page.evaluate("() => [window.__inputAt, window.__metAt]")
     if started is None:
         raise RuntimeError("the action sent no pointer or key press to the page")
