@@ -149,10 +149,13 @@ PICTURE_CHANGED = """([old, index]) => {
     return now.length > index && now[index] !== '' && now[index] !== old;
 }"""  # the index-th picture of the main area shows something other than `old`
 
-PAGE_SHOWN = """(title) => Array.from(document.querySelectorAll('[data-testid=stMain] h1'),
-                                   h => h.textContent).some(text => text.includes(title))
-    && document.querySelector('[data-testid=stApp]').dataset.testScriptState === 'notRunning'"""
-# a page's title shown and its run over (the script state Streamlit keeps on the app's root element)
+PAGE_SHOWN = """(title) => {
+    const main = document.querySelector('[data-testid=stMain]');
+    const charts = Array.from(main.querySelectorAll('[data-testid=stPlotlyChart]'));
+    return Array.from(main.querySelectorAll('h1'), h => h.textContent).some(text => text.includes(title))
+        && document.querySelector('[data-testid=stApp]').dataset.testScriptState === 'notRunning'
+        && charts.every(chart => chart.querySelector('.main-svg'));
+}"""  # a page's title shown, its run over (Streamlit's script state on the app's root), its charts drawn
 
 # Timing on the page's own clock: from the input event (a pointer or key press, caught before
 # any handler of the page) to the first frame painted after a condition holds (the condition is
