@@ -127,3 +127,21 @@ def kl_figure(folder: str, active_threshold: float) -> go.Figure:
     engine = load_engine(folder)
     return figures.kl_figure(kl_per_dimension(engine.maps.means, engine.maps.log_vars),
                              engine.maps.means.var(axis=0) > active_threshold)
+
+
+# The Generate page's pictures depend on its controls alone, and most visits keep the defaults:
+# decoded once, they make a switch to the page a lookup (48 faces, two-thirds of its run).
+@st.cache_data(show_spinner=False, max_entries=16)
+def samples(folder: str, count: int, temperature: float, seed: int, domain: str, prior: str) -> np.ndarray:
+    """(count, S, S, 3) uint8 random faces of a domain (Engine.sample)."""
+    return load_engine(folder).sample(count, temperature, seed, domain, prior)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def gallery(folder: str, split: str, shuffle: int, count: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dataset indices, originals, reconstructions) of `count` images of a split, drawn by `shuffle`."""
+    engine = load_engine(folder)
+    pool = np.flatnonzero(engine.dataset.split == split)
+    picks = np.random.default_rng(shuffle).choice(pool, size=min(count, len(pool)), replace=False)
+    reconstructions = engine.decode(engine.maps.means[picks], (engine.dataset.domain[picks] == "emoji").astype(float))
+    return picks, engine.dataset.images[picks], reconstructions

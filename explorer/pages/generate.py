@@ -1,9 +1,9 @@
 """Generate and inspect: random samples, a reconstruction gallery and the training curves."""
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
+from explorer.cache import gallery, samples
 from explorer.engine import Engine
 from explorer.figures import training_figure
 from explorer.ui import get_engine, query_choice, query_float, query_int, show_faces, sync_url
@@ -36,8 +36,8 @@ def samples_panel(engine: Engine) -> None:
     seed = right.number_input("Seed", 0, 10_000, query_int("seed", 0, 0, 10_000), key="gen_seed")
     sync_url(seed=str(seed), temperature=f"{temperature:.2f}", prior=prior)
     for domain in ("lego", "emoji"):
-        samples = engine.sample(12, temperature, int(seed), domain, prior if mixture else "normal")
-        show_faces(samples, [""] * 12, columns=12, width=96)
+        faces = samples(str(engine.folder), 12, float(temperature), int(seed), domain, prior if mixture else "normal")
+        show_faces(faces, [""] * 12, columns=12, width=96)
 
 
 @st.fragment
@@ -48,10 +48,7 @@ def gallery_panel(engine: Engine) -> None:
                        format_func=lambda s: {"val": "validation (unseen)", "train": "training"}[s])
     shuffle = int(right.number_input("Shuffle", 0, 10_000, query_int("gallery", 0, 0, 10_000), key="gallery_seed"))
     sync_url(gallery=str(shuffle))
-    pool = np.flatnonzero(engine.dataset.split == split)
-    picks = np.random.default_rng(shuffle).choice(pool, size=min(12, len(pool)), replace=False)
-    originals = engine.dataset.images[picks]
-    reconstructions = engine.decode(engine.maps.means[picks], (engine.dataset.domain[picks] == "emoji").astype(float))
+    picks, originals, reconstructions = gallery(str(engine.folder), split, shuffle)
     st.caption("Originals above, the model's reconstructions below.")
     show_faces(originals, [""] * len(picks), columns=12, width=96)
     show_faces(reconstructions, [""] * len(picks), columns=12, width=96)
