@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from explorer import figures
+from explorer import figures, images
 from explorer.engine import DEFAULT_ASSETS, Engine
 from vae.latent import kl_per_dimension
 
@@ -145,3 +145,11 @@ def gallery(folder: str, split: str, shuffle: int, count: int = 12) -> tuple[np.
     picks = np.random.default_rng(shuffle).choice(pool, size=min(count, len(pool)), replace=False)
     reconstructions = engine.decode(engine.maps.means[picks], (engine.dataset.domain[picks] == "emoji").astype(float))
     return picks, engine.dataset.images[picks], reconstructions
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def morph_files(folder: str, lego: int, emoji: int, steps: int, method: str) -> tuple[bytes, bytes, bytes]:
+    """The files of a dataset pair's morph (images.morph_files): a switch to the Morph page on its
+    default pair, or back to a pair seen before, decodes and encodes nothing (about 1 MB each)."""
+    engine = load_engine(folder)
+    return images.morph_files(engine.morph(engine.maps.means[lego], engine.maps.means[emoji], steps, method))

@@ -37,3 +37,9 @@ def gif_bytes(frames: np.ndarray, scale: int = 2, frame_ms: int = 120) -> bytes:
     buffer = io.BytesIO()
     loop[0].save(buffer, format="GIF", save_all=True, append_images=loop[1:], duration=frame_ms, loop=0)
     return buffer.getvalue()
+
+
+def morph_files(frames: np.ndarray) -> tuple[bytes, bytes, bytes]:
+    """A morph's files: the strip as the page shows it (PNG, the frames' own size), the strip to
+    download (PNG, twice as large) and the animated GIF."""
+    return png_bytes(strip_image(frames, scale=1)), png_bytes(strip_image(frames)), gif_bytes(frames)

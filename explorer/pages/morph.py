@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer import images
+from explorer.cache import morph_files
 from explorer.engine import Engine
-from explorer.images import gif_bytes, png_bytes, strip_image
 from explorer.ui import (
     domain_default,
     face_picker_ui,
@@ -47,17 +48,17 @@ def morph_panel(engine: Engine) -> None:
     upload = uploaded_face()
     use_upload = upload is not None and st.toggle("Start from my uploaded image instead", key="morph_upload")
     sync_url(lego=str(lego), emoji=str(emoji), steps=str(steps), method=method)
-    start = upload["z"] if use_upload else engine.maps.means[lego]
     start_name = "your image" if use_upload else engine.dataset.name[lego]
-    frames = engine.morph(start, engine.maps.means[emoji], steps, method)
+    if use_upload:
+        shown, strip, gif = images.morph_files(engine.morph(upload["z"], engine.maps.means[emoji], steps, method))
+    else:
+        shown, strip, gif = morph_files(str(engine.folder), lego, emoji, steps, method)
     st.markdown(f"**{start_name}** → **{engine.dataset.name[emoji]}**")
     # shown at the frames' own size (a page's width holds ten of them); the PNG download is twice as large
-    st.image(png_bytes(strip_image(frames, scale=1)), width="stretch", output_format="PNG")
+    st.image(shown, width="stretch", output_format="PNG")
     a, b, _ = st.columns([1, 1, 3])
-    a.download_button("Download PNG", png_bytes(strip_image(frames)), file_name="legomoji-morph.png",
-                      mime="image/png", on_click="ignore")
-    b.download_button("Download GIF", gif_bytes(frames), file_name="legomoji-morph.gif", mime="image/gif",
-                      on_click="ignore")
+    a.download_button("Download PNG", strip, file_name="legomoji-morph.png", mime="image/png", on_click="ignore")
+    b.download_button("Download GIF", gif, file_name="legomoji-morph.gif", mime="image/gif", on_click="ignore")
     with st.expander("Originals"):
         show_faces([upload["image"] if use_upload else engine.dataset.images[lego], engine.dataset.images[emoji]],
                    [start_name, engine.dataset.name[emoji]], columns=4)
