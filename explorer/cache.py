@@ -153,3 +153,9 @@ def morph_files(folder: str, lego: int, emoji: int, steps: int, method: str) -> 
     default pair, or back to a pair seen before, decodes and encodes nothing (about 1 MB each)."""
     engine = load_engine(folder)
     return images.morph_files(engine.morph(engine.maps.means[lego], engine.maps.means[emoji], steps, method))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def training_figure(folder: str) -> go.Figure:
+    """The model's training curves (building the figure took a third of the Generate page's run)."""
+    return figures.training_figure(load_engine(folder).history)

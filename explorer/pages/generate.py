@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.cache import gallery, samples
+from explorer.cache import gallery, samples, training_figure
 from explorer.engine import Engine
-from explorer.figures import training_figure
 from explorer.ui import get_engine, query_choice, query_float, query_int, show_faces, sync_url
 
 PRIORS = {"posterior": "fitted mixture", "normal": "N(0, I)"}
@@ -57,6 +56,6 @@ def gallery_panel(engine: Engine) -> None:
 def training_curves(engine: Engine) -> None:
     st.subheader("Training curves")
     if engine.history:
-        st.plotly_chart(training_figure(engine.history), width="stretch")
+        st.plotly_chart(training_figure(str(engine.folder)), width="stretch")
     else:
         st.info("This model folder has no history.csv.")
