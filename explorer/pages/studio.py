@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from explorer.card import polaroid_card
 from explorer.engine import Engine
@@ -27,6 +28,7 @@ MODES = ("an emoji", "an expression")
 # the two ways with an emoji (vae.printing.METHODS): print, then redraw; move the expression code
 METHOD_LABELS = {"printed": "print it, then redraw", "code": "move the expression code"}
 SPIN_FRAMES = 9
+REEL_SIZE = 36  # px: the reel's faces are no taller than the Surprise button
 SLIDER_PREFIX = "studio_mix_"
 
 
@@ -41,14 +43,15 @@ def _surprise(engine: Engine) -> None:
 
 
 def _spin(engine: Engine, reel) -> None:
-    """Slot-machine reels in the `reel` placeholder: flick through random faces before showing the pick."""
+    """Slot-machine reels in the `reel` placeholder beside the button: flick through random
+    faces before showing the pick."""
     rng = np.random.default_rng()
     for _ in range(SPIN_FRAMES):
         lego, emoji = rng.choice(engine.indices("lego")), rng.choice(engine.indices("emoji"))
-        with reel.container():
-            a, b, _ = st.columns([1, 1, 4])
-            a.image(png_bytes(engine.dataset.images[lego]), width=96, output_format="PNG")
-            b.image(png_bytes(engine.dataset.images[emoji]), width=96, output_format="PNG")
+        with reel.container(horizontal=True, gap="small"):
+            for index in (lego, emoji):
+                face = Image.fromarray(engine.dataset.images[index]).resize((REEL_SIZE, REEL_SIZE), Image.LANCZOS)
+                st.image(png_bytes(face), width=REEL_SIZE, output_format="PNG")
         time.sleep(0.07)
     reel.empty()
 
@@ -184,10 +187,11 @@ def render_studio() -> None:
 def studio_panel(engine: Engine) -> None:
     """Surprise me, the pickers and the result: a pick reruns this panel alone (the result panel
     inside it is a fragment of its own, so a slider reruns less still)."""
-    st.button("🎰 Surprise me", on_click=_surprise, args=(engine,), key="studio_surprise")
-    # the reel's place is kept in every run: filled, it moves nothing below it (a reel added
-    # only on a spin pushed the pickers down one place, and the browser rebuilt them first)
-    reel = st.empty()
+    # the reel spins beside the button, no taller than it: a reel above the pickers pushed both
+    # picture grids down on every frame, and the browser laid them out again before it showed one
+    top = st.container(horizontal=True, vertical_alignment="center")
+    top.button("🎰 Surprise me", on_click=_surprise, args=(engine,), key="studio_surprise")
+    reel = top.empty()
     if st.session_state.pop("studio_spin", False):
         _spin(engine, reel)
     lego, emoji = pick_faces_ui(engine)
