@@ -131,13 +131,13 @@ def kl_figure(folder: str, active_threshold: float) -> go.Figure:
 
 # The Generate page's pictures depend on its controls alone, and most visits keep the defaults:
 # decoded once, they make a switch to the page a lookup (48 faces, two-thirds of its run).
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=8)  # 0.6 MB each
 def samples(folder: str, count: int, temperature: float, seed: int, domain: str, prior: str) -> np.ndarray:
     """(count, S, S, 3) uint8 random faces of a domain (Engine.sample)."""
     return load_engine(folder).sample(count, temperature, seed, domain, prior)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=8)  # 1.2 MB each
 def gallery(folder: str, split: str, shuffle: int, count: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dataset indices, originals, reconstructions) of `count` images of a split, drawn by `shuffle`."""
     engine = load_engine(folder)
