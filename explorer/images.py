@@ -26,6 +26,15 @@ def png_bytes(image: Image.Image | np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def face_png(image: np.ndarray, width: int) -> bytes:
+    """PNG of a face no wider than `width`: a wider one is shrunk here, since Streamlit would
+    shrink it itself and encode it a second time."""
+    picture = Image.fromarray(image)
+    if picture.width > width:
+        picture = picture.resize((width, round(picture.height * width / picture.width)), Image.LANCZOS)
+    return png_bytes(picture)
+
+
 def gif_bytes(frames: np.ndarray, scale: int = 2, frame_ms: int = 120) -> bytes:
     """An animated GIF that plays the morph forward and back, at the PNG strip's scale. Each frame
     gets its palette at its own size by a fast octree, then is enlarged; it is made on every run

@@ -5,12 +5,11 @@ import re
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from common.errors import UserError
 from explorer.cache import load_engine, model_folder, thumbnail_folder
 from explorer.engine import Engine
-from explorer.images import png_bytes
+from explorer.images import face_png
 from explorer.picker import face_grid
 from explorer.server import keep_keras_session
 
@@ -48,18 +47,14 @@ def show_asset_error(error: UserError):
 
 def show_faces(images, captions, columns: int | None = None, width: int = DISPLAY_SIZE) -> None:
     """A row (or rows) of equally sized faces with captions. Each is sent at its own size, or
-    shrunk to `width` here when it is wider, and the browser scales it: enlarging a 128 px face
-    to 190 px here took longer to encode and sent more bytes, and Streamlit shrinks a wider
-    picture itself, encoding it a second time (48 faces on the Generate page: 96 encodes)."""
+    shrunk to `width` when it is wider (images.face_png), and the browser scales it: enlarging a
+    128 px face to 190 px here took longer to encode and sent more bytes."""
     columns = columns or len(images)
     for start in range(0, len(images), columns):
         cells = st.columns(columns)
         for cell, image, caption in zip(cells, images[start:start + columns], captions[start:start + columns]):
-            picture = Image.fromarray(image)
-            if picture.width > width:
-                picture = picture.resize((width, round(picture.height * width / picture.width)), Image.LANCZOS)
             # the width pinned: a long caption would otherwise widen its figure and stretch the face
-            cell.image(png_bytes(picture), caption=caption, width=width, output_format="PNG")
+            cell.image(face_png(image, width), caption=caption, width=width, output_format="PNG")
 
 
 def sync_url(**values: str) -> None:

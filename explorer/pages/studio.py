@@ -5,11 +5,10 @@ import time
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from explorer.card import polaroid_card
 from explorer.engine import Engine
-from explorer.images import png_bytes
+from explorer.images import face_png, png_bytes
 from explorer.ui import (
     amounts_text,
     domain_default,
@@ -50,8 +49,7 @@ def _spin(engine: Engine, reel) -> None:
         lego, emoji = rng.choice(engine.indices("lego")), rng.choice(engine.indices("emoji"))
         with reel.container(horizontal=True, gap="small"):
             for index in (lego, emoji):
-                face = Image.fromarray(engine.dataset.images[index]).resize((REEL_SIZE, REEL_SIZE), Image.LANCZOS)
-                st.image(png_bytes(face), width=REEL_SIZE, output_format="PNG")
+                st.image(face_png(engine.dataset.images[index], REEL_SIZE), width=REEL_SIZE, output_format="PNG")
         time.sleep(0.07)
     reel.empty()
 
