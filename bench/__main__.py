@@ -158,7 +158,19 @@ def cnn_markdown(cnn: dict) -> list[str]:
                   f"originals): domain {cv['domain_accuracy']:.0%}; per tag, balanced accuracy (recall): " + ", ".join(
                       f"{t} {v['balanced_accuracy']:.2f} ({v['recall']:.2f}, {v['positives']} faces)"
                       for t, v in cv["tags"].items()) + "."]
+        lines += [judge_per_domain_line(cv)] if cv.get("per_domain") else []
     return lines
+
+
+def judge_per_domain_line(cv: dict) -> str:
+    """The judge's accuracy on each domain's faces alone (tags with a few faces there)."""
+    parts = []
+    for domain, found in cv["per_domain"].items():
+        weakest = sorted(found["tags"].items(), key=lambda item: item[1]["balanced_accuracy"])[:3]
+        parts.append(f"{domain} faces alone, {found['mean_balanced_accuracy']:.2f} mean balanced accuracy over "
+                     f"{len(found['tags'])} tags (weakest: " + ", ".join(
+                         f"{t} {v['balanced_accuracy']:.2f}" for t, v in weakest) + ")")
+    return "Split by domain: " + "; ".join(parts) + "."
 
 
 WIRE_GOALS = {"studio pick": 150, "strength change": 150, "mix slider": 150, "Surprise me": 250, "morph pick": 250,

@@ -260,3 +260,29 @@ def test_a_run_with_a_patch_critic_starts_from_a_trained_run_and_trains_the_crit
     other = build_vae(preset("tiny"))
     with pytest.raises(UserError, match="shares"):
         warm_start(other, run, verbose=0)
+
+
+def test_a_spatial_code_trains_with_every_term_and_its_loss_falls(small_dataset, tmp_path):
+    cfg = preset("tiny-shared").override(epochs=2, latent_dim=16 + 8 * 8, spatial_channels=1)
+    model, history = train(cfg, small_dataset, tmp_path, verbose=0)
+    assert float(history[-1]["loss"]) < float(history[0]["loss"])
+    assert all(np.isfinite(float(history[-1][key])) for key in ("val_ssim", "pair", "content_adversary"))
+    assert load_model_folder(tmp_path).encode(small_dataset.images[:2])[0].shape == (2, 80)
+
+
+def test_the_judges_accuracy_is_scored_on_each_domains_faces_alone(small_dataset):
+    from vae.judge import MIN_DOMAIN_POSITIVES, cross_validate, face_groups, tag_accuracy
+
+    tags = np.zeros((4, len(EXPRESSIONS)), np.float32)
+    tags[:2, 0] = 1  # two smiling faces of four: the first found, the third wrongly seen smiling
+    guesses = np.zeros_like(tags)
+    guesses[[0, 2], 0] = 0.9
+    assert tag_accuracy(tags, guesses) == {"smile": {"positives": 2, "balanced_accuracy": 0.5, "recall": 0.5}}
+    dataset = small_dataset.subset(~small_dataset.augmented)
+    report = cross_validate(dataset.images, dataset.domain, dataset.tag_matrix(),
+                            face_groups(dataset.domain, dataset.name), folds=2, epochs=1)
+    for domain in ("lego", "emoji"):
+        matrix = dataset.tag_matrix()[dataset.domain == domain]
+        scored = {t for t, count in zip(EXPRESSIONS, matrix.sum(axis=0)) if count >= MIN_DOMAIN_POSITIVES}
+        assert set(report["per_domain"][domain]["tags"]) == scored and scored
+        assert 0 <= report["per_domain"][domain]["mean_balanced_accuracy"] <= 1

@@ -219,3 +219,28 @@ def test_half_precision_weights_halve_the_file_and_decode_alike(tmp_path):
     assert all(w.dtype == np.float32 for w in half.get_weights())
     z = np.random.default_rng(0).normal(size=(4, model.cfg.latent_dim)).astype(np.float32)
     assert np.abs(half.decode(z, 1.0) - model.decode(z, 1.0)).max() < 0.01
+
+
+def test_a_spatial_code_is_the_codes_last_dims_and_each_cell_draws_its_own_place(tmp_path):
+    cfg = preset("tiny-shared").override(latent_dim=16 + 8 * 8 * 2, spatial_channels=2)
+    assert (cfg.vector_dims, cfg.spatial_dims) == (16, 128)
+    model = build_vae(cfg)
+    images = np.random.default_rng(0).random((2, 64, 64, 3)).astype(np.float32)
+    mean, log_var = model.encode(images)
+    assert mean.shape == log_var.shape == (2, cfg.latent_dim)
+    # the spatial part is a map: moving its top-left cell changes the top-left of the picture only
+    moved = mean.copy()
+    moved[:, cfg.vector_dims:cfg.vector_dims + cfg.spatial_channels] += 5.0
+    change = np.abs(model.decode(moved, 0.0) - model.decode(mean, 0.0)).mean(axis=(0, 3))  # (64, 64)
+    assert change[:16, :16].mean() > 1e-3 and change[32:, 32:].max() < 1e-6
+    model.save(tmp_path / "model.keras")
+    assert np.array_equal(load_vae(tmp_path / "model.keras").decode(mean, 0.0), model.decode(mean, 0.0))
+
+
+def test_a_spatial_code_needs_the_shared_family_and_a_side_both_networks_have():
+    with pytest.raises(ValueError, match="only the shared family"):
+        preset("tiny").override(latent_dim=16 + 64, spatial_channels=1)
+    with pytest.raises(ValueError, match="spatial_side 6"):
+        preset("tiny-shared").override(latent_dim=16 + 36, spatial_channels=1, spatial_side=6)
+    with pytest.raises(ValueError, match="less the spatial part"):
+        preset("tiny-shared").override(spatial_channels=1)  # 64 spatial dims in a 16-d code

@@ -65,6 +65,11 @@ class VAEConfig:
     patch_weight: float = 0.0
     patch_start_epoch: int = 0
     extra_convs: bool = False  # a second 3x3 conv in each encoder and decoder block at <= 32 px
+    # a spatial part of the code (shared family): the last spatial_side^2 * spatial_channels dims
+    # of latent_dim are a (spatial_side, spatial_side, spatial_channels) map, read off the
+    # encoder's feature map of that side and fed to the decoder's block of that side
+    spatial_channels: int = 0
+    spatial_side: int = 8
     batch_size: int = 64
     epochs: int = 60
     # the length of the cosine schedule the optimizer was built with (0: `epochs`); a run
@@ -94,8 +99,33 @@ class VAEConfig:
                                  + ", ".join(f"{key}={PLAIN_ONLY[key]!r}" for key in ignored))
         if self.reconstruction_loss not in ("weighted", "sigma"):
             raise ValueError("reconstruction_loss must be 'weighted' or 'sigma'")
-        if not 0 <= self.expression_dims < self.latent_dim:
-            raise ValueError("expression_dims must be at least 0 and below latent_dim")
+        if self.spatial_channels and self.family != "shared":
+            raise ValueError("only the shared family has a spatial part of the code: set spatial_channels=0")
+        if self.spatial_channels and not (self.spatial_side in self._encoder_sides
+                                          and self.spatial_side in self._decoder_sides):
+            raise ValueError(f"spatial_side {self.spatial_side} must be the side of an encoder block "
+                             f"({self._encoder_sides}) and of a decoder block ({self._decoder_sides})")
+        if not 0 <= self.expression_dims < self.vector_dims:
+            raise ValueError("expression_dims must be at least 0 and below latent_dim "
+                             "(less the spatial part's dims)")
+
+    @property
+    def spatial_dims(self) -> int:
+        """Dims of the code's spatial part: its last ones."""
+        return self.spatial_side ** 2 * self.spatial_channels
+
+    @property
+    def vector_dims(self) -> int:
+        """Dims of the code read from the encoder's last features: its first ones."""
+        return self.latent_dim - self.spatial_dims
+
+    @property
+    def _encoder_sides(self) -> tuple[int, ...]:
+        return tuple(self.image_size // 2 ** (index + 1) for index in range(len(self.encoder_filters)))
+
+    @property
+    def _decoder_sides(self) -> tuple[int, ...]:
+        return tuple(self.decoder_start_size * 2 ** (index + 1) for index in range(len(self.decoder_filters)))
 
     @property
     def schedule_length(self) -> int:

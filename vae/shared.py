@@ -63,19 +63,44 @@ def _residual_conv(x, filters: int, name: str):
     return layers.Add(name=f"{name}_add")([x, y])
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SplitCode(layers.Layer):
+    """A code (B, L) -> its vector part (B, L - s*s*C) and its spatial part as a map (B, s, s, C)."""
+
+    def __init__(self, side: int, channels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.side, self.channels = side, channels
+
+    def call(self, z):
+        split = ops.shape(z)[-1] - self.side * self.side * self.channels
+        return z[:, :split], ops.reshape(z[:, split:], (-1, self.side, self.side, self.channels))
+
+    def get_config(self):
+        return {**super().get_config(), "side": self.side, "channels": self.channels}
+
+
 def build_shared_encoder(cfg: VAEConfig) -> keras.Model:
-    """images (B, S, S, 3) -> mean (B, L), log_var (B, L), domain logit (B, 1)."""
+    """images (B, S, S, 3) -> mean (B, L), log_var (B, L), domain logit (B, 1). With a spatial
+    part, the code's last dims are a 1x1 conv of the features at `spatial_side`, flattened."""
     images = keras.Input((cfg.image_size, cfg.image_size, 3), name="images")
     x, side = images, cfg.image_size
+    spatial = None
     for index, filters in enumerate(cfg.encoder_filters):
         x = layers.Conv2D(filters, 3, strides=2, padding="same", name=f"enc_conv{index}")(x)  # halves H and W
         x = layers.LeakyReLU(negative_slope=0.2, name=f"enc{index}_act")(x)
         side //= 2
         if cfg.extra_convs and side <= HIGH_DETAIL_SIDE:
             x = _residual_conv(x, filters, f"enc{index}_res")
+        if cfg.spatial_channels and side == cfg.spatial_side:
+            spatial = x
     features = layers.Flatten(name="flatten")(x)  # (B, s * s * C)
-    mean = layers.Dense(cfg.latent_dim, name="z_mean")(features)
-    log_var = layers.Dense(cfg.latent_dim, name="z_log_var")(features)
+    mean = layers.Dense(cfg.vector_dims, name="z_mean")(features)
+    log_var = layers.Dense(cfg.vector_dims, name="z_log_var")(features)
+    if spatial is not None:
+        parts = [layers.Flatten(name=f"spatial_{part}_flat")(
+            layers.Conv2D(cfg.spatial_channels, 1, name=f"spatial_{part}")(spatial)) for part in ("mean", "log_var")]
+        mean = layers.Concatenate(name="z_mean_all")([mean, parts[0]])
+        log_var = layers.Concatenate(name="z_log_var_all")([log_var, parts[1]])
     # the image's own domain, read from the features (the code is kept free of it): an upload's domain
     domain_logit = layers.Dense(1, name="domain_logit")(layers.LayerNormalization(name="domain_norm")(features))
     return keras.Model(images, [mean, log_var, domain_logit], name="encoder")
@@ -87,7 +112,10 @@ def build_shared_decoder(cfg: VAEConfig) -> keras.Model:
     domain = keras.Input((1,), name="domain")
     condition = layers.Concatenate(name="condition")([1.0 - domain, domain])  # (B, 2): Lego and emoji weights
     side, channels = cfg.decoder_start_size, cfg.decoder_filters[0]
-    x = layers.Dense(side * side * channels, name="dec_dense")(layers.Concatenate(name="z_and_domain")([z, condition]))
+    vector, spatial = SplitCode(cfg.spatial_side, cfg.spatial_channels, name="split_code")(z) \
+        if cfg.spatial_channels else (z, None)
+    x = layers.Dense(side * side * channels, name="dec_dense")(
+        layers.Concatenate(name="z_and_domain")([vector, condition]))
     x = layers.Reshape((side, side, channels), name="dec_reshape")(x)  # (B, s, s, C)
     x = layers.LeakyReLU(negative_slope=0.2, name="dec_in_act")(x)
     for index, filters in enumerate(cfg.decoder_filters):
@@ -96,6 +124,10 @@ def build_shared_decoder(cfg: VAEConfig) -> keras.Model:
         side *= 2
         x = DomainFiLM(filters, name=f"dec{index}_film")([x, condition])
         x = layers.LeakyReLU(negative_slope=0.2, name=f"dec{index}_act")(x)
+        if spatial is not None and side == cfg.spatial_side:  # the spatial part joins at its own side
+            x = layers.Conv2D(filters, 3, padding="same", name=f"dec{index}_spatial")(
+                layers.Concatenate(name=f"dec{index}_with_spatial")([x, spatial]))
+            x = layers.LeakyReLU(negative_slope=0.2, name=f"dec{index}_spatial_act")(x)
         if cfg.extra_convs and side <= HIGH_DETAIL_SIDE:
             x = _residual_conv(x, filters, f"dec{index}_res")
     images = layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="dec_out")(x)
