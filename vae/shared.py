@@ -96,9 +96,11 @@ def build_shared_encoder(cfg: VAEConfig) -> keras.Model:
     features = layers.Flatten(name="flatten")(x)  # (B, s * s * C)
     mean = layers.Dense(cfg.vector_dims, name="z_mean")(features)
     log_var = layers.Dense(cfg.vector_dims, name="z_log_var")(features)
-    if spatial is not None:
+    if spatial is not None:  # normalised features and zero-initialised heads: the map starts at the prior
+        spatial = layers.LayerNormalization(name="spatial_norm")(spatial)
         parts = [layers.Flatten(name=f"spatial_{part}_flat")(
-            layers.Conv2D(cfg.spatial_channels, 1, name=f"spatial_{part}")(spatial)) for part in ("mean", "log_var")]
+            layers.Conv2D(cfg.spatial_channels, 1, kernel_initializer="zeros", name=f"spatial_{part}")(spatial))
+            for part in ("mean", "log_var")]
         mean = layers.Concatenate(name="z_mean_all")([mean, parts[0]])
         log_var = layers.Concatenate(name="z_log_var_all")([log_var, parts[1]])
     # the image's own domain, read from the features (the code is kept free of it): an upload's domain
