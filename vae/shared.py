@@ -32,6 +32,7 @@ from vae.model import PACKAGE, VAE, as_float_images, inference_graph, kl_per_dim
 REFERENCE_PIXELS = 64 * 64 * 3  # auxiliary weights are per 64x64 image and scale with the pixel count
 MMD_BANDWIDTHS = (0.5, 1.0, 2.0, 4.0)  # RBF kernel widths, relative to the code's root-mean-square norm
 STANDARDISED_WEIGHT = 0.25  # share of the per-dim standardised mean difference in the domain discrepancy
+SPATIAL_LOG_VAR_START = -4.0  # the spatial map's first log-variance
 HIGH_DETAIL_SIDE = 32  # blocks at or below this side get a second (residual) 3x3 conv when extra_convs
 
 
@@ -96,11 +97,14 @@ def build_shared_encoder(cfg: VAEConfig) -> keras.Model:
     features = layers.Flatten(name="flatten")(x)  # (B, s * s * C)
     mean = layers.Dense(cfg.vector_dims, name="z_mean")(features)
     log_var = layers.Dense(cfg.vector_dims, name="z_log_var")(features)
-    if spatial is not None:  # normalised features and zero-initialised heads: the map starts at the prior
+    if spatial is not None:
+        # normalised features; the variance starts small (e^-4), or the decoder learns to ignore a
+        # map that is all noise at first and the map collapses to the prior
         spatial = layers.LayerNormalization(name="spatial_norm")(spatial)
-        parts = [layers.Flatten(name=f"spatial_{part}_flat")(
-            layers.Conv2D(cfg.spatial_channels, 1, kernel_initializer="zeros", name=f"spatial_{part}")(spatial))
-            for part in ("mean", "log_var")]
+        parts = [layers.Flatten(name=f"spatial_{part}_flat")(layers.Conv2D(
+            cfg.spatial_channels, 1, kernel_initializer="zeros",
+            bias_initializer=keras.initializers.Constant(bias), name=f"spatial_{part}")(spatial))
+            for part, bias in (("mean", 0.0), ("log_var", SPATIAL_LOG_VAR_START))]
         mean = layers.Concatenate(name="z_mean_all")([mean, parts[0]])
         log_var = layers.Concatenate(name="z_log_var_all")([log_var, parts[1]])
     # the image's own domain, read from the features (the code is kept free of it): an upload's domain
