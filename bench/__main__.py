@@ -164,8 +164,13 @@ def cnn_markdown(cnn: dict) -> list[str]:
 
 def judge_per_domain_line(cv: dict) -> str:
     """The judge's accuracy on each domain's faces alone (tags with a few faces there)."""
+    from vae.judge import MIN_DOMAIN_POSITIVES
+
     parts = []
     for domain, found in cv["per_domain"].items():
+        if not found["tags"]:
+            parts.append(f"{domain} faces alone: no tag on {MIN_DOMAIN_POSITIVES} faces")
+            continue
         weakest = sorted(found["tags"].items(), key=lambda item: item[1]["balanced_accuracy"])[:3]
         parts.append(f"{domain} faces alone, {found['mean_balanced_accuracy']:.2f} mean balanced accuracy over "
                      f"{len(found['tags'])} tags (weakest: " + ", ".join(

@@ -271,6 +271,7 @@ def test_a_spatial_code_trains_with_every_term_and_its_loss_falls(small_dataset,
 
 
 def test_the_judges_accuracy_is_scored_on_each_domains_faces_alone(small_dataset):
+    from bench.__main__ import judge_per_domain_line
     from vae.judge import MIN_DOMAIN_POSITIVES, cross_validate, face_groups, tag_accuracy
 
     tags = np.zeros((4, len(EXPRESSIONS)), np.float32)
@@ -286,3 +287,7 @@ def test_the_judges_accuracy_is_scored_on_each_domains_faces_alone(small_dataset
         scored = {t for t, count in zip(EXPRESSIONS, matrix.sum(axis=0)) if count >= MIN_DOMAIN_POSITIVES}
         assert set(report["per_domain"][domain]["tags"]) == scored and scored
         assert 0 <= report["per_domain"][domain]["mean_balanced_accuracy"] <= 1
+    line = judge_per_domain_line(report)
+    assert "lego faces alone" in line and "emoji faces alone" in line
+    report["per_domain"]["lego"] = {"tags": {}, "mean_balanced_accuracy": None}  # no tag on 3 Lego faces
+    assert "lego faces alone: no tag" in judge_per_domain_line(report)
