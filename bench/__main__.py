@@ -172,7 +172,7 @@ def judge_per_domain_line(cv: dict) -> str:
             parts.append(f"{domain} faces alone: no tag on {MIN_DOMAIN_POSITIVES} faces")
             continue
         weakest = sorted(found["tags"].items(), key=lambda item: item[1]["balanced_accuracy"])[:3]
-        parts.append(f"{domain} faces alone, {found['mean_balanced_accuracy']:.2f} mean balanced accuracy over "
+        parts.append(f"{domain} faces alone, {found['mean_balanced_accuracy']:.3f} mean balanced accuracy over "
                      f"{len(found['tags'])} tags (weakest: " + ", ".join(
                          f"{t} {v['balanced_accuracy']:.2f}" for t, v in weakest) + ")")
     return "Split by domain: " + "; ".join(parts) + "."
