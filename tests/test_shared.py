@@ -270,6 +270,27 @@ def test_a_spatial_code_trains_with_every_term_and_its_loss_falls(small_dataset,
     assert load_model_folder(tmp_path).encode(small_dataset.images[:2])[0].shape == (2, 80)
 
 
+def test_a_map_kept_out_of_the_domain_terms_is_free_to_tell_the_domains_apart(small_dataset, tmp_path):
+    cfg = preset("tiny-shared").override(epochs=1, latent_dim=16 + 8 * 8, spatial_channels=1,
+                                         spatial_in_adversaries=False)
+    model, history = train(cfg, small_dataset, tmp_path, verbose=0)
+    assert np.isfinite(float(history[-1]["loss"]))
+    assert model.domain_adversary.input_shape[-1] == model.domain_probe.input_shape[-1] == cfg.vector_dims == 16
+    assert model.content_adversary.input_shape[-1] == cfg.vector_dims - cfg.expression_dims
+    # the domain terms do not move when only the map differs between the domains
+    images = small_dataset.images[:8].astype(np.float32) / 255.0
+    data = {"images": images, "domain": np.repeat([[0.0], [1.0]], 4, axis=0).astype(np.float32),
+            "tags": small_dataset.tag_matrix()[:8], "tagged": np.ones(8, np.float32)}
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        values = model.losses_for(data, training=False)
+    map_head = [w for w in model.encoder.trainable_weights if "spatial_mean" in w.path]
+    assert map_head and all(g is None for g in tape.gradient(values["domain_mmd"], map_head))
+    with pytest.raises(ValueError, match="needs a spatial part"):
+        preset("tiny-shared").override(spatial_in_adversaries=False)
+
+
 def test_the_judges_accuracy_is_scored_on_each_domains_faces_alone(small_dataset):
     from bench.__main__ import judge_per_domain_line
     from vae.judge import MIN_DOMAIN_POSITIVES, cross_validate, face_groups, tag_accuracy

@@ -70,6 +70,9 @@ class VAEConfig:
     # encoder's feature map of that side and fed to the decoder's block of that side
     spatial_channels: int = 0
     spatial_side: int = 8
+    # whether the domain discrepancy and the domain and content adversaries read the map too
+    # (False: the vector part only, so the map may hold what tells the domains apart)
+    spatial_in_adversaries: bool = True
     batch_size: int = 64
     epochs: int = 60
     # the length of the cosine schedule the optimizer was built with (0: `epochs`); a run
@@ -101,6 +104,8 @@ class VAEConfig:
             raise ValueError("reconstruction_loss must be 'weighted' or 'sigma'")
         if self.spatial_channels and self.family != "shared":
             raise ValueError("only the shared family has a spatial part of the code: set spatial_channels=0")
+        if not self.spatial_in_adversaries and not self.spatial_channels:
+            raise ValueError("spatial_in_adversaries=False needs a spatial part: set spatial_channels")
         if self.spatial_channels and not (self.spatial_side in self._encoder_sides
                                           and self.spatial_side in self._decoder_sides):
             raise ValueError(f"spatial_side {self.spatial_side} must be the side of an encoder block "
@@ -118,6 +123,11 @@ class VAEConfig:
     def vector_dims(self) -> int:
         """Dims of the code read from the encoder's last features: its first ones."""
         return self.latent_dim - self.spatial_dims
+
+    @property
+    def adversary_dims(self) -> int:
+        """Leading code dims that the domain terms and the content adversary read."""
+        return self.latent_dim if self.spatial_in_adversaries else self.vector_dims
 
     @property
     def _encoder_sides(self) -> tuple[int, ...]:

@@ -242,10 +242,10 @@ class SharedVAE(VAE):
         cfg = self.cfg
         self.encoder = build_shared_encoder(cfg)
         self.decoder = build_shared_decoder(cfg)
-        content_dims = cfg.latent_dim - cfg.expression_dims
+        content_dims = cfg.adversary_dims - cfg.expression_dims
         # two domain adversaries: a small MLP, and a linear probe like the one that measures the space
-        self.domain_adversary = _mlp(cfg.latent_dim, 1, "domain_adversary")
-        self.domain_probe = _mlp(cfg.latent_dim, 1, "domain_probe", hidden=0)
+        self.domain_adversary = _mlp(cfg.adversary_dims, 1, "domain_adversary")
+        self.domain_probe = _mlp(cfg.adversary_dims, 1, "domain_probe", hidden=0)
         self.expression_classifier = _mlp(max(cfg.expression_dims, 1), self.tag_count, "expression_classifier",
                                           hidden=0)  # linear: tags are directions of the expression dims
         self.content_adversary = _mlp(content_dims, self.tag_count, "content_adversary")
@@ -281,21 +281,22 @@ class SharedVAE(VAE):
         kl = tf.reduce_mean(tf.reduce_sum(kl_per_dimension(mean, log_var), axis=1))
 
         hard_domain = tf.round(domain)
-        values["domain_mmd"] = domain_mmd(mean, hard_domain) if cfg.domain_mmd_weight else tf.constant(0.0)
+        seen = mean[:, :cfg.adversary_dims]  # what the domain terms and the content adversary read
+        values["domain_mmd"] = domain_mmd(seen, hard_domain) if cfg.domain_mmd_weight else tf.constant(0.0)
         values["domain_head"] = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
             labels=hard_domain, logits=domain_logit))
         tags = tf.cast(data["tags"], tf.float32)
         tagged = tf.cast(data["tagged"], tf.float32)
         split = cfg.expression_dims
-        content = mean[:, split:]
+        content = seen[:, split:]
         # the adversaries learn from frozen codes; the encoder is scored on leaving them uninformed
         uninformed = tf.ones_like(hard_domain) * _uninformed(hard_domain)
         values["domain_adversary"] = domain_confusion = 0.0
         for adversary in (self.domain_adversary, self.domain_probe):
             values["domain_adversary"] += tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-                labels=hard_domain, logits=adversary(tf.stop_gradient(mean))))
+                labels=hard_domain, logits=adversary(tf.stop_gradient(seen))))
             domain_confusion += tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-                labels=uninformed, logits=adversary(mean)))
+                labels=uninformed, logits=adversary(seen)))
         if split:
             values["expression"] = _masked_tag_loss(tags, self.expression_classifier(mean[:, :split]), tagged)
             values["content_adversary"] = _masked_tag_loss(tags, self.content_adversary(tf.stop_gradient(content)),
