@@ -98,8 +98,9 @@ def build_shared_encoder(cfg: VAEConfig) -> keras.Model:
     mean = layers.Dense(cfg.vector_dims, name="z_mean")(features)
     log_var = layers.Dense(cfg.vector_dims, name="z_log_var")(features)
     if spatial is not None:
-        # normalised features; the variance starts small (e^-4), or the decoder learns to ignore a
-        # map that is all noise at first and the map collapses to the prior
+        # normalised features and a small first variance (e^-4): the decoder sees the map's
+        # signal before its noise. Read by the domain terms too, it stays at the prior anyway
+        # (results/spatial-code.md); spatial_in_adversaries=False leaves it out of them
         spatial = layers.LayerNormalization(name="spatial_norm")(spatial)
         parts = [layers.Flatten(name=f"spatial_{part}_flat")(layers.Conv2D(
             cfg.spatial_channels, 1, kernel_initializer="zeros",
