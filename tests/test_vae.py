@@ -49,6 +49,14 @@ def test_tiny_preset_trains_and_its_loss_falls(small_dataset, tmp_path):
     assert [int(r["epoch"]) for r in written] == [1, 2, 3]
 
 
+def test_a_diverging_run_stops_with_one_sentence_and_writes_no_model(small_dataset, tmp_path):
+    # a step far too large: the loss leaves the finite numbers within the first epoch
+    with pytest.raises(UserError, match="diverged in epoch 1 .* no epoch finished"):
+        train(preset("tiny").override(epochs=2, learning_rate=1e4), small_dataset, tmp_path, verbose=0)
+    assert not (tmp_path / "model.keras").exists() and not (tmp_path / "checkpoint.keras").exists()
+    assert not (tmp_path / "history.csv").exists()
+
+
 def test_save_load_decode_is_bit_identical(tmp_path):
     model = build_vae(preset("tiny"))
     model.save(tmp_path / "model.keras")

@@ -9,6 +9,7 @@ import argparse
 import csv
 import io
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -84,15 +85,24 @@ def write_history(path: Path, rows: list[dict], columns: tuple[str, ...]) -> Non
 
 
 def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_budget: float | None, probe=None):
-    """KL and adversary warm-ups, per-epoch checkpoint + history, and an optional wall-clock budget."""
+    """KL and adversary warm-ups, per-epoch checkpoint + history, an optional wall-clock budget,
+    and a stop at the first step whose loss is not finite (the epoch's checkpoint is then not
+    written, so the last one is the last good epoch; `diverged` holds the epoch)."""
     import keras
 
     columns = history_columns(model)
 
     class TrainingLog(keras.callbacks.Callback):
+        diverged: int | None = None
+
         def on_train_begin(self, logs=None):
             self.started = time.perf_counter()
             self.elapsed_before = float(history[-1]["seconds"]) if history else 0.0
+
+        def on_train_batch_end(self, batch, logs=None):
+            if not math.isfinite(float((logs or {}).get("loss", 0.0))):
+                self.diverged = self.epoch + 1
+                model.stop_training = True
 
         def on_epoch_begin(self, epoch, logs=None):
             warmup = cfg.kl_warmup_epochs
@@ -102,9 +112,11 @@ def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_b
                 model.adversary_scale.assign(min(1.0, (epoch + 1) / warmup) if warmup else 1.0)
             if hasattr(model, "patch_scale"):  # the critic learns alone until patch_start_epoch
                 model.patch_scale.assign(model.patch_balance(probe) if epoch >= cfg.patch_start_epoch else 0.0)
-            self.epoch_started = time.perf_counter()
+            self.epoch, self.epoch_started = epoch, time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
+            if self.diverged is not None:
+                return
             elapsed = self.elapsed_before + time.perf_counter() - self.started
             row = {"epoch": epoch + 1, "seconds": round(elapsed, 2), "kl_scale": float(model.kl_scale.numpy())}
             row.update({k: float(v) for k, v in (logs or {}).items() if k in columns})
@@ -218,8 +230,13 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
             validation_data=make_tf_dataset(dataset, val_mask, cfg.batch_size, False, cfg.seed, pairs, cfg.expressions)
             if val_mask.any() else None,
             epochs=cfg.epochs, initial_epoch=initial_epoch, verbose=verbose,
-            callbacks=make_callbacks(model, cfg, out, history, time_budget, probe),
+            callbacks=(callbacks := make_callbacks(model, cfg, out, history, time_budget, probe)),
         )
+        if callbacks[0].diverged is not None:
+            kept = f"its checkpoint holds epoch {len(history)}: `--resume` carries on from it" if history \
+                else "no epoch finished"
+            raise UserError(f"training diverged in epoch {callbacks[0].diverged} (its loss is no longer a finite number) and "
+                            f"stopped; {kept}; a lower learning rate (--set learning_rate=...) is steadier.")
     final = build_vae(cfg)  # a copy without optimizer state: what the dashboard loads
     final.set_weights(model.get_weights())
     with atomic_path(out / "model.keras") as temporary:
