@@ -287,6 +287,18 @@ def test_a_map_kept_out_of_the_domain_terms_is_free_to_tell_the_domains_apart(sm
         values = model.losses_for(data, training=False)
     map_head = [w for w in model.encoder.trainable_weights if "spatial_mean" in w.path]
     assert map_head and all(g is None for g in tape.gradient(values["domain_mmd"], map_head))
+    # the alignment figures say what the vector part alone tells, beside the whole code's
+    from vae.alignment import alignment_report
+    from vae.evaluate import format_alignment
+    from vae.space import LatentSpace
+
+    real = small_dataset.real()
+    means = model.encode(real.images)[0]
+    space = LatentSpace(means, real.domain, real.tag_matrix(), True, cfg.expression_dims)
+    report = alignment_report(model, space, real.images, 1.0, pairs=8, cnn=False)
+    assert report["vector_part"]["dims"] == 16
+    assert report["vector_part"]["domain_accuracy"] == domain_accuracy(means[:, :16], real.domain)
+    assert "vector part alone (16 dims)" in format_alignment(report)
     with pytest.raises(ValueError, match="needs a spatial part"):
         preset("tiny-shared").override(spatial_in_adversaries=False)
 

@@ -193,6 +193,14 @@ def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: fl
         "transfer": transfer_quality(model, space, images, judge, strength, pairs),
         "translation": translation_quality(model, space, judge),
     }
+    vector = model.cfg.vector_dims
+    if vector < space.means.shape[1]:
+        # a spatial code's map says where each mark is, so it tells the domain by itself; the
+        # vector part is what the domain terms read
+        report["vector_part"] = {"dims": vector,
+                                 "domain_accuracy": domain_accuracy(space.means[:, :vector], space.domains),
+                                 "expression_neighbours": expression_neighbour_rate(space.means[:, :vector],
+                                                                                    space.domains, space.tags)}
     if cnn:
         cnn_judge = cnn_judge or CNNJudge(images, space.domains, space.tags, expressions)
         report["cnn"] = {"judge": CNNJudge.description,

@@ -65,6 +65,11 @@ def format_alignment(alignment: dict) -> str:
     d, n = alignment["domain_accuracy"], alignment["expression_neighbours"]
     lines = [f"domain accuracy from the code: {d['accuracy']:.3f} (majority class {d['majority']:.3f})",
              f"expression neighbours: {n['rate']:.3f} against chance {n['chance']:.3f} ({n['ratio']:.2f}x)"]
+    if "vector_part" in alignment:
+        v = alignment["vector_part"]
+        lines.append(f"the code's vector part alone ({v['dims']} dims): domain accuracy "
+                     f"{v['domain_accuracy']['accuracy']:.3f}, expression neighbours "
+                     f"{v['expression_neighbours']['ratio']:.2f}x chance")
     for mode, r in alignment["transfer"].items():
         if isinstance(r, dict):
             lines.append(f"studio ({mode}): expression shown {r['success']:.0%}, identity kept "

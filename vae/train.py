@@ -235,8 +235,9 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
         if callbacks[0].diverged is not None:
             kept = f"its checkpoint holds epoch {len(history)}: `--resume` carries on from it" if history \
                 else "no epoch finished"
-            raise UserError(f"training diverged in epoch {callbacks[0].diverged} (its loss is no longer a finite number) and "
-                            f"stopped; {kept}; a lower learning rate (--set learning_rate=...) is steadier.")
+            raise UserError(f"training diverged in epoch {callbacks[0].diverged} (its loss is no longer a finite "
+                            f"number) and stopped; {kept}; a lower learning rate (--set learning_rate=...) is "
+                            "steadier.")
     final = build_vae(cfg)  # a copy without optimizer state: what the dashboard loads
     final.set_weights(model.get_weights())
     with atomic_path(out / "model.keras") as temporary:
