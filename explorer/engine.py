@@ -93,9 +93,12 @@ class Maps:
                 missing = set(LATENT_KEYS) - set(archive.files)
                 if missing:
                     raise UserError(f"{path} lacks {', '.join(sorted(missing))}: {EXPORT_HINT}.")
-                mixtures = {domain: {key: archive[f"mixture_{domain}_{key}"] for key in MIXTURE_KEYS}
+                def read(key: str) -> np.ndarray:  # stored as float16 or float32, used as float32
+                    return archive[key].astype(np.float32)
+
+                mixtures = {domain: {key: read(f"mixture_{domain}_{key}") for key in MIXTURE_KEYS}
                             for domain in ("lego", "emoji") if f"mixture_{domain}_weights" in archive.files}
-                return cls(**{key: archive[key] for key in LATENT_KEYS}, mixtures=mixtures)
+                return cls(**{key: read(key) for key in LATENT_KEYS}, mixtures=mixtures)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             raise UserError(f"{path} is not readable ({error}): {EXPORT_HINT}.") from error
 

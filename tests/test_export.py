@@ -4,6 +4,8 @@ import json
 import numpy as np
 import pytest
 
+from common.errors import UserError
+from data.dataset import FaceDataset
 from explorer.engine import Engine
 from vae.config import preset
 from vae.export import main as export_main
@@ -209,3 +211,24 @@ def test_every_page_works_on_a_plain_family_model(plain_exported, monkeypatch, n
         app.run()
         assert not app.exception
         assert any("adds what sets the chosen emoji apart" in c.value for c in app.caption)
+
+
+def test_the_shipped_dataset_keeps_every_pixel_in_fewer_bytes_and_a_broken_one_is_one_sentence(exported, tmp_path):
+    folder, small = exported
+    real = small.real()
+    np.testing.assert_array_equal(FaceDataset.load(folder / "dataset.npz").images, real.images)
+    real.save(tmp_path / "plain.npz")
+    assert (folder / "dataset.npz").stat().st_size < (tmp_path / "plain.npz").stat().st_size
+    with np.load(folder / "latents.npz") as archive:
+        assert archive["means"].dtype == archive["umap_grid"].dtype == np.float16
+        fields = dict(archive)
+    maps = Engine(folder).maps
+    assert maps.means.dtype == maps.mixtures["lego"]["cholesky"].dtype == np.float32
+    np.testing.assert_array_equal(maps.means, fields["means"].astype(np.float32))
+    with np.load(folder / "dataset.npz") as archive:
+        fields = dict(archive)
+    fields["image_bytes"] = fields["image_bytes"].copy()
+    fields["image_bytes"][fields["image_offsets"][3] + 20:fields["image_offsets"][4]] = 7  # one image broken
+    np.savez_compressed(tmp_path / "broken.npz", **fields)
+    with pytest.raises(UserError, match="not a readable dataset file"):
+        FaceDataset.load(tmp_path / "broken.npz")

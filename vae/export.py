@@ -130,12 +130,15 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
         pca_mean, pca_components = fit_pca(means)
         pca_xy = pca_project(means, pca_mean, pca_components).astype(np.float32)
         umap_xy, umap_grid, umap_extent = umap_maps(means, seed)
+        # the code-sized arrays in float16 (the dashboard reads them back as float32): the
+        # differences are far below what a decoded face shows, and a spatial code's are large
+        stored = {key: value.astype(np.float16) for key, value in
+                  dict(means=means, log_vars=log_vars, umap_grid=umap_grid, **mixtures).items()}
         with atomic_path(out / "latents.npz") as temporary:
             with open(temporary, "wb") as handle:
-                np.savez_compressed(handle, means=means, log_vars=log_vars, pca_mean=pca_mean,
-                                    pca_components=pca_components, pca_xy=pca_xy, umap_xy=umap_xy,
-                                    umap_grid=umap_grid, umap_extent=umap_extent, **mixtures)
-        originals.save(out / "dataset.npz")
+                np.savez_compressed(handle, pca_mean=pca_mean, pca_components=pca_components, pca_xy=pca_xy,
+                                    umap_xy=umap_xy, umap_extent=umap_extent, **stored)
+        originals.save(out / "dataset.npz", compact=True)
         for name in ("config.json", "history.csv"):
             with atomic_path(out / name) as temporary:
                 shutil.copyfile(run / name, temporary)
