@@ -71,6 +71,7 @@ def shared_space_markdown(q: dict, evaluation: dict, assets_mb: float, interacti
          f"class {d['majority']:.2f})", "<= 0.75", verdict(d["accuracy"], 0.75)),
         ("a tagged Lego face's 10 nearest emoji share its tag", f"{n['rate']:.3f} = {n['ratio']:.2f}x chance "
          f"({n['chance']:.3f})", ">= 2.5x", verdict(n["ratio"], 2.5, False)),
+        *vector_part_rows(q),
         ("studio (an emoji's expression): judged to show it on a Lego face", f"{studio['success']:.0%}", ">= 85 %",
          verdict(studio["success"], 0.85, False)),
         ("studio: identity kept (source among its 5 nearest Lego originals)", f"{studio['identity_kept']:.0%}",
@@ -99,6 +100,16 @@ def shared_space_markdown(q: dict, evaluation: dict, assets_mb: float, interacti
     if "cnn" in q:
         lines += cnn_markdown(q["cnn"])
     return lines
+
+
+def vector_part_rows(q: dict) -> list[tuple[str, str, str, str]]:
+    """A spatial code's vector part alone (what the domain terms read), beside the whole code."""
+    if "vector_part" not in q:
+        return []
+    v = q["vector_part"]
+    return [(f"the same two from the code's vector part alone ({v['dims']} dims; the map tells the domain by "
+             "itself)", f"{v['domain_accuracy']['accuracy']:.2f} / {v['expression_neighbours']['ratio']:.2f}x", "",
+             "")]
 
 
 STUDIO_MODES = (("printed", "an emoji, printed then redrawn (default)"), ("emoji", "an emoji, its expression code"),

@@ -327,3 +327,12 @@ def test_the_judges_accuracy_is_scored_on_each_domains_faces_alone(small_dataset
     assert "lego faces alone" in line and "emoji faces alone" in line
     report["per_domain"]["lego"] = {"tags": {}, "mean_balanced_accuracy": None}  # no tag on 3 Lego faces
     assert "lego faces alone: no tag" in judge_per_domain_line(report)
+
+
+def test_the_bench_reports_a_spatial_codes_vector_part_only_when_there_is_one():
+    from bench.__main__ import vector_part_rows
+
+    assert vector_part_rows({"domain_accuracy": {"accuracy": 0.9}}) == []
+    (row,) = vector_part_rows({"vector_part": {"dims": 96, "domain_accuracy": {"accuracy": 0.812},
+                                               "expression_neighbours": {"ratio": 4.25}}})
+    assert "96 dims" in row[0] and row[1] == "0.81 / 4.25x"
