@@ -336,3 +336,27 @@ def test_the_bench_reports_a_spatial_codes_vector_part_only_when_there_is_one():
     (row,) = vector_part_rows({"vector_part": {"dims": 96, "domain_accuracy": {"accuracy": 0.812},
                                                "expression_neighbours": {"ratio": 4.25}}})
     assert "96 dims" in row[0] and row[1] == "0.81 / 4.25x"
+
+
+def test_a_dropped_map_leaves_the_picture_to_the_vector_part(small_dataset, tmp_path):
+    import tensorflow as tf
+
+    cfg = preset("tiny-shared").override(epochs=1, latent_dim=16 + 8 * 8, spatial_channels=1,
+                                         spatial_in_adversaries=False, spatial_dropout=0.5)
+    model, history = train(cfg, small_dataset, tmp_path, verbose=0)
+    assert np.isfinite(float(history[-1]["loss"])) and load_model_folder(tmp_path).cfg.spatial_dropout == 0.5
+    images = small_dataset.images[:8].astype(np.float32) / 255.0
+    data = {"images": images, "domain": np.zeros((8, 1), np.float32),
+            "tags": small_dataset.tag_matrix()[:8], "tagged": np.ones(8, np.float32)}
+    for share, reaches in ((0.999, False), (None, True)):  # every map dropped; none
+        if share is None:
+            model.cfg = cfg.override(spatial_dropout=0.0)
+        else:
+            model.cfg = cfg.override(spatial_dropout=share)
+        with tf.GradientTape() as tape:
+            values = model.losses_for(data, training=True)
+        map_head = [w for w in model.encoder.trainable_weights if "spatial_mean" in w.path]
+        gradients = tape.gradient(values["mse"], map_head)
+        assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in gradients) == reaches
+    with pytest.raises(ValueError, match="spatial_dropout needs a spatial part"):
+        preset("tiny-shared").override(spatial_dropout=0.5)

@@ -73,6 +73,9 @@ class VAEConfig:
     # whether the domain discrepancy and the domain and content adversaries read the map too
     # (False: the vector part only, so the map may hold what tells the domains apart)
     spatial_in_adversaries: bool = True
+    # the share of training images whose map the decoder does not get (zeros, the prior's mean
+    # in its place), so that the vector part alone must still draw the whole face
+    spatial_dropout: float = 0.0
     batch_size: int = 64
     epochs: int = 60
     # the length of the cosine schedule the optimizer was built with (0: `epochs`); a run
@@ -106,6 +109,8 @@ class VAEConfig:
             raise ValueError("only the shared family has a spatial part of the code: set spatial_channels=0")
         if not self.spatial_in_adversaries and not self.spatial_channels:
             raise ValueError("spatial_in_adversaries=False needs a spatial part: set spatial_channels")
+        if self.spatial_dropout and not (self.spatial_channels and 0 < self.spatial_dropout < 1):
+            raise ValueError("spatial_dropout needs a spatial part and a share between 0 and 1")
         if self.spatial_channels and not (self.spatial_side in self._encoder_sides
                                           and self.spatial_side in self._decoder_sides):
             raise ValueError(f"spatial_side {self.spatial_side} must be the side of an encoder block "

@@ -252,6 +252,8 @@ class SharedVAE(VAE):
         self.content_adversary = _mlp(content_dims, self.tag_count, "content_adversary")
         if cfg.patch_weight:
             self.patch_critic = build_patch_critic(cfg)
+        if cfg.spatial_dropout:
+            self.map_dropout_seed = keras.random.SeedGenerator(cfg.seed + 1, name="map_dropout_seed")
 
     def call(self, images, training=False):
         mean, log_var, domain_logit = self.encoder(images, training=training)
@@ -264,6 +266,10 @@ class SharedVAE(VAE):
         images, domain = data["images"], tf.reshape(tf.cast(data["domain"], tf.float32), (-1, 1))
         mean, log_var, domain_logit = self.encoder(images, training=training)
         z = self.sampling([mean, log_var])
+        if training and cfg.spatial_dropout:  # these images' maps are zeros: the vector part draws them
+            kept = tf.cast(keras.random.uniform((tf.shape(z)[0], 1), seed=self.map_dropout_seed)
+                           >= cfg.spatial_dropout, z.dtype)
+            z = tf.concat([z[:, :cfg.vector_dims], z[:, cfg.vector_dims:] * kept], axis=1)
         decoded = self.decoder([z, domain], training=training)
         pixels = float(cfg.image_size * cfg.image_size * 3)
         mse = tf.reduce_mean(tf.square(images - decoded))
