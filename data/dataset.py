@@ -1,4 +1,5 @@
-"""The dataset file: uint8 images plus labels and metadata in one compressed .npz."""
+"""The dataset file: uint8 images (raw, or each as lossless WebP in a compact file) plus labels and
+metadata in one compressed .npz."""
 from __future__ import annotations
 
 import io
