@@ -127,8 +127,7 @@ class Engine:
             raise UserError(f"{self.folder}: latents.npz does not match dataset.npz: {EXPORT_HINT}.")
         self.config = read_config(self.folder / "config.json", EXPORT_HINT)
         self.tags = self.dataset.tag_matrix()  # (N, E) bool
-        self.space = LatentSpace(self.maps.means, self.dataset.domain, self.tags, self.config.domain_conditioned,
-                                 self.config.expression_part)
+        self.space = LatentSpace.of_model(self.config, self.maps.means, self.dataset.domain, self.tags)
         self.history = history_columns(self.folder / "history.csv")
         self.lock = threading.Lock()
         # the studio's recent prints: their codes, and the pieces a new pair with one side seen reuses

@@ -296,7 +296,7 @@ def test_a_map_kept_out_of_the_domain_terms_is_free_to_tell_the_domains_apart(sm
     # codes whose map tells the domain and whose vector part is noise
     means = np.random.default_rng(0).standard_normal((len(real), cfg.latent_dim))
     means[:, 16:] += 3.0 * (real.domain == "emoji")[:, None]
-    space = LatentSpace(means, real.domain, real.tag_matrix(), True, cfg.expression_dims)
+    space = LatentSpace.of_model(cfg, means, real.domain, real.tag_matrix())
     report = alignment_report(model, space, real.images, 1.0, pairs=8, cnn=False)
     assert report["domain_accuracy"]["accuracy"] == 1.0
     assert report["vector_part"]["dims"] == 16
@@ -358,5 +358,17 @@ def test_a_dropped_map_leaves_the_picture_to_the_vector_part(small_dataset, tmp_
         map_head = [w for w in model.encoder.trainable_weights if "spatial_mean" in w.path]
         gradients = tape.gradient(values["mse"], map_head)
         assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in gradients) == reaches
+    # so a face drawn in the other domain is drawn by its vector part, the map (its domain's look) zeroed
+    from vae.space import LatentSpace
+
+    real = small_dataset.real()
+    means = np.asarray(model.encode(real.images)[0], np.float64)
+    z = means[0]
+    for dropout, kept in ((0.5, 16), (0.0, cfg.latent_dim)):
+        space = LatentSpace.of_model(cfg.override(spatial_dropout=dropout), means, real.domain, real.tag_matrix())
+        away = space.translate(z, "lego", "emoji")
+        assert np.array_equal(away[:kept], z[:kept]) and not away[kept:].any()
+        assert np.array_equal(space.translate(z, "lego", "lego"), z)
+    assert np.abs(z[16:]).max() > 0
     with pytest.raises(ValueError, match="spatial_dropout needs a spatial part"):
         preset("tiny-shared").override(spatial_dropout=0.5)

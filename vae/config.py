@@ -159,6 +159,13 @@ class VAEConfig:
         return self.expression_dims if self.domain_conditioned else 0
 
     @property
+    def translation_dims(self) -> int:
+        """Leading code dims a face keeps when it is drawn in the other domain: a spatial map the
+        decoder learnt to do without (`spatial_dropout`) holds the source domain's look
+        (results/spatial-code.md), so translation sets it to zero and the vector part draws."""
+        return self.vector_dims if self.spatial_dropout else self.latent_dim
+
+    @property
     def upsamplings(self) -> int:
         return len(self.decoder_filters) + (self.output_layer == "transpose")
 

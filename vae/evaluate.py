@@ -113,8 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         results = evaluate(model, dataset, args.split)
         originals = dataset.real()
         means = encode_in_batches(model, originals.images)[0]
-        space = LatentSpace(means, originals.domain, originals.tag_matrix(), model.domain_conditioned,
-                            model.expression_dims)
+        space = LatentSpace.of_model(model.cfg, means, originals.domain, originals.tag_matrix())
         results["alignment"] = alignment_report(model, space, originals.images,
                                                 default_strength(model.expression_dims), cnn=not args.no_cnn,
                                                 groups=face_groups(originals.domain, originals.name))

@@ -41,8 +41,7 @@ PRINT_ITSELF = "print"  # a sheet of the prints themselves, not redrawn
 
 def latent_space(model, dataset: FaceDataset) -> LatentSpace:
     means = encode_in_batches(model, dataset.images)[0]
-    return LatentSpace(means, dataset.domain, dataset.tag_matrix(), model.domain_conditioned,
-                       model.expression_dims)
+    return LatentSpace.of_model(model.cfg, means, dataset.domain, dataset.tag_matrix())
 
 
 def sheet_emoji(dataset: FaceDataset, space: LatentSpace) -> dict[str, int]:

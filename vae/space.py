@@ -42,7 +42,7 @@ class LatentSpace:
     """The dataset's posterior means with their domains and tags, and the operations on them."""
 
     def __init__(self, means: np.ndarray, domains: np.ndarray, tags: np.ndarray, domain_conditioned: bool = False,
-                 expression_dims: int = 0):
+                 expression_dims: int = 0, translation_dims: int | None = None):
         if len(means) != len(domains) or len(means) != len(tags):
             raise ValueError("means, domains and tags must have one row per image")
         self.means = np.asarray(means, np.float64)
@@ -50,7 +50,13 @@ class LatentSpace:
         self.tags = np.asarray(tags, bool)  # (N, len(EXPRESSIONS))
         self.domain_conditioned = bool(domain_conditioned)
         self.expression_dims = int(expression_dims)
+        self.translation_dims = self.means.shape[1] if translation_dims is None else int(translation_dims)
         self._targets: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def of_model(cls, cfg, means: np.ndarray, domains: np.ndarray, tags: np.ndarray) -> "LatentSpace":
+        """The space of a model's codes, with the capabilities its config (a VAEConfig) gives it."""
+        return cls(means, domains, tags, cfg.domain_conditioned, cfg.expression_part, cfg.translation_dims)
 
     def domain_mean(self, domain: str) -> np.ndarray:
         return self.means[self.domains == domain].mean(axis=0)
@@ -109,11 +115,15 @@ class LatentSpace:
         return b.mean(axis=0) - a.mean(axis=0)
 
     def translate(self, z: np.ndarray, from_domain: str, to_domain: str) -> np.ndarray:
-        """The code to decode in `to_domain`: unchanged with a domain condition (the condition
-        does the work), else shifted by the difference of the domains' mean codes."""
+        """The code to decode in `to_domain`: with a domain condition the condition does the work
+        and the code is kept (its dims past `translation_dims` set to zero), else shifted by the
+        difference of the domains' mean codes."""
         z = np.asarray(z, np.float64)
-        if self.domain_conditioned or from_domain == to_domain:
+        if from_domain == to_domain:
             return z
+        if self.domain_conditioned:
+            return np.concatenate([z[..., :self.translation_dims], np.zeros_like(z[..., self.translation_dims:])],
+                                  axis=-1)
         return z + self.domain_mean(to_domain) - self.domain_mean(from_domain)
 
     def available_expressions(self) -> list[str]:
