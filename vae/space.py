@@ -122,8 +122,9 @@ class LatentSpace:
         if from_domain == to_domain:
             return z
         if self.domain_conditioned:
-            return np.concatenate([z[..., :self.translation_dims], np.zeros_like(z[..., self.translation_dims:])],
-                                  axis=-1)
+            z = z.copy()
+            z[..., self.translation_dims:] = 0.0
+            return z
         return z + self.domain_mean(to_domain) - self.domain_mean(from_domain)
 
     def available_expressions(self) -> list[str]:
