@@ -369,3 +369,35 @@ def test_a_dropped_map_leaves_the_picture_to_the_vector_part(small_dataset, tmp_
     assert np.abs(z[16:]).max() > 0
     with pytest.raises(ValueError, match="spatial_dropout needs a spatial part"):
         preset("tiny-shared").override(spatial_dropout=0.5)
+
+
+def test_a_bounded_map_keeps_its_code_in_bounds_and_the_content_adversary_can_read_it(small_dataset, tmp_path):
+    cfg = preset("tiny-shared").override(epochs=1, latent_dim=16 + 8 * 8, spatial_channels=1,
+                                         spatial_in_adversaries=False, spatial_in_content_adversary=True,
+                                         spatial_bound=5.0)
+    model, history = train(cfg, small_dataset, tmp_path, verbose=0)
+    assert np.isfinite(float(history[-1]["loss"]))
+    assert model.content_adversary.input_shape[-1] == cfg.latent_dim - cfg.expression_dims == 76
+    # the map's means and log-variances start where an unbounded map's do, and never pass the bound
+    fresh = build_vae(cfg)
+    mean, log_var, _ = fresh.encoder(small_dataset.images[:4].astype(np.float32) / 255.0)
+    assert np.allclose(mean[:, 16:], 0.0) and np.allclose(log_var[:, 16:], -4.0, atol=1e-5)
+    for weight in fresh.encoder.trainable_weights:
+        if "spatial_mean" in weight.path or "spatial_log_var" in weight.path:
+            weight.assign(np.full(weight.shape, 1e3 if "bias" in weight.path else -1e3, np.float32))
+    mean, log_var, _ = (np.asarray(part) for part in fresh.encoder(small_dataset.images[:4] / 255.0))
+    assert np.abs(mean[:, 16:]).max() <= 5.0 and np.abs(log_var[:, 16:]).max() <= 5.0
+    assert np.abs(mean[:, 16:]).max() > 4.9  # bounded, not cut to zero
+    # the content adversary's answer moves with the map: the tags are kept out of it too
+    reloaded = load_model_folder(tmp_path)
+    data = {"images": small_dataset.images[:8].astype(np.float32) / 255.0, "domain": np.zeros((8, 1), np.float32),
+            "tags": small_dataset.tag_matrix()[:8], "tagged": np.ones(8, np.float32)}
+    before = float(reloaded.losses_for(data, training=False)["content_adversary"])
+    for weight in reloaded.encoder.trainable_weights:
+        if "spatial_mean" in weight.path and "bias" in weight.path:
+            weight.assign(weight + 3.0)
+    assert abs(float(reloaded.losses_for(data, training=False)["content_adversary"]) - before) > 1e-4
+    with pytest.raises(ValueError, match="spatial_in_content_adversary needs a map"):
+        preset("tiny-shared").override(latent_dim=16 + 64, spatial_channels=1, spatial_in_content_adversary=True)
+    with pytest.raises(ValueError, match="spatial_bound needs a spatial part"):
+        preset("tiny-shared").override(spatial_bound=5.0)

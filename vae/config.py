@@ -10,6 +10,7 @@ from common.files import atomic_write_text
 from data.labels import EXPRESSIONS
 
 FAMILY_NAMES = ("plain", "shared")
+SPATIAL_LOG_VAR_START = -4.0  # the spatial map's first log-variance
 # fields the shared family's training step never reads: they must keep these values there
 PLAIN_ONLY = {"ssim_weight": 0.0, "edge_weight": 0.0, "batch_norm": False, "dropout": 0.0,
               "decoder_upsampling": "transpose", "output_layer": "conv"}
@@ -76,6 +77,12 @@ class VAEConfig:
     # the share of training images whose map the decoder does not get (zeros, the prior's mean
     # in its place), so that the vector part alone must still draw the whole face
     spatial_dropout: float = 0.0
+    # whether the content adversary reads the map too, when the domain terms do not: the tags
+    # are then kept out of the map, so the expression dims still draw the expression
+    spatial_in_content_adversary: bool = False
+    # a soft bound (tanh) on the map's posterior means and log-variances, 0 for none: its KL per
+    # dim stays below about bound^2 / 2 + bound, so a run's KL cannot run away through the map
+    spatial_bound: float = 0.0
     batch_size: int = 64
     epochs: int = 60
     # the length of the cosine schedule the optimizer was built with (0: `epochs`); a run
@@ -109,6 +116,12 @@ class VAEConfig:
             raise ValueError("only the shared family has a spatial part of the code: set spatial_channels=0")
         if not self.spatial_in_adversaries and not self.spatial_channels:
             raise ValueError("spatial_in_adversaries=False needs a spatial part: set spatial_channels")
+        if self.spatial_in_content_adversary and (self.spatial_in_adversaries or not self.spatial_channels):
+            raise ValueError("spatial_in_content_adversary needs a map the domain terms do not read: "
+                             "set spatial_channels and spatial_in_adversaries=False")
+        if self.spatial_bound and not (self.spatial_channels and self.spatial_bound > -SPATIAL_LOG_VAR_START):
+            raise ValueError(f"spatial_bound needs a spatial part and a bound above {-SPATIAL_LOG_VAR_START:g} "
+                             "(the map's first log-variance)")
         if self.spatial_dropout and not (self.spatial_channels and 0 < self.spatial_dropout < 1):
             raise ValueError("spatial_dropout needs a spatial part and a share between 0 and 1")
         if self.spatial_channels and not (self.spatial_side in self._encoder_sides
@@ -133,6 +146,12 @@ class VAEConfig:
     def adversary_dims(self) -> int:
         """Leading code dims that the domain terms and the content adversary read."""
         return self.latent_dim if self.spatial_in_adversaries else self.vector_dims
+
+    @property
+    def content_dims(self) -> int:
+        """Code dims the content adversary reads: past the expression dims, up to adversary_dims
+        (the whole code, map included, with spatial_in_content_adversary)."""
+        return (self.latent_dim if self.spatial_in_content_adversary else self.adversary_dims) - self.expression_dims
 
     @property
     def _encoder_sides(self) -> tuple[int, ...]:

@@ -26,13 +26,12 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from vae.config import VAEConfig
+from vae.config import SPATIAL_LOG_VAR_START, VAEConfig
 from vae.model import PACKAGE, VAE, as_float_images, inference_graph, kl_per_dimension, latent_batch
 
 REFERENCE_PIXELS = 64 * 64 * 3  # auxiliary weights are per 64x64 image and scale with the pixel count
 MMD_BANDWIDTHS = (0.5, 1.0, 2.0, 4.0)  # RBF kernel widths, relative to the code's root-mean-square norm
 STANDARDISED_WEIGHT = 0.25  # share of the per-dim standardised mean difference in the domain discrepancy
-SPATIAL_LOG_VAR_START = -4.0  # the spatial map's first log-variance
 HIGH_DETAIL_SIDE = 32  # blocks at or below this side get a second (residual) 3x3 conv when extra_convs
 
 
@@ -56,6 +55,21 @@ class DomainFiLM(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SoftBound(layers.Layer):
+    """bound * tanh(x / bound): near x for small values, never past +-bound."""
+
+    def __init__(self, bound: float, **kwargs):
+        super().__init__(**kwargs)
+        self.bound = bound
+
+    def call(self, x):
+        return self.bound * ops.tanh(x / self.bound)
+
+    def get_config(self):
+        return {**super().get_config(), "bound": self.bound}
 
 
 def _residual_conv(x, filters: int, name: str):
@@ -102,10 +116,14 @@ def build_shared_encoder(cfg: VAEConfig) -> keras.Model:
         # signal before its noise. Read by the domain terms too, it stays at the prior anyway
         # (results/spatial-code.md); spatial_in_adversaries=False leaves it out of them
         spatial = layers.LayerNormalization(name="spatial_norm")(spatial)
-        parts = [layers.Flatten(name=f"spatial_{part}_flat")(layers.Conv2D(
-            cfg.spatial_channels, 1, kernel_initializer="zeros",
-            bias_initializer=keras.initializers.Constant(bias), name=f"spatial_{part}")(spatial))
-            for part, bias in (("mean", 0.0), ("log_var", SPATIAL_LOG_VAR_START))]
+        parts = []
+        for part, start in (("mean", 0.0), ("log_var", SPATIAL_LOG_VAR_START)):
+            bias = cfg.spatial_bound * np.arctanh(start / cfg.spatial_bound) if cfg.spatial_bound else start
+            head = layers.Conv2D(cfg.spatial_channels, 1, kernel_initializer="zeros",
+                                 bias_initializer=keras.initializers.Constant(bias), name=f"spatial_{part}")(spatial)
+            if cfg.spatial_bound:
+                head = SoftBound(cfg.spatial_bound, name=f"spatial_{part}_bound")(head)
+            parts.append(layers.Flatten(name=f"spatial_{part}_flat")(head))
         mean = layers.Concatenate(name="z_mean_all")([mean, parts[0]])
         log_var = layers.Concatenate(name="z_log_var_all")([log_var, parts[1]])
     # the image's own domain, read from the features (the code is kept free of it): an upload's domain
@@ -243,13 +261,12 @@ class SharedVAE(VAE):
         cfg = self.cfg
         self.encoder = build_shared_encoder(cfg)
         self.decoder = build_shared_decoder(cfg)
-        content_dims = cfg.adversary_dims - cfg.expression_dims
         # two domain adversaries: a small MLP, and a linear probe like the one that measures the space
         self.domain_adversary = _mlp(cfg.adversary_dims, 1, "domain_adversary")
         self.domain_probe = _mlp(cfg.adversary_dims, 1, "domain_probe", hidden=0)
         self.expression_classifier = _mlp(max(cfg.expression_dims, 1), self.tag_count, "expression_classifier",
                                           hidden=0)  # linear: tags are directions of the expression dims
-        self.content_adversary = _mlp(content_dims, self.tag_count, "content_adversary")
+        self.content_adversary = _mlp(cfg.content_dims, self.tag_count, "content_adversary")
         if cfg.patch_weight:
             self.patch_critic = build_patch_critic(cfg)
         if cfg.spatial_dropout:
@@ -295,7 +312,7 @@ class SharedVAE(VAE):
         tags = tf.cast(data["tags"], tf.float32)
         tagged = tf.cast(data["tagged"], tf.float32)
         split = cfg.expression_dims
-        content = seen[:, split:]
+        content = mean[:, split:split + cfg.content_dims]
         # the adversaries learn from frozen codes; the encoder is scored on leaving them uninformed
         uninformed = tf.ones_like(hard_domain) * _uninformed(hard_domain)
         values["domain_adversary"] = domain_confusion = 0.0
