@@ -112,7 +112,9 @@ def vector_part_rows(q: dict) -> list[tuple[str, str, str, str]]:
              "")]
 
 
-STUDIO_MODES = (("printed", "an emoji, printed then redrawn (default)"), ("emoji", "an emoji, its expression code"),
+STUDIO_MODES = (("printed", "an emoji, printed then redrawn from a code fitted to the print (default)"),
+                ("printed_encoder", "an emoji, printed then redrawn from the encoder's code (before fitting)"),
+                ("emoji", "an emoji, its expression code"),
                 ("tag", "an expression tag"), ("print_itself", "the print itself, not redrawn (reference)"),
                 ("unchanged", "unchanged face (reference)"))
 
@@ -129,6 +131,8 @@ def studio_modes_markdown(transfer: dict) -> list[str]:
         if key in transfer:
             r = transfer[key]
             lines.append(f"| {name} | {r['success']:.0%} | {r['identity_kept']:.0%} | {r['both']:.0%} |")
+    if "fit_steps" in transfer:
+        lines += ["", f"A print's code is fitted to it in {transfer['fit_steps']} steps (vae.refine)."]
     if "printed_share" in transfer:
         lines += ["", f"{transfer['printed_share']:.0%} of the pairs' emoji could be printed; the others have no "
                       "yellow face fill to lift their features from and fall back to the expression code."]

@@ -26,7 +26,17 @@ def measure_interactions(engine: Engine, calls: int = 50) -> dict:
         point = xy.min(axis=0) + rng.random(2) * (xy.max(axis=0) - xy.min(axis=0))
         return engine.decode(engine.maps.plane_to_latent(projection, point[None]))
 
+    def new_print(fitted: bool):
+        """A pair not printed before (nothing kept to answer from), printed and redrawn."""
+        face, target = int(rng.choice(lego)), int(rng.choice(emoji))
+        result = engine.printed_transfer(engine.dataset.images[face], means[face], engine.dataset.images[target],
+                                         1.0, fitted=fitted)
+        return engine.decode(means[face] if result is None else result)
+
     return {
+        "print an emoji on a new face, redraw from the encoder's code": time_calls(lambda: new_print(False), calls),
+        f"the same, the code fitted to the print ({engine.fit_steps} steps)": time_calls(lambda: new_print(True),
+                                                                                         max(calls // 3, 1)),
         "decode one latent": time_calls(lambda: engine.decode(z), calls),
         "10-step morph strip": time_calls(lambda: engine.morph(z, means[emoji[5]], 10, "slerp"), calls),
         "expression transfer": time_calls(lambda: engine.decode(engine.transfer(z, 1.0, tag=tag)), calls),

@@ -30,6 +30,7 @@ from data.dataset import FaceDataset
 from explorer.memory import freeze_long_lived, without_keras_extras
 from vae import latent
 from vae.config import read_config
+from vae.refine import STEPS as FIT_STEPS
 from vae.space import LatentSpace, default_strength, domain_value
 from vae.train import read_history
 
@@ -53,6 +54,10 @@ class Recent:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __contains__(self, key) -> bool:
+        with self._lock:
+            return key in self._items
 
     def get(self, key, make: Callable[[], object]):
         with self._lock:
@@ -132,6 +137,8 @@ class Engine:
         self.lock = threading.Lock()
         # the studio's recent prints: their codes, and the pieces a new pair with one side seen reuses
         self._prints = Recent(PRINTS_KEPT)
+        self._fitted = Recent(PRINTS_KEPT)  # the same prints' codes fitted to them (vae.refine)
+        self.fit_steps = FIT_STEPS
         self._layers = Recent(PIECES_KEPT)
         self._bases = Recent(PIECES_KEPT)
         self._model = None
@@ -240,25 +247,39 @@ class Engine:
         return self.space.transfer(face_z, strength, tag=tag, emoji_z=emoji_z)
 
     def printed_transfer(self, face_image: np.ndarray, face_z: np.ndarray, emoji_image: np.ndarray,
-                         strength: float) -> np.ndarray | None:
+                         strength: float, fitted: bool = True) -> np.ndarray | None:
         """The face's latent given an emoji's expression by printing (see vae.printing): the
-        emoji's features printed on the face, encoded, and the face's code moved `strength` of
-        the way there; None when the emoji has no face fill to lift its features from. The code
-        of a print is kept for the next call (a strength change prints nothing again)."""
+        emoji's features printed on the face, encoded, the code fitted to the print (`fit_steps`
+        steps, vae.refine; `fitted=False`: the encoder's code, at once), and the face's code
+        moved `strength` of the way there; None when the emoji has no face fill to lift its
+        features from. Codes of recent prints are kept (a strength change prints nothing again)."""
         face_key, emoji_key = _digest(face_image), _digest(emoji_image)
-        code = self._prints.get(face_key + emoji_key,
-                                lambda: self._print_code(face_image, face_key, emoji_image, emoji_key))
+        steps = self.fit_steps if fitted else 0
+        recent = self._fitted if steps else self._prints
+        code = recent.get(face_key + emoji_key,
+                          lambda: self._print_code(face_image, face_key, emoji_image, emoji_key, steps))
         return None if code is None else latent.lerp(np.asarray(face_z, np.float64), code, strength)
 
+    def print_is_fitted(self, face_image: np.ndarray, emoji_image: np.ndarray) -> bool:
+        """Whether `printed_transfer(..., fitted=True)` for this pair answers at once (kept, or
+        nothing to fit)."""
+        return not self.fit_steps or _digest(face_image) + _digest(emoji_image) in self._fitted
+
     def _print_code(self, face_image: np.ndarray, face_key: bytes, emoji_image: np.ndarray,
-                    emoji_key: bytes) -> np.ndarray | None:
+                    emoji_key: bytes, steps: int = 0) -> np.ndarray | None:
         """The code of the face with the emoji printed on it (data.printed.print_expression), made
         from the recent pieces: a pick that changes one side lifts or erases only that side."""
         layer = self._layers.get(emoji_key, lambda: printed.lifted_layer(emoji_image))
         if layer is None:
             return None
         base = self._bases.get(face_key, lambda: printed.erased_base(face_image))
-        return self.encode(printed.printed_picture(base, layer)[None])[0]
+        picture = printed.printed_picture(base, layer)[None]
+        if not steps:
+            return self.encode(picture)[0]
+        from vae.refine import fitted_codes
+
+        with self.lock:
+            return fitted_codes(self.model, picture, 0.0, steps)[0]
 
     def translate(self, z: np.ndarray, to_domain="emoji", from_domain: str = "lego") -> np.ndarray:
         """uint8 images of faces shown in another domain (or a mix in [0, 1])."""

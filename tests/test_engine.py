@@ -125,16 +125,30 @@ def tongue_emoji(engine) -> int:
     return next(int(i) for i in engine.indices("emoji") if engine.dataset.name[i] == "face with stuck-out tongue")
 
 
-def test_printed_transfer_slides_from_the_face_to_its_redrawn_print(engine):
+def test_printed_transfer_slides_from_the_face_to_its_print_redrawn_from_a_fitted_code(engine, monkeypatch):
     from data.printed import print_expression
+    from vae.refine import fitted_codes
 
+    monkeypatch.setattr(engine, "_fitted", Recent(4))
     face = int(engine.indices("lego")[3])
     image, z = engine.dataset.images[face], engine.maps.means[face]
     emoji = engine.dataset.images[tongue_emoji(engine)]
-    assert np.allclose(engine.printed_transfer(image, z, emoji, 0.0), z)
-    redrawn = engine.encode(print_expression(image, emoji)[None])[0]
-    assert np.allclose(engine.printed_transfer(image, z, emoji, 1.0), redrawn, atol=1e-5)
-    assert not np.allclose(redrawn, z, atol=0.1)
+    picture = print_expression(image, emoji)
+    assert np.allclose(engine.printed_transfer(image, z, emoji, 0.0, fitted=False), z)
+    quick = engine.printed_transfer(image, z, emoji, 1.0, fitted=False)
+    assert np.allclose(quick, engine.encode(picture[None])[0], atol=1e-5)
+    assert not np.allclose(quick, z, atol=0.1)
+    assert not engine.print_is_fitted(image, emoji)
+    fitted = engine.printed_transfer(image, z, emoji, 1.0)
+    assert engine.print_is_fitted(image, emoji)  # kept: the next call answers at once
+    assert np.allclose(fitted, fitted_codes(engine.model, picture[None], 0.0, engine.fit_steps)[0], atol=1e-4)
+    assert np.allclose(fitted_codes(engine.model, picture[None], 0.0, 0)[0], quick, atol=1e-5)
+
+    def error(code):  # how far the redraw is from the print
+        return float(np.mean((engine.decode(code, "lego")[0].astype(np.float64) - picture) ** 2))
+
+    assert error(fitted) < 0.9 * error(quick), (error(fitted), error(quick))
+    assert np.allclose(engine.printed_transfer(image, z, emoji, 0.5), (z + fitted) / 2)
     assert engine.printed_transfer(image, z, engine.dataset.images[unprintable_emoji(engine)], 1.0) is None
 
 
@@ -166,7 +180,7 @@ def test_a_print_is_made_once_and_only_the_recent_ones_are_kept(engine, monkeypa
 
     monkeypatch.setattr(printed, "lifted_layer", counted("layer", printed.lifted_layer))
     monkeypatch.setattr(printed, "erased_base", counted("base", printed.erased_base))
-    monkeypatch.setattr(engine, "_prints", Recent(2))
+    monkeypatch.setattr(engine, "_fitted", Recent(2))
     monkeypatch.setattr(engine, "_layers", Recent(2))
     monkeypatch.setattr(engine, "_bases", Recent(2))
     lego, emoji = engine.indices("lego"), engine.dataset.images[tongue_emoji(engine)]
@@ -176,6 +190,6 @@ def test_a_print_is_made_once_and_only_the_recent_ones_are_kept(engine, monkeypa
     assert made == {"layer": 1, "base": 1} and np.allclose(again, (engine.maps.means[lego[10]] + first) / 2)
     for face, index in zip(faces[1:], lego[11:13]):  # new faces, the same emoji: lifted once
         engine.printed_transfer(face, engine.maps.means[index], emoji, 1.0)
-    assert made == {"layer": 1, "base": 3} and len(engine._prints) == 2  # the first print made way
+    assert made == {"layer": 1, "base": 3} and len(engine._fitted) == 2  # the first print made way
     assert np.allclose(engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 1.0), first)
     assert made == {"layer": 1, "base": 4}  # printed again from the first face, erased again

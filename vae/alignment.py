@@ -20,8 +20,9 @@ from sklearn.preprocessing import StandardScaler
 from data.labels import EXPRESSIONS
 from data.printed import print_or_keep
 from vae import latent
-from vae.evaluate import encode_in_batches
 from vae.printing import studio_codes
+from vae.refine import STEPS as FIT_STEPS
+from vae.refine import fitted_codes
 from vae.space import LatentSpace, domain_value
 
 JUDGE_SIZE = 32
@@ -106,13 +107,17 @@ def identity_kept(results: np.ndarray, faces: np.ndarray, lego_images: np.ndarra
     return np.array(kept)
 
 
-def transfer_quality(model, space: LatentSpace, images: np.ndarray, judge: Judge, strength: float,
-                     pairs: int = 160, seed: int = 0) -> dict:
-    """The studio on random (Lego face, target) pairs: an emoji's expression printed and redrawn
-    (the studio's default), the emoji's expression dims, and the tag's. Success = the judge sees
-    the target expression on a Lego face; identity = the source face is among the 5 nearest Lego
-    originals. Two references: the print itself, before the model redraws it (what a perfect
-    redraw would keep; the face unprinted where the emoji cannot be printed), and the face unchanged."""
+STUDIO_MODES = ("printed", "printed_encoder", "emoji", "tag", "print_itself", "unchanged")
+
+
+def studio_results(model, space: LatentSpace, images: np.ndarray, strength: float, pairs: int = 160,
+                   seed: int = 0, fit_steps: int = FIT_STEPS) -> dict:
+    """The studio on random (Lego face, target) pairs, every way, as pictures to be judged: an
+    emoji's expression printed and redrawn (the studio's default: the print's code fitted by
+    `fit_steps` steps, vae.refine; "printed_encoder": the encoder's code alone, as before the
+    fitting), the emoji's expression dims, and the tag's. Two references: the print itself,
+    before the model redraws it (what a perfect redraw would keep; the face unprinted where the
+    emoji cannot be printed), and the face unchanged."""
     rng = np.random.default_rng(seed)
     expressions = target_expressions(space)
     lego, emoji = np.flatnonzero(space.domains == "lego"), np.flatnonzero(space.domains == "emoji")
@@ -121,22 +126,36 @@ def transfer_quality(model, space: LatentSpace, images: np.ndarray, judge: Judge
         tag = expressions[rng.integers(len(expressions))]
         column = space.tag_column(tag)
         plan.append((tag, int(rng.choice(lego[~column[lego]])), int(rng.choice(emoji[column[emoji]]))))
-    report = {"pairs": pairs, "strength": strength, "judge": Judge.description}
     faces, targets = (np.array([pair[k] for pair in plan]) for k in (1, 2))
-    for mode in ("printed", "emoji", "tag", "print_itself", "unchanged"):
+    found = {"plan": plan, "strength": strength, "fit_steps": fit_steps}
+    for mode in STUDIO_MODES:
         if mode == "print_itself":
-            results = np.stack([print_or_keep(images[face], images[target]) for face, target in zip(faces, targets)])
+            found[mode] = np.stack([print_or_keep(images[f], images[t]) for f, t in zip(faces, targets)])
+            continue
+        if mode in ("printed", "printed_encoder", "emoji"):  # the studio's ways with an emoji (see vae.printing)
+            steps = fit_steps if mode == "printed" else 0
+            z, printed = studio_codes(lambda batch, steps=steps: fitted_codes(model, batch, 0.0, steps), space,
+                                      images, faces,
+                                      targets, strength, "code" if mode == "emoji" else "printed")
+            found["printed_share"] = round(float(printed.mean()), 3)
+        elif mode == "tag":
+            z = np.stack([space.transfer(space.means[face], strength, tag=tag) for tag, face, _ in plan])
         else:
-            if mode in ("printed", "emoji"):  # the studio's two ways with an emoji (see vae.printing)
-                z, printed = studio_codes(lambda batch: encode_in_batches(model, batch)[0], space, images, faces,
-                                          targets, strength, "printed" if mode == "printed" else "code")
-                if mode == "printed":
-                    report["printed_share"] = round(float(printed.mean()), 3)
-            elif mode == "tag":
-                z = np.stack([space.transfer(space.means[face], strength, tag=tag) for tag, face, _ in plan])
-            else:
-                z = space.means[faces]
-            results = decode_uint8(model, z, "lego")
+            z = space.means[faces]
+        found[mode] = decode_uint8(model, z, "lego")
+    return found
+
+
+def transfer_quality(found: dict, space: LatentSpace, images: np.ndarray, judge: Judge) -> dict:
+    """The studio's results (`studio_results`) judged: success = the judge sees the target
+    expression on a Lego face; identity = the source face is among the 5 nearest Lego originals."""
+    plan = found["plan"]
+    pairs, faces = len(plan), np.array([face for _, face, _ in plan])
+    lego = np.flatnonzero(space.domains == "lego")
+    report = {"pairs": pairs, "strength": found["strength"], "fit_steps": found["fit_steps"],
+              "judge": judge.description, "printed_share": found["printed_share"]}
+    for mode in STUDIO_MODES:
+        results = found[mode]
         shows = np.array([judge.shows(results[i:i + 1], plan[i][0])[0] for i in range(pairs)])
         success = shows & judge.is_lego(results)
         kept = identity_kept(results, faces, images[lego], lego)
@@ -178,7 +197,8 @@ def target_expressions(space: LatentSpace) -> list[str]:
 
 
 def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: float, pairs: int = 160,
-                     cnn: bool = True, groups: np.ndarray | None = None, cnn_judge=None) -> dict:
+                     cnn: bool = True, groups: np.ndarray | None = None, cnn_judge=None,
+                     fit_steps: int = FIT_STEPS) -> dict:
     """Every figure above for one model and its dataset's real originals, by the pixel judge
     and (with `cnn`) by the CNN judge too (trained here unless given, e.g. once for several
     models); with `groups` (see vae.judge.face_groups) the CNN judge's own cross-validated
@@ -187,10 +207,11 @@ def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: fl
 
     expressions = target_expressions(space)
     judge = Judge(images, space.domains, space.tags, expressions)
+    found = studio_results(model, space, images, strength, pairs, fit_steps=fit_steps)
     report = {
         "domain_accuracy": domain_accuracy(space.means, space.domains),
         "expression_neighbours": expression_neighbour_rate(space.means, space.domains, space.tags),
-        "transfer": transfer_quality(model, space, images, judge, strength, pairs),
+        "transfer": transfer_quality(found, space, images, judge),
         "translation": translation_quality(model, space, judge),
     }
     vector = model.cfg.vector_dims
@@ -204,9 +225,8 @@ def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: fl
     if cnn:
         cnn_judge = cnn_judge or CNNJudge(images, space.domains, space.tags, expressions)
         report["cnn"] = {"judge": CNNJudge.description,
-                         "transfer": transfer_quality(model, space, images, cnn_judge, strength, pairs),
+                         "transfer": transfer_quality(found, space, images, cnn_judge),
                          "translation": translation_quality(model, space, cnn_judge)}
-        report["cnn"]["transfer"]["judge"] = CNNJudge.description
         if groups is not None:
             report["cnn"]["cross_validation"] = cross_validate(images, space.domains, space.tags, groups)
     return report

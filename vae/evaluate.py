@@ -11,6 +11,7 @@ import numpy as np
 from common.cli import run_cli
 from common.files import atomic_write_text
 from data.dataset import FaceDataset
+from vae.refine import STEPS as FIT_STEPS
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # a dimension is active when its posterior-mean variance exceeds this
 BATCH = 256
@@ -26,8 +27,9 @@ def decode_in_batches(model, z: np.ndarray, domain: float) -> np.ndarray:
     return np.concatenate([model.decode(z[i:i + BATCH], domain) for i in range(0, len(z), BATCH)])
 
 
-def image_metrics(model, images: np.ndarray, domain: float) -> dict:
-    """Pixel MSE, SSIM (TensorFlow's tf.image.ssim), KL per dimension and active units."""
+def image_metrics(model, images: np.ndarray, domain: float, fit_steps: int = 0) -> dict:
+    """Pixel MSE, SSIM (TensorFlow's tf.image.ssim), KL per dimension and active units; with
+    `fit_steps`, also the SSIM of the pictures drawn from codes fitted to them (vae.refine)."""
     import tensorflow as tf
 
     from vae.model import as_float_images, kl_per_dimension
@@ -38,6 +40,13 @@ def image_metrics(model, images: np.ndarray, domain: float) -> dict:
     ssim = tf.image.ssim(tf.constant(originals), tf.constant(reconstructions), max_val=1.0).numpy()
     kl = np.asarray(kl_per_dimension(mean, log_var)).mean(axis=0)
     variance = mean.var(axis=0)
+    fitted = {}
+    if fit_steps:
+        from vae.refine import fitted_codes
+
+        redrawn = decode_in_batches(model, fitted_codes(model, images, domain, fit_steps), domain)
+        fitted = {"fit_steps": fit_steps, "ssim_fitted": float(np.mean(
+            tf.image.ssim(tf.constant(originals), tf.constant(redrawn), max_val=1.0).numpy()))}
     return {
         "images": int(len(images)),
         "mse": float(np.mean((originals - reconstructions) ** 2)),
@@ -46,17 +55,18 @@ def image_metrics(model, images: np.ndarray, domain: float) -> dict:
         "kl_per_dimension": [round(float(v), 5) for v in kl],
         "active_units": int((variance > ACTIVE_UNIT_THRESHOLD).sum()),
         "latent_dim": int(mean.shape[1]),
+        **fitted,
     }
 
 
-def evaluate(model, dataset: FaceDataset, split: str = "val") -> dict:
+def evaluate(model, dataset: FaceDataset, split: str = "val", fit_steps: int = 0) -> dict:
     """Image metrics per domain on one split, each domain reconstructed in its own domain."""
     chosen = dataset.split == split
     results = {}
     for domain in ("lego", "emoji"):
         mask = chosen & (dataset.domain == domain)
         if mask.any():
-            results[domain] = image_metrics(model, dataset.images[mask], float(domain == "emoji"))
+            results[domain] = image_metrics(model, dataset.images[mask], float(domain == "emoji"), fit_steps)
     return results
 
 
@@ -81,11 +91,12 @@ def format_alignment(alignment: dict) -> str:
 
 
 def format_table(results: dict) -> str:
-    rows = [("domain", "images", "MSE", "SSIM", "KL", "active units")]
+    rows = [("domain", "images", "MSE", "SSIM", "SSIM, fitted codes", "KL", "active units")]
     for domain, m in results.items():
         if domain not in ("lego", "emoji"):
             continue
-        rows.append((domain, str(m["images"]), f"{m['mse']:.5f}", f"{m['ssim']:.4f}", f"{m['kl']:.1f}",
+        fitted = f"{m['ssim_fitted']:.4f} ({m['fit_steps']} steps)" if "ssim_fitted" in m else "-"
+        rows.append((domain, str(m["images"]), f"{m['mse']:.5f}", f"{m['ssim']:.4f}", fitted, f"{m['kl']:.1f}",
                      f"{m['active_units']}/{m['latent_dim']}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)
@@ -98,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=Path("assets"), help="model folder or .keras file")
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<model size>.npz)")
     parser.add_argument("--split", default="val", choices=("train", "val"))
+    parser.add_argument("--fit-steps", type=int, default=FIT_STEPS,
+                        help=f"also the SSIM from codes fitted to each picture in this many steps (default "
+                             f"{FIT_STEPS}, the studio's; 0: none)")
     parser.add_argument("--out", type=Path, help="JSON file to write (default: evaluation.json beside the model)")
     parser.add_argument("--no-cnn", action="store_true",
                         help="the pixel judge only: skip training the CNN judge and its cross-validation (minutes)")
@@ -110,12 +124,13 @@ def main(argv: list[str] | None = None) -> int:
 
         model = load_model_folder(args.model)
         dataset = FaceDataset.load(args.data or Path("build") / f"dataset-{model.cfg.image_size}.npz")
-        results = evaluate(model, dataset, args.split)
+        results = evaluate(model, dataset, args.split, args.fit_steps)
         originals = dataset.real()
         means = encode_in_batches(model, originals.images)[0]
         space = LatentSpace.of_model(model.cfg, means, originals.domain, originals.tag_matrix())
         results["alignment"] = alignment_report(model, space, originals.images,
                                                 default_strength(model.expression_dims), cnn=not args.no_cnn,
+                                                fit_steps=args.fit_steps,
                                                 groups=face_groups(originals.domain, originals.name))
         folder = args.model if args.model.is_dir() else args.model.parent
         out = args.out or folder / "evaluation.json"

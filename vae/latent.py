@@ -60,13 +60,13 @@ def apply_expression(z_face: np.ndarray, vector: np.ndarray, strength: float) ->
 
 
 def nearest_neighbours(latents: np.ndarray, query: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
-    """Indices of the k latents closest to `query` (Euclidean), nearest first."""
+    """Indices of the k latents closest to `query` (Euclidean), nearest first, equal distances
+    (one face in two packs can have the same code) in index order, so every machine answers alike."""
     distances = np.linalg.norm(latents - query, axis=1)
     if exclude is not None:
         distances[exclude] = np.inf
     k = min(k, int(np.isfinite(distances).sum()))
-    nearest = np.argpartition(distances, k - 1)[:k] if k < len(distances) else np.arange(len(distances))
-    return nearest[np.argsort(distances[nearest], kind="stable")]
+    return np.argsort(distances, kind="stable")[:k]
 
 
 def fit_pca(latents: np.ndarray, components: int = 2) -> tuple[np.ndarray, np.ndarray]:

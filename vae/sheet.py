@@ -24,6 +24,8 @@ from vae.alignment import alignment_report, decode_uint8
 from vae.evaluate import encode_in_batches
 from vae.judge import face_groups
 from vae.printing import METHODS, studio_codes
+from vae.refine import STEPS as FIT_STEPS
+from vae.refine import fitted_codes
 from vae.space import LatentSpace
 
 # the emoji that stands for each expression on the sheet (the first one found, Twemoji first)
@@ -58,10 +60,12 @@ def sheet_emoji(dataset: FaceDataset, space: LatentSpace) -> dict[str, int]:
 
 
 def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int = 8, strength: float = 1.0,
-                   seed: int = 0, method: str = "printed") -> tuple[np.ndarray, int, list[str]]:
+                   seed: int = 0, method: str = "printed",
+                   fit_steps: int = FIT_STEPS) -> tuple[np.ndarray, int, list[str]]:
     """(rows * columns, S, S, 3) images: a header row of target emoji, then per face its
-    original, its reconstruction and the face with each emoji's expression, by the studio's
-    `method` (see vae.printing), or printed and not redrawn (PRINT_ITSELF)."""
+    original, its reconstruction (the encoder's code) and the face with each emoji's
+    expression, by the studio's `method` (see vae.printing; a print's code fitted by
+    `fit_steps` steps, vae.refine), or printed and not redrawn (PRINT_ITSELF)."""
     targets = sheet_emoji(dataset, space)
     tags = list(targets)
     lego = np.flatnonzero(dataset.domain == "lego")
@@ -74,7 +78,7 @@ def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int =
         if method == PRINT_ITSELF:  # an emoji that cannot be printed leaves the face as it is
             results = [print_or_keep(face, dataset.images[targets[t]]) for t in tags]
         else:
-            z, _ = studio_codes(lambda batch: encode_in_batches(model, batch)[0], space, dataset.images,
+            z, _ = studio_codes(lambda batch: fitted_codes(model, batch, 0.0, fit_steps), space, dataset.images,
                                 np.full(len(tags), index), np.array([targets[t] for t in tags]), strength, method)
             results = list(decode_uint8(model, z, "lego"))
         cells += [face, reconstruction, *results]
@@ -91,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the studio's way to give a face an emoji's expression (default: print, then redraw); "
                              "print: the prints themselves, not redrawn")
     parser.add_argument("--pairs", type=int, default=160)
+    parser.add_argument("--fit-steps", type=int, default=FIT_STEPS,
+                        help=f"steps that fit a print's code to the print (default {FIT_STEPS}, the studio's; "
+                             "0: the encoder's code alone)")
     parser.add_argument("--no-cnn", action="store_true",
                         help="the pixel judge only: skip training the CNN judge and its cross-validation (minutes)")
     args = parser.parse_args(argv)
@@ -105,12 +112,14 @@ def write_sheet(args: argparse.Namespace) -> int:
     dataset = FaceDataset.load(data).real()
     folder = args.model if args.model.is_dir() else args.model.parent
     space = latent_space(model, dataset)
-    images, columns, tags = transfer_sheet(model, space, dataset, strength=args.strength, method=args.method)
+    images, columns, tags = transfer_sheet(model, space, dataset, strength=args.strength, method=args.method,
+                                             fit_steps=args.fit_steps)
     sheet = args.sheet or folder / "transfer-sheet.png"
     with atomic_path(sheet) as temporary:
         contact_sheet(images, columns=columns).save(temporary, format="PNG")
     print(f"sheet: {sheet} (top row: target emoji; columns: original, reconstruction, {', '.join(tags)})")
     report = alignment_report(model, space, dataset.images, args.strength, args.pairs, cnn=not args.no_cnn,
+                              fit_steps=args.fit_steps,
                               groups=face_groups(dataset.domain, dataset.name))
     atomic_write_text(folder / "alignment.json", json.dumps(report, indent=2))
     print(json.dumps(report, indent=1))

@@ -110,6 +110,32 @@ def expression_sliders_ui(engine: Engine) -> dict[str, float]:
                 for i, tag in enumerate(tags)}
 
 
+def _draw_result(slot, engine: Engine, face_image: np.ndarray, face_z: np.ndarray, emoji_z: np.ndarray,
+                 target_image: np.ndarray | None, target_caption: str, caption: str, result_z: np.ndarray,
+                 fitting: bool) -> np.ndarray:
+    """The face, the result (as a Lego face and as an emoji) and the target, in `slot` (replacing
+    what it held); returns the result."""
+    if engine.domain_conditioned:  # the code holds content only: one call draws it in both domains
+        result, as_emoji = engine.decode(np.stack([result_z, result_z]), np.array([0.0, 1.0]))
+    else:
+        result, as_emoji = engine.decode(result_z, "lego")[0], None
+    images, captions = [face_image, result], ["the Lego face", caption]
+    if as_emoji is not None:
+        images.append(as_emoji)
+        captions.append("the result as an emoji")
+    elif target_image is not None:
+        images.append(engine.morph(face_z, emoji_z, 3, "lerp", domains=("lego", "lego"))[1])
+        captions.append("plain halfway morph")
+    if target_image is not None:
+        images.append(target_image)
+        captions.append(target_caption)
+    with slot.container():
+        show_faces(images, captions, columns=4, width=190)
+        if fitting:
+            st.caption("Sharpening the redraw: fitting its code to the print…")
+    return result
+
+
 @st.fragment
 def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> None:
     """Everything that follows the target, the strength and the sliders: reruns alone."""
@@ -121,10 +147,15 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     face_z = upload["z"] if use_upload else engine.maps.means[lego]
     face_image = upload["image"] if use_upload else engine.dataset.images[lego]
     emoji_z = engine.maps.means[emoji]
+    fitting = False  # the print's fitted code is not kept yet: draw the encoder's now, then the fitted one
     if mode == MODES[0]:
         target_image, target_caption = engine.dataset.images[emoji], engine.dataset.name[emoji]
-        result_z = engine.printed_transfer(face_image, face_z, target_image, strength) if method == "printed" else None
+        result_z = None
+        if method == "printed":
+            fitting = not engine.print_is_fitted(face_image, target_image)
+            result_z = engine.printed_transfer(face_image, face_z, target_image, strength, fitted=not fitting)
         if result_z is None:
+            fitting = False
             if method == "printed":
                 st.caption("This emoji has no yellow face to lift its features from, so the studio moved the "
                            "expression code instead.")
@@ -132,24 +163,15 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     else:
         result_z = engine.transfer(face_z, strength, tag=tag)
         target_image, target_caption = None, f"expression: {tag}"
-    result_z = engine.space.mix_expressions(result_z, amounts)
     mixed = ", ".join(f"{t} {a:+.1f}" for t, a in amounts.items() if a)
-    if engine.domain_conditioned:  # the code holds content only: one call draws it in both domains
-        result, as_emoji = engine.decode(np.stack([result_z, result_z]), np.array([0.0, 1.0]))
-    else:
-        result, as_emoji = engine.decode(result_z, "lego")[0], None
-    images, captions = [face_image, result], ["the Lego face", f"with {target_caption}" + (f" ({mixed})"
-                                                                                         if mixed else "")]
-    if as_emoji is not None:
-        images.append(as_emoji)
-        captions.append("the result as an emoji")
-    elif mode == MODES[0]:
-        images.append(engine.morph(face_z, emoji_z, 3, "lerp", domains=("lego", "lego"))[1])
-        captions.append("plain halfway morph")
-    if target_image is not None:
-        images.append(target_image)
-        captions.append(target_caption)
-    show_faces(images, captions, columns=4, width=190)
+    caption = f"with {target_caption}" + (f" ({mixed})" if mixed else "")
+    slot = st.empty()
+    result = _draw_result(slot, engine, face_image, face_z, emoji_z, target_image, target_caption, caption,
+                          engine.space.mix_expressions(result_z, amounts), fitting)
+    if fitting:  # the redraw shown at once, then again once its code is fitted to the print (vae.refine)
+        result_z = engine.printed_transfer(face_image, face_z, target_image, strength)
+        result = _draw_result(slot, engine, face_image, face_z, emoji_z, target_image, target_caption, caption,
+                              engine.space.mix_expressions(result_z, amounts), False)
     card_faces = [face_image] + ([target_image] if target_image is not None else []) + [result]
     card_labels = ["face"] + (["target"] if target_image is not None else []) + ["result"]
     card = polaroid_card(card_faces, card_labels, f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}")
@@ -161,8 +183,9 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     right.caption("The link in the address bar reproduces this result.")
     if mode == MODES[0] and method == "printed":
         st.caption("The studio prints the emoji's eyes, brows and mouth on the face in place of its own (as the "
-                   "printed heads of the training data are made), encodes that print and lets the model redraw "
-                   "it as a Lego face; the strength slides from the face to the redrawn print.")
+                   "printed heads of the training data are made), encodes that print, fits the code to it in a "
+                   "few dozen steps and lets the model redraw it as a Lego face; the strength slides from the "
+                   "face to the redrawn print.")
     elif engine.expression_dims:
         st.caption("The model keeps a face's expression in its own part of the latent code: the studio moves "
                    "only that part towards the emoji's (or the expression's average), so the face keeps "
