@@ -111,8 +111,8 @@ def expression_sliders_ui(engine: Engine) -> dict[str, float]:
 
 
 def _draw_result(slot, engine: Engine, face_image: np.ndarray, face_z: np.ndarray, emoji_z: np.ndarray,
-                 target_image: np.ndarray | None, target_caption: str, caption: str, result_z: np.ndarray,
-                 fitting: bool) -> np.ndarray:
+                 target_image: np.ndarray | None, target_caption: str, caption: str,
+                 result_z: np.ndarray) -> np.ndarray:
     """The face, the result (as a Lego face and as an emoji) and the target, in `slot` (replacing
     what it held); returns the result."""
     if engine.domain_conditioned:  # the code holds content only: one call draws it in both domains
@@ -131,8 +131,6 @@ def _draw_result(slot, engine: Engine, face_image: np.ndarray, face_z: np.ndarra
         captions.append(target_caption)
     with slot.container():
         show_faces(images, captions, columns=4, width=190)
-        if fitting:
-            st.caption("Sharpening the redraw: fitting its code to the print…")
     return result
 
 
@@ -165,13 +163,15 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
         target_image, target_caption = None, f"expression: {tag}"
     mixed = ", ".join(f"{t} {a:+.1f}" for t, a in amounts.items() if a)
     caption = f"with {target_caption}" + (f" ({mixed})" if mixed else "")
-    slot = st.empty()
+    slot, status = st.empty(), st.empty()
     result = _draw_result(slot, engine, face_image, face_z, emoji_z, target_image, target_caption, caption,
-                          engine.space.mix_expressions(result_z, amounts), fitting)
+                          engine.space.mix_expressions(result_z, amounts))
     if fitting:  # the redraw shown at once, then again once its code is fitted to the print (vae.refine)
+        status.caption("Sharpening the redraw: fitting its code to the print…")
         result_z = engine.printed_transfer(face_image, face_z, target_image, strength)
         result = _draw_result(slot, engine, face_image, face_z, emoji_z, target_image, target_caption, caption,
-                              engine.space.mix_expressions(result_z, amounts), False)
+                              engine.space.mix_expressions(result_z, amounts))
+        status.empty()  # a caption inside the slot would outlive its replacement until the next run
     card_faces = [face_image] + ([target_image] if target_image is not None else []) + [result]
     card_labels = ["face"] + (["target"] if target_image is not None else []) + ["result"]
     card = polaroid_card(card_faces, card_labels, f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}")
