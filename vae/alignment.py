@@ -137,7 +137,8 @@ def studio_results(model, space: LatentSpace, images: np.ndarray, strength: floa
             z, printed = studio_codes(lambda batch, steps=steps: fitted_codes(model, batch, 0.0, steps), space,
                                       images, faces,
                                       targets, strength, "code" if mode == "emoji" else "printed")
-            found["printed_share"] = round(float(printed.mean()), 3)
+            if mode == "printed":
+                found["printed_share"] = round(float(printed.mean()), 3)
         elif mode == "tag":
             z = np.stack([space.transfer(space.means[face], strength, tag=tag) for tag, face, _ in plan])
         else:
