@@ -299,6 +299,9 @@ def test_a_map_kept_out_of_the_domain_terms_is_free_to_tell_the_domains_apart(sm
     space = LatentSpace.of_model(cfg, means, real.domain, real.tag_matrix())
     report = alignment_report(model, space, real.images, 1.0, pairs=8, cnn=False)
     assert report["domain_accuracy"]["accuracy"] == 1.0
+    transfer = report["transfer"]
+    assert 0 < transfer["printed_share"] <= 1 and transfer["fit_steps"] > 0  # the printed way's share
+    assert set(transfer) >= {"printed", "printed_encoder", "emoji", "tag", "print_itself", "unchanged"}
     assert report["vector_part"]["dims"] == 16
     assert report["vector_part"]["domain_accuracy"]["accuracy"] < 0.8
     assert "vector part alone (16 dims)" in format_alignment(report)
