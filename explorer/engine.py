@@ -278,8 +278,7 @@ class Engine:
             return self.encode(picture)[0]
         from vae.refine import fitted_codes
 
-        with self.lock:
-            return fitted_codes(self.model, picture, 0.0, steps)[0]
+        return fitted_codes(self.model, picture, 0.0, steps, lock=self.lock)[0]
 
     def translate(self, z: np.ndarray, to_domain="emoji", from_domain: str = "lego") -> np.ndarray:
         """uint8 images of faces shown in another domain (or a mix in [0, 1])."""

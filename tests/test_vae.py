@@ -266,6 +266,20 @@ def test_a_fitted_code_draws_its_picture_closer_than_the_encoders_guess(name, sm
     errors = [np.mean((model.decode(z, 1.0) - images / 255.0) ** 2, axis=(1, 2, 3)) for z in (guess, fitted)]
     assert fitted.shape == guess.shape and np.isfinite(fitted).all()
     assert (errors[1] < errors[0]).all(), errors
+    # with a lock, each model call holds it for a slice of steps only, and the fit is the same
+    from vae.refine import SLICE
+
+    class Counted:
+        held = 0
+
+        def __enter__(self):
+            Counted.held += 1
+
+        def __exit__(self, *exc):
+            return False
+
+    assert np.allclose(fitted_codes(model, images, 1.0, steps=25, lock=Counted()), fitted, atol=1e-5)
+    assert Counted.held == 1 + -(-25 // SLICE) > 2
     # the evaluation reports the SSIM of the same fitted redraws beside the encoder's
     import tensorflow as tf
 
