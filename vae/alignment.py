@@ -135,8 +135,7 @@ def studio_results(model, space: LatentSpace, images: np.ndarray, strength: floa
         if mode in ("printed", "printed_encoder", "emoji"):  # the studio's ways with an emoji (see vae.printing)
             steps = fit_steps if mode == "printed" else 0
             z, printed = studio_codes(lambda batch, steps=steps: fitted_codes(model, batch, 0.0, steps), space,
-                                      images, faces,
-                                      targets, strength, "code" if mode == "emoji" else "printed")
+                                      images, faces, targets, strength, "code" if mode == "emoji" else "printed")
             if mode == "printed":
                 found["printed_share"] = round(float(printed.mean()), 3)
         elif mode == "tag":
