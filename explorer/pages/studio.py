@@ -1,6 +1,7 @@
 """Expression studio: a Lego face takes on an emoji's expression, keeping who it is."""
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -164,13 +165,13 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     mixed = ", ".join(f"{t} {a:+.1f}" for t, a in amounts.items() if a)
     caption = f"with {target_caption}" + (f" ({mixed})" if mixed else "")
     slot, status = st.empty(), st.empty()
-    result = _draw_result(slot, engine, face_image, face_z, emoji_z, target_image, target_caption, caption,
-                          engine.space.mix_expressions(result_z, amounts))
+    draw = functools.partial(_draw_result, slot, engine, face_image, face_z, emoji_z, target_image, target_caption,
+                             caption)
+    result = draw(engine.space.mix_expressions(result_z, amounts))
     if fitting:  # the redraw shown at once, then again once its code is fitted to the print (vae.refine)
         status.caption("Sharpening the redraw: fitting its code to the print…")
-        result_z = engine.printed_transfer(face_image, face_z, target_image, strength)
-        result = _draw_result(slot, engine, face_image, face_z, emoji_z, target_image, target_caption, caption,
-                              engine.space.mix_expressions(result_z, amounts))
+        result = draw(engine.space.mix_expressions(engine.printed_transfer(face_image, face_z, target_image,
+                                                                           strength), amounts))
         status.empty()  # a caption inside the slot would outlive its replacement until the next run
     card_faces = [face_image] + ([target_image] if target_image is not None else []) + [result]
     card_labels = ["face"] + (["target"] if target_image is not None else []) + ["result"]
