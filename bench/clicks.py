@@ -9,6 +9,7 @@ import numpy as np
 
 from tests.browser import (
     PICTURE_CHANGED,
+    STUDIO_RESULT,
     face_clicker,
     image_sources,
     input_to,
@@ -58,11 +59,12 @@ def measure_clicks(repeats: int = 15) -> dict:
         # faces in view; each click picks a face that looks different from the one before (and from the default)
         rows = [0, 2, 1, 3] * (repeats // 4 + 2)
         _measured(results, "studio pick",
-                  lambda: [_timed(page, lambda r=r: click_face(r), 1) for r in rows][5:5 + repeats])
+                  lambda: [_timed(page, lambda r=r: click_face(r), STUDIO_RESULT) for r in rows][5:5 + repeats])
         slider = page.get_by_role("slider", name="Strength")
         slider.scroll_into_view_if_needed()
         keys = ["ArrowLeft", "ArrowRight"] * (repeats // 2 + 3)
-        _measured(results, "strength change", lambda: [_timed(page, lambda k=k: slider.press(k), 1) for k in keys][4:])
+        _measured(results, "strength change",
+                  lambda: [_timed(page, lambda k=k: slider.press(k), STUDIO_RESULT) for k in keys][4:])
 
         open_page(page, f"{url}/morph", "Morph", pictures=1)
         click_face = face_clicker(page, 0)

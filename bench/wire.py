@@ -11,6 +11,7 @@ import numpy as np
 from tests.browser import (
     PAGE_SHOWN,
     PICTURE_CHANGED,
+    STUDIO_RESULT,
     face_clicker,
     image_sources,
     input_to,
@@ -80,20 +81,20 @@ def _actions(page, url: str, wire: Wire, repeats: int) -> dict:
     click_face = face_clicker(page, 0)
     # neighbouring faces can show the same print (two moulds of one head): each click goes to a
     # face that differs from the one picked before it, starting away from the page's default
-    measured("studio pick", lambda: [_measure(page, wire, lambda r=r: click_face(r), 1)
+    measured("studio pick", lambda: [_measure(page, wire, lambda r=r: click_face(r), STUDIO_RESULT)
                                      for r in ([0, 2, 1, 3] * repeats)[:repeats + 1]])
     slider = page.get_by_role("slider", name="Strength")
     slider.scroll_into_view_if_needed()
-    measured("strength change", lambda: [_measure(page, wire, lambda k=k: slider.press(k), 1)
+    measured("strength change", lambda: [_measure(page, wire, lambda k=k: slider.press(k), STUDIO_RESULT)
                                          for k in (["ArrowLeft", "ArrowRight"] * repeats)[:repeats + 1]])
     page.get_by_text("Mix expressions yourself").click()
     wait_idle(page)
     mix = page.get_by_role("slider", name="smile")
     mix.scroll_into_view_if_needed()
-    measured("mix slider", lambda: [_measure(page, wire, lambda k=k: mix.press(k), 1)
+    measured("mix slider", lambda: [_measure(page, wire, lambda k=k: mix.press(k), STUDIO_RESULT)
                                     for k in (["ArrowRight", "ArrowLeft"] * repeats)[:repeats + 1]])
     surprise = page.get_by_role("button", name="Surprise me")
-    measured("Surprise me", lambda: [_measure(page, wire, surprise.click, 1) for _ in range(repeats + 1)])
+    measured("Surprise me", lambda: [_measure(page, wire, surprise.click, STUDIO_RESULT) for _ in range(repeats + 1)])
 
     open_page(page, f"{url}/morph", "Morph", pictures=1)
     click_face = face_clicker(page, 0)

@@ -265,20 +265,32 @@ class Engine:
         nothing to fit)."""
         return not self.fit_steps or _digest(face_image) + _digest(emoji_image) in self._fitted
 
-    def _print_code(self, face_image: np.ndarray, face_key: bytes, emoji_image: np.ndarray,
-                    emoji_key: bytes, steps: int = 0) -> np.ndarray | None:
-        """The code of the face with the emoji printed on it (data.printed.print_expression), made
-        from the recent pieces: a pick that changes one side lifts or erases only that side."""
+    def print_picture(self, face_image: np.ndarray, emoji_image: np.ndarray) -> np.ndarray | None:
+        """uint8 (S, S, 3): the face with the emoji's features printed on it in place of its own
+        (data.printed.print_expression), the picture the studio's printed way redraws; None when
+        the emoji has no face fill to lift its features from."""
+        return self._print(face_image, _digest(face_image), emoji_image, _digest(emoji_image))
+
+    def _print(self, face_image: np.ndarray, face_key: bytes, emoji_image: np.ndarray,
+               emoji_key: bytes) -> np.ndarray | None:
+        """`print_picture` made from the recent pieces: a pick that changes one side lifts or
+        erases only that side."""
         layer = self._layers.get(emoji_key, lambda: printed.lifted_layer(emoji_image))
         if layer is None:
             return None
-        base = self._bases.get(face_key, lambda: printed.erased_base(face_image))
-        picture = printed.printed_picture(base, layer)[None]
+        return printed.printed_picture(self._bases.get(face_key, lambda: printed.erased_base(face_image)), layer)
+
+    def _print_code(self, face_image: np.ndarray, face_key: bytes, emoji_image: np.ndarray,
+                    emoji_key: bytes, steps: int = 0) -> np.ndarray | None:
+        """The code of the face with the emoji printed on it: the encoder's, or fitted by `steps`."""
+        picture = self._print(face_image, face_key, emoji_image, emoji_key)
+        if picture is None:
+            return None
         if not steps:
-            return self.encode(picture)[0]
+            return self.encode(picture[None])[0]
         from vae.refine import fitted_codes
 
-        return fitted_codes(self.model, picture, 0.0, steps, lock=self.lock)[0]
+        return fitted_codes(self.model, picture[None], 0.0, steps, lock=self.lock)[0]
 
     def translate(self, z: np.ndarray, to_domain="emoji", from_domain: str = "lego") -> np.ndarray:
         """uint8 images of faces shown in another domain (or a mix in [0, 1])."""

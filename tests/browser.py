@@ -143,6 +143,8 @@ def image_sources(page) -> list[str]:
                          "'[data-testid=stMain] [data-testid=stImage] img'), img => img.src)")
 
 
+STUDIO_RESULT = 2  # the studio's redraw, after the face and its print: the picture a click waits for
+
 PICTURE_CHANGED = """([old, index]) => {
     const now = Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img'),
                            img => img.complete && img.naturalWidth > 0 ? img.src : '');

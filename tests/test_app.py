@@ -33,10 +33,18 @@ def image_urls(app: AppTest) -> list[str]:
     return [image.proto.imgs[0].url if hasattr(image.proto, "imgs") else image.proto.url for image in app.get("image")]
 
 
+def image_captions(app: AppTest) -> list[str]:
+    return [image.proto.imgs[0].caption for image in app.get("image")]
+
+
+PRINT_CAPTION = "the print the model redraws"
+
+
 def test_router_opens_on_the_studio():
     app = run(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
     assert app.title[0].value == "Expression studio"
-    assert len(app.get("image")) == 4 and len(pickers(app)) == 2
+    # the face, the print, the result as a Lego face and as an emoji, the target emoji
+    assert len(app.get("image")) == 5 and image_captions(app)[1] == PRINT_CAPTION and len(pickers(app)) == 2
     assert all(url.endswith(".png") for url in image_urls(app))  # as JPEG, flat colours would smear
 
 
@@ -70,15 +78,16 @@ def test_studio_widgets_change_the_result(engine):
     before = image_urls(app)
     app.slider(key="studio_strength").set_value(1.6)
     run(app)
-    after_strength = image_urls(app)
-    assert after_strength[0] == before[0] and after_strength[1] != before[1]
+    after_strength = image_urls(app)  # the face and its print stay, the redraw moves
+    assert after_strength[:2] == before[:2] and after_strength[2] != before[2]
     pick(app, "studio_lego0", engine.indices("lego")[40])
     run(app)
     assert image_urls(app)[0] != after_strength[0] and studio_choice(app)[0] == int(engine.indices("lego")[40])
     assert chosen_caption(app, engine.dataset.name[studio_choice(app)[0]])
     pick(app, "studio_emoji0", engine.indices("emoji")[30])
     run(app)
-    assert image_urls(app)[3] != after_strength[3] and studio_choice(app)[1] == int(engine.indices("emoji")[30])
+    assert image_urls(app)[4] != after_strength[4] and studio_choice(app)[1] == int(engine.indices("emoji")[30])
+    assert image_urls(app)[1] != after_strength[1]  # the new emoji printed
     app.radio(key="studio_mode").set_value("an expression")
     run(app)
     assert len(app.get("image")) == 3 - (not engine.domain_conditioned) and app.query_params["mode"] == "an expression"
@@ -89,15 +98,18 @@ def test_studio_prints_then_redraws_and_keeps_the_code_way(engine):
 
     app = run(page("studio"))
     assert app.radio(key="studio_method").value == "printed" and app.query_params["method"] == "printed"
-    printed = image_urls(app)[1]
+    assert image_captions(app)[1] == PRINT_CAPTION
+    printed = image_urls(app)[2]
     app.radio(key="studio_method").set_value("code")
     run(app)
+    assert PRINT_CAPTION not in image_captions(app)  # the code way prints nothing
     assert image_urls(app)[1] != printed and app.query_params["method"] == "code"
     assert not any("no yellow face" in caption.value for caption in app.caption)
     app.radio(key="studio_method").set_value("printed")
     pick(app, "studio_emoji0", unprintable_emoji(engine))
     run(app)
     assert any("no yellow face" in caption.value for caption in app.caption)  # it says why it fell back
+    assert PRINT_CAPTION not in image_captions(app)
     code_way = page("studio")
     code_way.query_params.update(method="code")
     run(code_way)

@@ -11,6 +11,7 @@ from PIL import Image
 
 from tests.browser import (
     CHROMIUM,
+    STUDIO_RESULT,
     click_face,
     emptiest_grid_point,
     image_sources,
@@ -129,15 +130,16 @@ def test_the_face_grid_picks_by_keyboard(server, page):
     assert grid.locator('button.face[aria-selected="true"]').get_attribute("data-index") == str(target)
 
 
-def slide_until_the_result_changes(page, slider_name: str, key: str, presses: int, old_result: str) -> list[str]:
-    """Press an arrow key on a slider, wait for the second picture to change; the pictures then."""
+def slide_until_the_result_changes(page, slider_name: str, key: str, presses: int, old_result: str,
+                                   result: int = 1) -> list[str]:
+    """Press an arrow key on a slider, wait for the `result`-th picture to change; the pictures then."""
     slider = page.get_by_role("slider", name=slider_name)
     slider.scroll_into_view_if_needed()
     for _ in range(presses):
         slider.press(key)
     wait_idle(page)
-    page.wait_for_function("(old) => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')[1]"
-                           ".src !== old", arg=old_result, timeout=60_000)
+    page.wait_for_function("([old, n]) => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] "
+                           "img')[n].src !== old", arg=[old_result, result], timeout=60_000)
     return image_sources(page)
 
 
@@ -151,10 +153,11 @@ def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
                            timeout=60_000)
     wait_idle(page)
     picked = image_sources(page)
-    assert picked[0] != before[0] and picked[1] != before[1] and "lego=" in page.url
+    assert picked[0] != before[0] and picked[STUDIO_RESULT] != before[STUDIO_RESULT] and "lego=" in page.url
     page.get_by_text("Mix expressions yourself").click()
-    mixed = slide_until_the_result_changes(page, "wink", "ArrowRight", 5, picked[1])
-    assert mixed[0] == picked[0] and mixed[1] != picked[1]  # the face stays, the result winks
+    mixed = slide_until_the_result_changes(page, "wink", "ArrowRight", 5, picked[STUDIO_RESULT], STUDIO_RESULT)
+    # the face and its print stay, the redraw winks
+    assert mixed[:STUDIO_RESULT] == picked[:STUDIO_RESULT] and mixed[STUDIO_RESULT] != picked[STUDIO_RESULT]
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the card (PNG)").click()
     card = tmp_path / "card.png"

@@ -134,6 +134,8 @@ def test_printed_transfer_slides_from_the_face_to_its_print_redrawn_from_a_fitte
     image, z = engine.dataset.images[face], engine.maps.means[face]
     emoji = engine.dataset.images[tongue_emoji(engine)]
     picture = print_expression(image, emoji)
+    assert np.array_equal(engine.print_picture(image, emoji), picture)  # the picture the studio shows
+    assert engine.print_picture(image, engine.dataset.images[unprintable_emoji(engine)]) is None
     assert np.allclose(engine.printed_transfer(image, z, emoji, 0.0, fitted=False), z)
     quick = engine.printed_transfer(image, z, emoji, 1.0, fitted=False)
     assert np.allclose(quick, engine.encode(picture[None])[0], atol=1e-5)

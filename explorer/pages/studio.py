@@ -112,15 +112,20 @@ def expression_sliders_ui(engine: Engine) -> dict[str, float]:
 
 
 def _draw_result(slot, engine: Engine, face_image: np.ndarray, face_z: np.ndarray, emoji_z: np.ndarray,
-                 target_image: np.ndarray | None, target_caption: str, caption: str,
+                 target_image: np.ndarray | None, target_caption: str, caption: str, print_image: np.ndarray | None,
                  result_z: np.ndarray) -> np.ndarray:
-    """The face, the result (as a Lego face and as an emoji) and the target, in `slot` (replacing
-    what it held); returns the result."""
+    """The face, the print the model redraws (when printed), the result (as a Lego face and as
+    an emoji) and the target, in `slot` (replacing what it held); returns the result."""
     if engine.domain_conditioned:  # the code holds content only: one call draws it in both domains
         result, as_emoji = engine.decode(np.stack([result_z, result_z]), np.array([0.0, 1.0]))
     else:
         result, as_emoji = engine.decode(result_z, "lego")[0], None
-    images, captions = [face_image, result], ["the Lego face", caption]
+    images, captions = [face_image], ["the Lego face"]
+    if print_image is not None:
+        images.append(print_image)
+        captions.append("the print the model redraws")
+    images.append(result)
+    captions.append(caption)
     if as_emoji is not None:
         images.append(as_emoji)
         captions.append("the result as an emoji")
@@ -131,7 +136,7 @@ def _draw_result(slot, engine: Engine, face_image: np.ndarray, face_z: np.ndarra
         images.append(target_image)
         captions.append(target_caption)
     with slot.container():
-        show_faces(images, captions, columns=4, width=190)
+        show_faces(images, captions, columns=max(4, len(images)), width=190 if len(images) <= 4 else 150)
     return result
 
 
@@ -147,12 +152,14 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     face_image = upload["image"] if use_upload else engine.dataset.images[lego]
     emoji_z = engine.maps.means[emoji]
     fitting = False  # the print's fitted code is not kept yet: draw the encoder's now, then the fitted one
+    print_image = None
     if mode == MODES[0]:
         target_image, target_caption = engine.dataset.images[emoji], engine.dataset.name[emoji]
         result_z = None
         if method == "printed":
             fitting = not engine.print_is_fitted(face_image, target_image)
             result_z = engine.printed_transfer(face_image, face_z, target_image, strength, fitted=not fitting)
+            print_image = engine.print_picture(face_image, target_image)
         if result_z is None:
             fitting = False
             if method == "printed":
@@ -166,7 +173,7 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     caption = f"with {target_caption}" + (f" ({mixed})" if mixed else "")
     slot, status = st.empty(), st.empty()
     draw = functools.partial(_draw_result, slot, engine, face_image, face_z, emoji_z, target_image, target_caption,
-                             caption)
+                             caption, print_image)
     result = draw(engine.space.mix_expressions(result_z, amounts))
     if fitting:  # the redraw shown at once, then again once its code is fitted to the print (vae.refine)
         status.caption("Sharpening the redraw: fitting its code to the print…")
@@ -183,10 +190,10 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
                          mime="image/png", key="studio_card", on_click="ignore")
     right.caption("The link in the address bar reproduces this result.")
     if mode == MODES[0] and method == "printed":
-        st.caption("The studio prints the emoji's eyes, brows and mouth on the face in place of its own (as the "
-                   "printed heads of the training data are made), encodes that print, fits the code to it in a "
-                   "few dozen steps and lets the model redraw it as a Lego face; the strength slides from the "
-                   "face to the redrawn print.")
+        st.caption("The studio prints the emoji's eyes, brows and mouth on the face in place of its own, as the "
+                   "printed heads of the training data are made (the second picture), encodes that print, fits "
+                   "the code to it in a few dozen steps and lets the model redraw it as a Lego face; the "
+                   "strength slides from the face to the redrawn print.")
     elif engine.expression_dims:
         st.caption("The model keeps a face's expression in its own part of the latent code: the studio moves "
                    "only that part towards the emoji's (or the expression's average), so the face keeps "
