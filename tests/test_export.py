@@ -232,3 +232,50 @@ def test_the_shipped_dataset_keeps_every_pixel_in_fewer_bytes_and_a_broken_one_i
     np.savez_compressed(tmp_path / "broken.npz", **fields)
     with pytest.raises(UserError, match="not a readable dataset file"):
         FaceDataset.load(tmp_path / "broken.npz")
+
+
+def test_agreement_counts_cells_and_kappa():
+    from vae.agreement import agreement
+
+    person = np.array([1, 1, 1, 0, 0, 0, 0, 0], bool)
+    same = agreement(person, person)
+    assert same["agree"] == 1.0 and same["kappa"] == 1.0 and same["recall"] == 1.0
+    opposite = agreement(~person, person)
+    assert opposite["agree"] == 0.0 and opposite["kappa"] < 0 and opposite["recall"] == 0.0
+    # yes on every cell: agrees wherever the person says yes (3 of 8), nothing beyond chance
+    always = agreement(np.ones(8, bool), person)
+    assert always["judge_yes"] == 8 and always["agree"] == 0.375 and always["kappa"] == 0.0
+
+
+def test_the_agreement_cli_compares_the_judges_with_a_persons_verdicts(exported, tmp_path, capsys):
+    """A person's verdicts on a sheet of the prints themselves: "kept" given as the judges'
+    own rule agrees on every cell; "shown" given as yes everywhere is agreed on as often as a
+    judge says yes; verdicts for another sheet's size are refused in one sentence."""
+    from vae.agreement import main as agreement_main
+    from vae.agreement import sheet_results
+    from vae.alignment import identity_kept
+    from vae.families import load_model_folder
+    from vae.sheet import PRINT_ITSELF, latent_space
+
+    run, data = exported[0].parent / "run", exported[0].parent / "data.npz"
+    model, dataset = load_model_folder(run), FaceDataset.load(data).real()
+    results, faces, tags = sheet_results(model, latent_space(model, dataset), dataset, PRINT_ITSELF, 0)
+    lego = np.flatnonzero(dataset.domain == "lego")
+    kept = identity_kept(results.reshape(-1, *results.shape[2:]), np.repeat(faces, len(tags)),
+                         dataset.images[lego], lego).reshape(len(faces), len(tags))
+    assert kept.any() and not kept.all()
+    verdicts = {"ways": {"A": {"method": PRINT_ITSELF}},
+                "A": {"shown": np.ones_like(kept, int).tolist(), "kept": kept.astype(int).tolist()}}
+    path, out = tmp_path / "verdicts.json", tmp_path / "agreement.json"
+    path.write_text(json.dumps(verdicts))
+    assert agreement_main(["--verdicts", str(path), "--model", str(run), "--data", str(data), "--out", str(out),
+                           "--views"]) == 0
+    pixel = json.loads(out.read_text())["sheets"]["A"]["pixel"]
+    assert pixel["kept"]["agree"] == 1.0 and pixel["kept"]["kappa"] == 1.0
+    assert pixel["shown"]["person_yes"] == pixel["shown"]["cells"] == kept.size
+    assert pixel["shown"]["agree"] == round(pixel["shown"]["judge_yes"] / kept.size, 3)
+    verdicts["A"]["kept"] = verdicts["A"]["kept"][:-1]
+    path.write_text(json.dumps(verdicts))
+    capsys.readouterr()
+    assert agreement_main(["--verdicts", str(path), "--model", str(run), "--data", str(data), "--views"]) == 2
+    assert "another dataset or sheet" in one_line_error(capsys)

@@ -224,7 +224,7 @@ def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: fl
                                                                                     space.domains, space.tags)}
     if cnn:
         cnn_judge = cnn_judge or CNNJudge(images, space.domains, space.tags, expressions)
-        report["cnn"] = {"judge": CNNJudge.description,
+        report["cnn"] = {"judge": cnn_judge.description,
                          "transfer": transfer_quality(found, space, images, cnn_judge),
                          "translation": translation_quality(model, space, cnn_judge)}
         if groups is not None:

@@ -18,6 +18,7 @@ EPOCHS = 60
 BATCH = 32
 THRESHOLD = 0.5
 MIN_DOMAIN_POSITIVES = 3  # a tag is scored on one domain's faces when it has this many there
+VIEWS = ("picture", "marks")  # what the judge is shown: the picture, or its marks alone (marks_view)
 
 
 def face_groups(domains: np.ndarray, names: np.ndarray) -> np.ndarray:
@@ -27,8 +28,32 @@ def face_groups(domains: np.ndarray, names: np.ndarray) -> np.ndarray:
                      for domain, name in zip(domains, names)])
 
 
-def judge_inputs(images: np.ndarray) -> np.ndarray:
-    """(N, 48, 48, 3) float32 in [0, 1] from uint8 images of any size."""
+def marks_view(image: np.ndarray) -> np.ndarray:
+    """uint8 (S, S, 3): a framed face's (uint8 (S, S, 3)) marks alone, on white: its face fill
+    (yellow to orange, data.printed.fill_likeness) and the backdrop turned white, then cropped to
+    the face's box and stretched back to S x S. A Lego head and an emoji then differ in little
+    but their marks: the same eyes, brows and mouth, drawn in black on white."""
+    from data.printed import cut_out_framed, fill_likeness
+
+    cut = np.asarray(cut_out_framed(image), np.float32) / 255.0
+    rgb, face = cut[..., :3], cut[..., 3] > 0.5
+    if not face.any():
+        return np.full_like(image, 255)
+    fill = fill_likeness(rgb)[..., None]
+    view = np.where(face[..., None], rgb * (1.0 - fill) + fill, 1.0)
+    rows, columns = np.flatnonzero(face.any(axis=1)), np.flatnonzero(face.any(axis=0))
+    box = view[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    side = image.shape[0]
+    return np.asarray(Image.fromarray((box * 255).round().astype(np.uint8)).resize((side, side), Image.BILINEAR))
+
+
+def judge_inputs(images: np.ndarray, view: str = "picture") -> np.ndarray:
+    """(N, 48, 48, 3) float32 in [0, 1] from uint8 images of any size, as they are ("picture")
+    or their marks alone ("marks", see marks_view)."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown judge view {view!r}: use one of {', '.join(VIEWS)}")
+    if view == "marks":
+        images = np.stack([marks_view(image) for image in images])
     if images.shape[1] == JUDGE_SIDE:
         return images.astype(np.float32) / 255.0
     small = [np.asarray(Image.fromarray(im).resize((JUDGE_SIDE, JUDGE_SIDE), Image.BILINEAR)) for im in images]
@@ -101,19 +126,24 @@ def _predict(network, inputs: np.ndarray) -> np.ndarray:
                            for i in range(0, len(inputs), 256)])
 
 
+def describe(view: str = "picture") -> str:
+    seen = "the pictures" if view == "picture" else "each face's marks alone (fill and backdrop white, face box)"
+    return (f"a small CNN trained on {seen} of the real un-augmented originals of both domains (flips, colour "
+            "jitter), never on printed heads or model output")
+
+
 class CNNJudge:
     """A convolutional judge with the same questions as the pixel judge (vae.alignment.Judge)."""
 
-    description = ("a small CNN trained on the real un-augmented originals of both domains (flips, colour "
-                   "jitter), never on printed heads or model output")
-
     def __init__(self, images: np.ndarray, domains: np.ndarray, tags: np.ndarray, expressions: list[str],
-                 seed: int = 0, epochs: int = EPOCHS):
+                 seed: int = 0, epochs: int = EPOCHS, view: str = "picture"):
         self.expressions = {tag: EXPRESSIONS.index(tag) for tag in expressions}
-        self.network = _fit(judge_inputs(images), domains == "lego", tags, seed, epochs)
+        self.view = view
+        self.network = _fit(judge_inputs(images, view), domains == "lego", tags, seed, epochs)
+        self.description = describe(view)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        return _predict(self.network, judge_inputs(images))
+        return _predict(self.network, judge_inputs(images, self.view))
 
     def is_lego(self, images: np.ndarray) -> np.ndarray:
         return self.probabilities(images)[:, 0] > THRESHOLD
@@ -123,10 +153,10 @@ class CNNJudge:
 
 
 def cross_validate(images: np.ndarray, domains: np.ndarray, tags: np.ndarray, groups: np.ndarray,
-                   folds: int = 5, seed: int = 0, epochs: int = EPOCHS) -> dict:
+                   folds: int = 5, seed: int = 0, epochs: int = EPOCHS, view: str = "picture") -> dict:
     """The judge's accuracy on faces it never saw: domain accuracy over every image, per tag the
     balanced accuracy and recall over the tagged faces, and the same on each domain's faces alone."""
-    inputs = judge_inputs(images)
+    inputs = judge_inputs(images, view)
     predicted = np.zeros((len(images), 1 + tags.shape[1]), np.float32)
     for fold, (train, test) in enumerate(GroupKFold(folds).split(inputs, groups=groups)):
         network = _fit(inputs[train], domains[train] == "lego", tags[train], seed + fold, epochs)
