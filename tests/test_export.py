@@ -245,6 +245,7 @@ def test_agreement_counts_cells_and_kappa():
     # yes on every cell: agrees wherever the person says yes (3 of 8), nothing beyond chance
     always = agreement(np.ones(8, bool), person)
     assert always["judge_yes"] == 8 and always["agree"] == 0.375 and always["kappa"] == 0.0
+    assert always["precision"] == 0.375 and agreement(np.zeros(8, bool), person)["precision"] is None
 
 
 def test_the_agreement_cli_compares_the_judges_with_a_persons_verdicts(exported, tmp_path, capsys):
@@ -269,7 +270,7 @@ def test_the_agreement_cli_compares_the_judges_with_a_persons_verdicts(exported,
     path, out = tmp_path / "verdicts.json", tmp_path / "agreement.json"
     path.write_text(json.dumps(verdicts))
     assert agreement_main(["--verdicts", str(path), "--model", str(run), "--data", str(data), "--out", str(out),
-                           "--views"]) == 0
+                           "--cnn"]) == 0
     pixel = json.loads(out.read_text())["sheets"]["A"]["pixel"]
     assert pixel["kept"]["agree"] == 1.0 and pixel["kept"]["kappa"] == 1.0
     assert pixel["shown"]["person_yes"] == pixel["shown"]["cells"] == kept.size
@@ -277,5 +278,5 @@ def test_the_agreement_cli_compares_the_judges_with_a_persons_verdicts(exported,
     verdicts["A"]["kept"] = verdicts["A"]["kept"][:-1]
     path.write_text(json.dumps(verdicts))
     capsys.readouterr()
-    assert agreement_main(["--verdicts", str(path), "--model", str(run), "--data", str(data), "--views"]) == 2
+    assert agreement_main(["--verdicts", str(path), "--model", str(run), "--data", str(data), "--cnn"]) == 2
     assert "another dataset or sheet" in one_line_error(capsys)

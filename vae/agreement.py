@@ -26,7 +26,7 @@ from common.errors import UserError
 from common.files import atomic_write_text
 from data.dataset import FaceDataset
 from vae.alignment import Judge, identity_kept, target_expressions
-from vae.judge import VIEWS
+from vae.judge import VARIANTS
 from vae.sheet import latent_space, transfer_sheet
 
 QUESTIONS = ("shown", "kept")
@@ -34,14 +34,15 @@ QUESTIONS = ("shown", "kept")
 
 def agreement(judge: np.ndarray, person: np.ndarray) -> dict:
     """Yes counts, the share of cells on which the two agree, the judge's recall of the person's
-    yes cells, and Cohen's kappa (agreement beyond what the two yes rates give by chance)."""
+    yes cells and its precision (how many of its own yes cells the person says yes to), and
+    Cohen's kappa (agreement beyond what the two yes rates give by chance)."""
     judge, person = np.asarray(judge, bool).ravel(), np.asarray(person, bool).ravel()
     observed = float((judge == person).mean())
     chance = float(judge.mean() * person.mean() + (1 - judge.mean()) * (1 - person.mean()))
     kappa = (observed - chance) / (1 - chance) if chance < 1 else 1.0
     return {"cells": int(judge.size), "judge_yes": int(judge.sum()), "person_yes": int(person.sum()),
             "agree": round(observed, 3), "recall": round(float(judge[person].mean()), 3) if person.any() else None,
-            "kappa": round(kappa, 3)}
+            "precision": round(float(person[judge].mean()), 3) if judge.any() else None, "kappa": round(kappa, 3)}
 
 
 def load_verdicts(path: Path) -> dict:
@@ -68,17 +69,17 @@ def sheet_results(model, space, dataset: FaceDataset, method: str, fit_steps: in
     return grid[:, 2:], chosen, tags
 
 
-def judge_sheets(model, dataset: FaceDataset, verdicts: dict, views: tuple[str, ...] = ("picture",)) -> dict:
+def judge_sheets(model, dataset: FaceDataset, verdicts: dict, variants: tuple[str, ...] = ("picture",)) -> dict:
     """Per judge and sheet, and over every sheet together, each question's agreement with the
-    person: the pixel judge, and a CNN judge for each view (vae.judge.VIEWS)."""
+    person: the pixel judge, and a CNN judge of each variant (vae.judge.VARIANTS)."""
     from vae.judge import CNNJudge
 
     space = latent_space(model, dataset)
     expressions = target_expressions(space)
     judges = {"pixel": Judge(dataset.images, space.domains, space.tags, expressions)}
-    for view in views:
-        judges["cnn" if view == "picture" else f"cnn_{view}"] = CNNJudge(dataset.images, space.domains, space.tags,
-                                                                         expressions, view=view)
+    for variant in variants:
+        judges["cnn" if variant == "picture" else f"cnn_{variant}"] = CNNJudge(
+            dataset.images, space.domains, space.tags, expressions, variant=variant)
     lego = np.flatnonzero(dataset.domain == "lego")
     said = {name: {q: [] for q in QUESTIONS} for name in judges}
     heard = {q: [] for q in QUESTIONS}
@@ -98,13 +99,17 @@ def judge_sheets(model, dataset: FaceDataset, verdicts: dict, views: tuple[str, 
         for q in QUESTIONS:
             heard[q].append(person[q][:, judged].ravel())
         for name, judge in judges.items():
-            shown = judge.is_lego(flat)
+            lego_like = judge.is_lego(flat)
+            expression = np.zeros(len(flat), bool)
             for column, c in enumerate(judged):  # the cells are face by face, target by target
                 cells = np.arange(column, len(flat), len(judged))
-                shown[cells] &= judge.shows(flat[cells], tags[c])
-            said[name]["shown"].append(shown)
+                expression[cells] = judge.shows(flat[cells], tags[c])
+            said[name]["shown"].append(expression & lego_like)
             said[name]["kept"].append(kept)
             report["sheets"][sheet][name] = {q: agreement(said[name][q][-1], heard[q][-1]) for q in QUESTIONS}
+            # which half of "shown" says no: the expression, or the Lego face
+            report["sheets"][sheet][name].update(judged_lego=int(lego_like.sum()),
+                                                 expression_alone=agreement(expression, heard["shown"][-1]))
     report["all_sheets"] = {name: {q: agreement(np.concatenate(said[name][q]), np.concatenate(heard[q]))
                                    for q in QUESTIONS} for name in judges}
     return report
@@ -117,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=Path("assets"))
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<size>.npz)")
     parser.add_argument("--out", type=Path, help="report (JSON; default: printed only)")
-    parser.add_argument("--views", nargs="*", choices=VIEWS, default=["picture"],
-                        help="a CNN judge for each view (default: picture; none: the pixel judge only)")
+    parser.add_argument("--cnn", nargs="*", choices=VARIANTS, default=["picture"],
+                        help="a CNN judge of each variant (default: picture; none: the pixel judge only)")
     args = parser.parse_args(argv)
 
     def run() -> int:
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         verdicts = load_verdicts(args.verdicts)
         model = load_model_folder(args.model)
         data = args.data or Path("build") / f"dataset-{model.cfg.image_size}.npz"
-        report = judge_sheets(model, FaceDataset.load(data).real(), verdicts, tuple(args.views))
+        report = judge_sheets(model, FaceDataset.load(data).real(), verdicts, tuple(args.cnn))
         text = json.dumps(report, indent=1)
         if args.out:
             atomic_write_text(args.out, text)
