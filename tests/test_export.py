@@ -251,9 +251,9 @@ def test_agreement_counts_cells_and_kappa():
 def test_the_agreement_cli_compares_the_judges_with_a_persons_verdicts(exported, tmp_path, capsys):
     """A person's verdicts on a sheet of the prints themselves: "kept" given as the judges'
     own rule agrees on every cell; "shown" given as yes everywhere is agreed on as often as a
-    judge says yes; verdicts for another sheet's size are refused in one sentence."""
+    judge says yes; verdicts on other pictures or another sheet's size are refused in one sentence."""
+    from vae.agreement import cell_means, sheet_results
     from vae.agreement import main as agreement_main
-    from vae.agreement import sheet_results
     from vae.alignment import identity_kept
     from vae.families import load_model_folder
     from vae.sheet import PRINT_ITSELF, latent_space
@@ -266,17 +266,22 @@ def test_the_agreement_cli_compares_the_judges_with_a_persons_verdicts(exported,
                          dataset.images[lego], lego).reshape(len(faces), len(tags))
     assert kept.any() and not kept.all()
     verdicts = {"ways": {"A": {"method": PRINT_ITSELF}},
-                "A": {"shown": np.ones_like(kept, int).tolist(), "kept": kept.astype(int).tolist()}}
+                "A": {"shown": np.ones_like(kept, int).tolist(), "kept": kept.astype(int).tolist(),
+                      "cell_means": cell_means(results).tolist()}}
     path, out = tmp_path / "verdicts.json", tmp_path / "agreement.json"
     path.write_text(json.dumps(verdicts))
     assert agreement_main(["--verdicts", str(path), "--model", str(run), "--data", str(data), "--out", str(out),
-                           "--cnn"]) == 0
+                           "--no-cnn"]) == 0
     pixel = json.loads(out.read_text())["sheets"]["A"]["pixel"]
     assert pixel["kept"]["agree"] == 1.0 and pixel["kept"]["kappa"] == 1.0
     assert pixel["shown"]["person_yes"] == pixel["shown"]["cells"] == kept.size
     assert pixel["shown"]["agree"] == round(pixel["shown"]["judge_yes"] / kept.size, 3)
+    capsys.readouterr()
+    verdicts["A"]["cell_means"] = (cell_means(results) + 8.0).tolist()  # verdicts on other pictures
+    path.write_text(json.dumps(verdicts))
+    assert agreement_main(["--verdicts", str(path), "--model", str(run), "--data", str(data), "--no-cnn"]) == 2
+    assert "not the ones the person judged" in one_line_error(capsys)
     verdicts["A"]["kept"] = verdicts["A"]["kept"][:-1]
     path.write_text(json.dumps(verdicts))
-    capsys.readouterr()
-    assert agreement_main(["--verdicts", str(path), "--model", str(run), "--data", str(data), "--cnn"]) == 2
+    assert agreement_main(["--verdicts", str(path), "--model", str(run), "--data", str(data), "--no-cnn"]) == 2
     assert "another dataset or sheet" in one_line_error(capsys)

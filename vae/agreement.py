@@ -9,6 +9,9 @@ reports how often each says yes and how often it agrees with the person:
 - kept: is the source face among its 5 nearest Lego originals by pixel MSE (the studio's
   "identity kept"; the person's question is whether it is still recognisably the face).
 
+Verdicts belong to the pictures judged: a file that keeps each cell's mean grey level is
+refused for a model or dataset whose sheets differ (the shipped verdicts are on `assets/`).
+
 A judge whose "shown" agrees with a person little better than chance (Cohen's kappa near 0)
 cannot carry a goal, whatever its cross-validated accuracy on real faces.
 """
@@ -26,10 +29,10 @@ from common.errors import UserError
 from common.files import atomic_write_text
 from data.dataset import FaceDataset
 from vae.alignment import Judge, identity_kept, target_expressions
-from vae.judge import VARIANTS
 from vae.sheet import latent_space, transfer_sheet
 
 QUESTIONS = ("shown", "kept")
+DRIFT = 2.0  # grey levels a cell's mean may move (another machine's float rounding) and still be the cell judged
 
 
 def agreement(judge: np.ndarray, person: np.ndarray) -> dict:
@@ -45,9 +48,15 @@ def agreement(judge: np.ndarray, person: np.ndarray) -> dict:
             "precision": round(float(person[judge].mean()), 3) if judge.any() else None, "kappa": round(kappa, 3)}
 
 
+def cell_means(results: np.ndarray) -> np.ndarray:
+    """Each result cell's mean grey level (rows x columns): what tells the pictures a person
+    judged from another model's."""
+    return results.reshape(*results.shape[:2], -1).mean(axis=2)
+
+
 def load_verdicts(path: Path) -> dict:
     """The person's verdicts: {"ways": {sheet: {"method", "fit_steps"}}, sheet: {"shown": rows x
-    columns of 0/1, "kept": ...}}."""
+    columns of 0/1, "kept": ..., and optionally "cell_means": the judged cells' `cell_means`}}."""
     try:
         verdicts = json.loads(Path(path).read_text())
     except (OSError, ValueError) as error:
@@ -69,33 +78,45 @@ def sheet_results(model, space, dataset: FaceDataset, method: str, fit_steps: in
     return grid[:, 2:], chosen, tags
 
 
-def judge_sheets(model, dataset: FaceDataset, verdicts: dict, variants: tuple[str, ...] = ("picture",)) -> dict:
-    """Per judge and sheet, and over every sheet together, each question's agreement with the
-    person: the pixel judge, and a CNN judge of each variant (vae.judge.VARIANTS)."""
+def check_sheet(sheet: str, verdicts: dict, results: np.ndarray) -> None:
+    """Refuse verdicts that were not given on these pictures: another size of sheet, or (where
+    the file keeps each cell's mean grey level) other pictures, another model's or dataset's."""
+    for q in QUESTIONS:
+        if np.asarray(verdicts[q]).shape != results.shape[:2]:
+            raise UserError(f"sheet {sheet} has {np.asarray(verdicts[q]).shape} \"{q}\" verdicts for "
+                            f"{results.shape[:2]} cells: the verdicts were given on another dataset or sheet.")
+    if "cell_means" in verdicts:
+        drift = float(np.abs(cell_means(results) - np.asarray(verdicts["cell_means"], float)).max())
+        if drift > DRIFT:
+            raise UserError(f"sheet {sheet}'s pictures are not the ones the person judged (a cell's mean moved "
+                            f"{drift:.1f} grey levels): give the model and dataset the verdicts were given on.")
+
+
+def judge_sheets(model, dataset: FaceDataset, verdicts: dict, cnn: bool = True) -> dict:
+    """Per judge (the pixel judge; with `cnn` the CNN judge too) and sheet, and over every sheet
+    together, each question's agreement with the person."""
     from vae.judge import CNNJudge
 
     space = latent_space(model, dataset)
+    sheets = {sheet: sheet_results(model, space, dataset, way["method"], int(way.get("fit_steps", 0)))
+              for sheet, way in verdicts["ways"].items()}
+    for sheet, (results, _, _) in sheets.items():  # refused before the judges train, not after
+        check_sheet(sheet, verdicts[sheet], results)
     expressions = target_expressions(space)
     judges = {"pixel": Judge(dataset.images, space.domains, space.tags, expressions)}
-    for variant in variants:
-        judges["cnn" if variant == "picture" else f"cnn_{variant}"] = CNNJudge(
-            dataset.images, space.domains, space.tags, expressions, variant=variant)
+    if cnn:
+        judges["cnn"] = CNNJudge(dataset.images, space.domains, space.tags, expressions)
     lego = np.flatnonzero(dataset.domain == "lego")
     said = {name: {q: [] for q in QUESTIONS} for name in judges}
     heard = {q: [] for q in QUESTIONS}
     report: dict = {"judges": {name: judge.description for name, judge in judges.items()}, "sheets": {}}
-    for sheet, way in verdicts["ways"].items():
-        results, faces, tags = sheet_results(model, space, dataset, way["method"], int(way.get("fit_steps", 0)))
+    for sheet, (results, faces, tags) in sheets.items():
         person = {q: np.asarray(verdicts[sheet][q], bool) for q in QUESTIONS}
-        for q in QUESTIONS:
-            if person[q].shape != results.shape[:2]:
-                raise UserError(f"sheet {sheet} has {person[q].shape} \"{q}\" verdicts for {results.shape[:2]} "
-                                "cells: the verdicts were given on another dataset or sheet.")
         judged = [c for c, tag in enumerate(tags) if tag in expressions]  # tags the judges were taught
         flat = results[:, judged].reshape(-1, *results.shape[2:])
         rows = np.repeat(faces, len(judged))
         kept = identity_kept(flat, rows, dataset.images[lego], lego)
-        report["sheets"][sheet] = {"way": way, "targets": [tags[c] for c in judged]}
+        report["sheets"][sheet] = {"way": verdicts["ways"][sheet], "targets": [tags[c] for c in judged]}
         for q in QUESTIONS:
             heard[q].append(person[q][:, judged].ravel())
         for name, judge in judges.items():
@@ -122,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=Path("assets"))
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<size>.npz)")
     parser.add_argument("--out", type=Path, help="report (JSON; default: printed only)")
-    parser.add_argument("--cnn", nargs="*", choices=VARIANTS, default=["picture"],
-                        help="a CNN judge of each variant (default: picture; none: the pixel judge only)")
+    parser.add_argument("--no-cnn", action="store_true", help="the pixel judge only (the CNN judge trains for minutes)")
     args = parser.parse_args(argv)
 
     def run() -> int:
@@ -132,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         verdicts = load_verdicts(args.verdicts)
         model = load_model_folder(args.model)
         data = args.data or Path("build") / f"dataset-{model.cfg.image_size}.npz"
-        report = judge_sheets(model, FaceDataset.load(data).real(), verdicts, tuple(args.cnn))
+        report = judge_sheets(model, FaceDataset.load(data).real(), verdicts, cnn=not args.no_cnn)
         text = json.dumps(report, indent=1)
         if args.out:
             atomic_write_text(args.out, text)
