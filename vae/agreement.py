@@ -29,7 +29,7 @@ from common.errors import UserError
 from common.files import atomic_write_text
 from data.dataset import FaceDataset
 from vae.alignment import Judge, identity_kept, target_expressions
-from vae.sheet import latent_space, transfer_sheet
+from vae.sheet import latent_space, sheet_faces, transfer_sheet
 
 QUESTIONS = ("shown", "kept")
 DRIFT = 2.0  # grey levels a cell's mean may move (another machine's float rounding) and still be the cell judged
@@ -72,10 +72,8 @@ def sheet_results(model, space, dataset: FaceDataset, method: str, fit_steps: in
                                                                                              list[str]]:
     """The sheet's result cells (faces, targets, S, S, 3), each row's dataset index, the targets' tags."""
     cells, columns, tags = transfer_sheet(model, space, dataset, method=method, fit_steps=fit_steps)
-    grid = cells.reshape(-1, columns, *cells.shape[1:])[1:]
-    lego = np.flatnonzero(dataset.domain == "lego")
-    chosen = np.random.default_rng(0).choice(lego, size=len(grid), replace=False)  # as transfer_sheet
-    return grid[:, 2:], chosen, tags
+    grid = cells.reshape(-1, columns, *cells.shape[1:])[1:]  # past the header row of target emoji
+    return grid[:, 2:], sheet_faces(dataset, len(grid)), tags
 
 
 def check_sheet(sheet: str, verdicts: dict, results: np.ndarray) -> None:

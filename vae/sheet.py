@@ -59,6 +59,11 @@ def sheet_emoji(dataset: FaceDataset, space: LatentSpace) -> dict[str, int]:
     return chosen
 
 
+def sheet_faces(dataset: FaceDataset, faces: int = 8, seed: int = 0) -> np.ndarray:
+    """The dataset indices of the sheet's real Lego faces, one per row."""
+    return np.random.default_rng(seed).choice(np.flatnonzero(dataset.domain == "lego"), size=faces, replace=False)
+
+
 def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int = 8, strength: float = 1.0,
                    seed: int = 0, method: str = "printed",
                    fit_steps: int = FIT_STEPS) -> tuple[np.ndarray, int, list[str]]:
@@ -68,8 +73,7 @@ def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int =
     `fit_steps` steps, vae.refine), or printed and not redrawn (PRINT_ITSELF)."""
     targets = sheet_emoji(dataset, space)
     tags = list(targets)
-    lego = np.flatnonzero(dataset.domain == "lego")
-    chosen = np.random.default_rng(seed).choice(lego, size=faces, replace=False)
+    chosen = sheet_faces(dataset, faces, seed)
     blank = np.full_like(dataset.images[0], 255)
     cells = [blank, blank, *(dataset.images[targets[t]] for t in tags)]
     for index in chosen:
