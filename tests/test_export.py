@@ -250,6 +250,21 @@ def test_agreement_counts_cells_and_kappa():
     assert always["precision"] == 0.375 and agreement(np.zeros(8, bool), person)["precision"] is None
 
 
+def test_a_verdicts_file_without_its_sheets_or_ways_is_one_sentence(tmp_path):
+    from vae.agreement import load_verdicts
+
+    path = tmp_path / "verdicts.json"
+    for text, message in (("{", "not a readable verdicts file"),
+                          ('{"ways": {"A": {"method": "print"}}}', "verdicts for each sheet"),
+                          ('{"ways": {"A": {"method": "paint"}}, "A": {"shown": [[1]], "kept": [[1]]}}',
+                           "needs a \"method\"")):
+        path.write_text(text)
+        with pytest.raises(UserError, match=message):
+            load_verdicts(path)
+    with pytest.raises(UserError, match="not a readable verdicts file"):
+        load_verdicts(tmp_path / "missing.json")
+
+
 def test_the_agreement_cli_compares_the_judges_with_a_persons_verdicts(exported, tmp_path, capsys):
     """A person's verdicts on a sheet of the prints themselves: "kept" given as the judges'
     own rule but for one cell agrees on all the others; "shown" given as yes everywhere is agreed on as often as a

@@ -29,7 +29,8 @@ from common.errors import UserError
 from common.files import atomic_write_text
 from data.dataset import FaceDataset
 from vae.alignment import Judge, identity_kept, target_expressions
-from vae.sheet import latent_space, sheet_faces, transfer_sheet
+from vae.printing import METHODS
+from vae.sheet import PRINT_ITSELF, latent_space, sheet_faces, transfer_sheet
 
 QUESTIONS = ("shown", "kept")
 DRIFT = 2.0  # grey levels a cell's mean may move (another machine's float rounding) and still be the cell judged
@@ -65,6 +66,10 @@ def load_verdicts(path: Path) -> dict:
             isinstance(verdicts.get(sheet), dict) and all(q in verdicts[sheet] for q in QUESTIONS)
             for sheet in verdicts["ways"]):
         raise UserError(f"{path} has no \"ways\" with \"shown\" and \"kept\" verdicts for each sheet they name.")
+    ways = (*METHODS, PRINT_ITSELF)
+    for sheet, way in verdicts["ways"].items():
+        if not isinstance(way, dict) or way.get("method") not in ways:
+            raise UserError(f"{path}: sheet {sheet}'s way needs a \"method\", one of {', '.join(ways)}.")
     return verdicts
 
 
