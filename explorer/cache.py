@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -14,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
+from common.files import atomic_write_text
 from explorer import figures, images
 from explorer.engine import DEFAULT_ASSETS, Engine
 from vae.latent import kl_per_dimension
@@ -67,6 +69,22 @@ def thumbnail_urls(folder: str, side: int = 64) -> list[str]:
     """The URL of every dataset image at `side` pixels (see thumbnail_folder)."""
     url = thumbnail_folder(folder, side)
     return [f"{url}/{index}.png" for index in range(len(load_engine(folder).dataset))]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def face_list_url(folder: str, domain: str) -> str:
+    """The URL of a static JSON file listing one domain's faces for the face picker
+    ([dataset index, name, tags] each): a browser fetches it once, so a grid drawn afresh (a
+    Surprise me, a new search) sends the picker a short URL and the indices it shows, not every
+    name and tag again. Named after its content, so a new dataset never meets an old list."""
+    dataset = load_engine(folder).dataset
+    indices = np.flatnonzero(dataset.domain == domain)
+    faces = [[int(i), str(dataset.name[i]), str(dataset.tags[i]).replace("|", ", ")] for i in indices]
+    text = json.dumps(faces, separators=(",", ":"))
+    name = f"faces-{domain}-{hashlib.sha1(text.encode()).hexdigest()[:16]}.json"
+    if not (STATIC_FOLDER / name).is_file():
+        atomic_write_text(STATIC_FOLDER / name, text)
+    return f"{STATIC_URL}/{name}"
 
 
 def write_thumbnails(images: np.ndarray, side: int, target: Path) -> None:

@@ -3,9 +3,11 @@
 A Streamlit component (`st.components.v2`, inline HTML, CSS and JavaScript, no build step and
 no third-party package). A click or Enter on a face sends that face's dataset index to Python at
 once, so a pick reruns its fragment straight away (the dataframe picker it replaces waited
-150 ms before it told the server). The grid's data stays the same from one search to the next,
-so a rerun re-sends a reference to it (Streamlit's message cache), not its faces; the grid marks
-a pick itself, without waiting for the server.
+150 ms before it told the server). The names and tags of a domain's faces are a static JSON file
+the browser fetches once; the grid is sent its URL, the indices a search shows and the face to
+mark, so a grid drawn afresh (a Surprise me, a new search) costs a few hundred bytes over the
+websocket, and a rerun that changes nothing re-sends a reference to it (Streamlit's message
+cache). The grid marks a pick itself, without waiting for the server.
 
 Keyboard: Tab into the grid, arrows move between faces, Home and End jump, Enter or Space picks.
 """
@@ -35,6 +37,26 @@ CSS = """
 """
 
 JS = """
+const lists = new Map();  // URL of a domain's face list -> the promise of it: fetched once per page
+
+function facesAt(url) {
+    if (!lists.has(url)) {
+        lists.set(url, fetch(url).then((response) => {
+            if (!response.ok) throw new Error(response.status);
+            return response.json();
+        }));
+        lists.get(url).catch(() => lists.delete(url));  // the next draw asks again
+    }
+    return lists.get(url);
+}
+
+function message(grid, text) {
+    const note = document.createElement("div");
+    note.className = "empty";
+    note.textContent = text;
+    grid.replaceChildren(note);
+}
+
 export default function (component) {
     const { data, setStateValue, parentElement } = component;
     let grid = parentElement.querySelector(".faces");
@@ -46,20 +68,31 @@ export default function (component) {
     }
     grid.style.height = data.height + "px";
     grid.setAttribute("aria-label", data.label);
-    const signature = data.faces.map((face) => face[0]).join(",") + "|" + data.first;
+    const signature = [data.faces, data.shown ? data.shown.join(",") : "all", data.first].join("|");
     if (grid.dataset.signature === signature) return;  // the same grid: keep its scroll and its pick
     grid.dataset.signature = signature;
-    const cells = data.faces.map(([index, name, tags]) => {
+    facesAt(data.faces).then((all) => {
+        if (grid.dataset.signature !== signature) return;  // a newer grid came while the list loaded
+        const shown = data.shown && new Set(data.shown);
+        draw(grid, shown ? all.filter((face) => shown.has(face[0])) : all, data.first, data.pictures, setStateValue);
+    }, () => {
+        grid.dataset.signature = "";
+        message(grid, "The list of faces could not be loaded: reload the page.");
+    });
+}
+
+function draw(grid, faces, first, pictures, setStateValue) {
+    const cells = faces.map(([index, name, tags]) => {
         const cell = document.createElement("button");
         cell.type = "button";
         cell.className = "face";
         cell.dataset.index = index;
         cell.setAttribute("role", "option");
-        cell.setAttribute("aria-selected", String(index === data.first));
+        cell.setAttribute("aria-selected", String(index === first));
         cell.tabIndex = -1;
         cell.title = tags ? name + " (" + tags + ")" : name;
         const picture = document.createElement("img");
-        picture.src = data.pictures + index + ".png";
+        picture.src = pictures + index + ".png";
         picture.alt = name;
         picture.loading = "lazy";
         const label = document.createElement("span");
@@ -68,10 +101,7 @@ export default function (component) {
         return cell;
     });
     if (!cells.length) {
-        const empty = document.createElement("div");
-        empty.className = "empty";
-        empty.textContent = "No face matches this search.";
-        grid.replaceChildren(empty);
+        message(grid, "No face matches this search.");
         return;
     }
     grid.replaceChildren(...cells);
@@ -108,10 +138,12 @@ export default function (component) {
 FACE_GRID = st.components.v2.component("legomoji.face_grid", css=CSS, js=JS)
 
 
-def face_grid(faces: list[list], pictures: str, first: int, height: int, label: str, key: str) -> int | None:
-    """Mount the grid of `faces` ([dataset index, name, tags] each; face i's picture is at
-    `pictures` + "i.png") with `first` marked; returns the dataset index picked last in this
-    grid, or None before any pick."""
-    data = {"faces": faces, "pictures": pictures, "first": first, "height": height, "label": label}
+def face_grid(faces: str, shown: list[int] | None, pictures: str, first: int, height: int, label: str,
+              key: str) -> int | None:
+    """Mount the grid of the faces listed at the URL `faces` (a JSON list of [dataset index,
+    name, tags], see cache.face_list_url), only those whose index is in `shown` (all when None),
+    with `first` marked; face i's picture is at `pictures` + "i.png". Returns the dataset index
+    picked last in this grid, or None before any pick."""
+    data = {"faces": faces, "shown": shown, "pictures": pictures, "first": first, "height": height, "label": label}
     result = FACE_GRID(data=data, key=key, default={"picked": None}, on_picked_change=lambda: None)
     return result.picked

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from explorer.cache import STATIC_FOLDER, STATIC_URL
 from explorer.ui import as_text
 
 TIMEOUT = 120
@@ -53,9 +54,18 @@ def pickers(app: AppTest) -> list:
 
 
 def picker_data(app: AppTest, n: int = 0) -> dict:
-    """What the n-th face grid was given: its faces ([dataset index, name, tags] each) and the
-    face it marks when drawn ("first")."""
+    """What the n-th face grid was given: the URL of its domain's face list, the indices a
+    search shows (None: all), the face it marks when drawn ("first")."""
     return json.loads(pickers(app)[n].proto.json)
+
+
+def picker_faces(app: AppTest, n: int = 0) -> list[list]:
+    """The faces the n-th face grid shows ([dataset index, name, tags] each), read from the
+    static file its URL names, as the browser reads it."""
+    data = picker_data(app, n)
+    assert data["faces"].startswith(STATIC_URL + "/")
+    faces = json.loads((STATIC_FOLDER / data["faces"][len(STATIC_URL) + 1:]).read_text())
+    return faces if data["shown"] is None else [face for face in faces if face[0] in set(data["shown"])]
 
 
 def pick(app: AppTest, key: str, index: int) -> None:
@@ -137,7 +147,7 @@ def test_a_search_after_a_pick_keeps_the_pick(engine):
     assert studio_choice(app)[0] == chosen  # the search shows other rows; the pick stays
     lego = engine.indices("lego")
     found = [int(i) for i in lego if "smile" in f"{engine.dataset.name[i]} {engine.dataset.tags[i]}".lower()]
-    shown = picker_data(app)["faces"]
+    shown = picker_faces(app)
     assert len(shown) == len(found)
     if chosen not in found:
         assert any("not among these results" in caption.value for caption in app.caption)
@@ -218,6 +228,10 @@ def test_studio_surprise_me_picks_a_new_pair(engine):
     assert picks - {first}
     lego, emoji = picks.pop()
     assert engine.dataset.domain[lego] == "lego" and engine.dataset.domain[emoji] == "emoji"
+    # the grids start afresh on the pick, sent the URL of their face lists, not the faces again
+    assert [picker_data(app, n)["first"] for n in (0, 1)] == list(studio_choice(app))
+    assert [len(picker_faces(app, n)) for n in (0, 1)] == [len(engine.indices(d)) for d in ("lego", "emoji")]
+    assert all(len(grid.proto.json) < 300 for grid in pickers(app))
 
 
 def test_studio_reads_its_selection_from_the_url(engine):
@@ -260,10 +274,10 @@ def test_morph_widgets_change_the_strip(engine):
 
 def test_morph_search_filters_the_face_grids():
     app = run(page("morph"))
-    everything = len(picker_data(app)["faces"])
+    everything = len(picker_faces(app))
     app.text_input(key="morph_lego_search").input("sunglasses")
     run(app)
-    filtered = picker_data(app)["faces"]
+    filtered = picker_faces(app)
     assert 0 < len(filtered) < everything
     assert all("sunglasses" in f"{name} {tags}".lower() for _, name, tags in filtered)
 

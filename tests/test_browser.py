@@ -130,6 +130,34 @@ def test_the_face_grid_picks_by_keyboard(server, page):
     assert grid.locator('button.face[aria-selected="true"]').get_attribute("data-index") == str(target)
 
 
+def grid_titles(page, count: str, timeout_ms: int = 60_000) -> list[str]:
+    """The titles (name and tags) of the first face grid's faces, once their number meets
+    `count` (a JavaScript condition on n, e.g. "n > 0"). The grid lives in its component's
+    shadow root, which locators reach and document.querySelector does not."""
+    grid = page.locator(".faces").first
+    grid.wait_for()
+    grid.evaluate(f"(grid, timeout) => new Promise((resolve, reject) => {{ const start = Date.now(); "
+                  f"const poll = () => {{ const n = grid.querySelectorAll('button.face').length; "
+                  f"if ({count}) resolve(); else if (Date.now() - start > timeout) reject(new Error('n = ' + n)); "
+                  f"else setTimeout(poll, 50); }}; poll(); }})", timeout_ms)
+    return grid.evaluate("grid => [...grid.querySelectorAll('button.face')].map(cell => cell.title)")
+
+
+def test_a_search_narrows_the_face_grid_and_clearing_it_restores_every_face(server, page):
+    """The grid reads its faces' names and tags from a static list; a search sends only the
+    indices it shows, and the grid draws those faces from the list."""
+    open_page(page, f"{server}/morph", "Morph")
+    everything = grid_titles(page, "n > 0")
+    search = page.get_by_label("Search lego faces")
+    search.fill("sunglasses")
+    search.press("Enter")
+    found = grid_titles(page, f"n >= 0 && n < {len(everything)}")
+    assert found and found == [title for title in everything if "sunglasses" in title.lower()]
+    search.fill("")
+    search.press("Enter")
+    assert grid_titles(page, f"n === {len(everything)}") == everything
+
+
 def slide_until_the_result_changes(page, slider_name: str, key: str, presses: int, old_result: str,
                                    result: int = 1) -> list[str]:
     """Press an arrow key on a slider, wait for the `result`-th picture to change; the pictures then."""
