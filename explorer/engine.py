@@ -141,6 +141,7 @@ class Engine:
         self.fit_steps = FIT_STEPS
         self._layers = Recent(PIECES_KEPT)
         self._bases = Recent(PIECES_KEPT)
+        self._pictures = Recent(PIECES_KEPT)  # the prints themselves: the studio shows one on every rerun
         self._model = None
         self._model_error: UserError | None = None
         self._loader = threading.Thread(target=self._load_model, name="legomoji-model-loader", daemon=True)
@@ -273,12 +274,15 @@ class Engine:
 
     def _print(self, face_image: np.ndarray, face_key: bytes, emoji_image: np.ndarray,
                emoji_key: bytes) -> np.ndarray | None:
-        """`print_picture` made from the recent pieces: a pick that changes one side lifts or
-        erases only that side."""
-        layer = self._layers.get(emoji_key, lambda: printed.lifted_layer(emoji_image))
-        if layer is None:
-            return None
-        return printed.printed_picture(self._bases.get(face_key, lambda: printed.erased_base(face_image)), layer)
+        """`print_picture`, kept among the recent prints or made from the recent pieces: a pick
+        that changes one side lifts or erases only that side."""
+        def make() -> np.ndarray | None:
+            layer = self._layers.get(emoji_key, lambda: printed.lifted_layer(emoji_image))
+            if layer is None:
+                return None
+            return printed.printed_picture(self._bases.get(face_key, lambda: printed.erased_base(face_image)), layer)
+
+        return self._pictures.get(face_key + emoji_key, make)
 
     def _print_code(self, face_image: np.ndarray, face_key: bytes, emoji_image: np.ndarray,
                     emoji_key: bytes, steps: int = 0) -> np.ndarray | None:

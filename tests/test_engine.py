@@ -173,6 +173,7 @@ def test_a_print_is_made_once_and_only_the_recent_ones_are_kept(engine, monkeypa
     from data import printed
 
     made = {"layer": 0, "base": 0}
+    composed = []
 
     def counted(kind, make):
         def wrapper(image):
@@ -180,16 +181,25 @@ def test_a_print_is_made_once_and_only_the_recent_ones_are_kept(engine, monkeypa
             return make(image)
         return wrapper
 
+    def composing(base, layer):
+        composed.append(1)
+        return compose(base, layer)
+
+    compose = printed.printed_picture
     monkeypatch.setattr(printed, "lifted_layer", counted("layer", printed.lifted_layer))
     monkeypatch.setattr(printed, "erased_base", counted("base", printed.erased_base))
+    monkeypatch.setattr(printed, "printed_picture", composing)
     monkeypatch.setattr(engine, "_fitted", Recent(2))
     monkeypatch.setattr(engine, "_layers", Recent(2))
     monkeypatch.setattr(engine, "_bases", Recent(2))
+    monkeypatch.setattr(engine, "_pictures", Recent(2))
     lego, emoji = engine.indices("lego"), engine.dataset.images[tongue_emoji(engine)]
     faces = [engine.dataset.images[i] for i in lego[10:13]]
     first = engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 1.0)
     again = engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 0.5)  # a strength change
     assert made == {"layer": 1, "base": 1} and np.allclose(again, (engine.maps.means[lego[10]] + first) / 2)
+    shown = [engine.print_picture(faces[0], emoji) for _ in range(2)]  # the studio shows it on every rerun
+    assert len(composed) == 1 and np.array_equal(shown[0], shown[1])  # composed once, for the code
     for face, index in zip(faces[1:], lego[11:13]):  # new faces, the same emoji: lifted once
         engine.printed_transfer(face, engine.maps.means[index], emoji, 1.0)
     assert made == {"layer": 1, "base": 3} and len(engine._fitted) == 2  # the first print made way
