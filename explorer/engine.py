@@ -266,6 +266,11 @@ class Engine:
         nothing to fit)."""
         return not self.fit_steps or _digest(face_image) + _digest(emoji_image) in self._fitted
 
+    def can_print(self, emoji_image: np.ndarray) -> bool:
+        """Whether the emoji has a face fill to lift its features from (its lifted features are
+        kept for the print that follows)."""
+        return self._layers.get(_digest(emoji_image), lambda: printed.lifted_layer(emoji_image)) is not None
+
     def print_picture(self, face_image: np.ndarray, emoji_image: np.ndarray) -> np.ndarray | None:
         """uint8 (S, S, 3): the face with the emoji's features printed on it in place of its own
         (data.printed.print_expression), the picture the studio's printed way redraws; None when

@@ -17,7 +17,7 @@ import streamlit as st
 
 CSS = """
 .faces {
-    display: grid; grid-template-columns: repeat(auto-fill, minmax(84px, 1fr)); gap: 4px;
+    display: grid; grid-template-columns: repeat(auto-fill, minmax(84px, 1fr)); gap: 4px; align-content: start;
     overflow-y: auto; padding: 6px; box-sizing: border-box;
     border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2)); border-radius: 8px;
 }

@@ -154,6 +154,20 @@ def test_printed_transfer_slides_from_the_face_to_its_print_redrawn_from_a_fitte
     assert engine.printed_transfer(image, z, engine.dataset.images[unprintable_emoji(engine)], 1.0) is None
 
 
+def test_surprise_me_draws_an_emoji_the_printed_way_can_print(engine):
+    from explorer.pages.studio import surprise_pair
+
+    assert not engine.can_print(engine.dataset.images[unprintable_emoji(engine)])  # the dataset holds some
+    assert engine.can_print(engine.dataset.images[tongue_emoji(engine)])
+    rng = np.random.default_rng(0)
+    pairs = [surprise_pair(engine, rng, printable=True) for _ in range(30)]
+    assert all(engine.dataset.domain[lego] == "lego" for lego, _ in pairs)
+    assert all(engine.can_print(engine.dataset.images[emoji]) for _, emoji in pairs)
+    assert len({emoji for _, emoji in pairs}) > 20  # still random
+    anything = {surprise_pair(engine, rng, printable=False)[1] for _ in range(300)}  # the code way: every emoji
+    assert any(not engine.can_print(engine.dataset.images[emoji]) for emoji in anything)
+
+
 def test_studio_codes_print_where_they_can_and_fall_back_to_the_code(engine):
     from vae.printing import studio_codes
 

@@ -30,13 +30,26 @@ METHOD_LABELS = {"printed": "print it, then redraw", "code": "move the expressio
 SPIN_FRAMES = 9
 REEL_SIZE = 36  # px: the reel's faces are no taller than the Surprise button
 SLIDER_PREFIX = "studio_mix_"
+SURPRISE_TRIES = 20  # emoji drawn at most before a surprise settles for one that cannot print
+
+
+def surprise_pair(engine: Engine, rng: np.random.Generator, printable: bool) -> tuple[int, int]:
+    """A random Lego face and emoji; with `printable`, an emoji the printed way can print (one
+    with a face fill to lift its features from), so a surprise shows the print and its redraw,
+    not the fallback."""
+    lego, emojis = int(rng.choice(engine.indices("lego"))), rng.permutation(engine.indices("emoji"))
+    if printable:
+        for emoji in emojis[:SURPRISE_TRIES]:
+            if engine.can_print(engine.dataset.images[emoji]):
+                return lego, int(emoji)
+    return lego, int(emojis[0])
 
 
 def _surprise(engine: Engine) -> None:
     """Button callback: a random Lego face and emoji; the grids start afresh on them."""
-    rng = np.random.default_rng()
-    st.session_state["studio_lego_pick"] = int(rng.choice(engine.indices("lego")))
-    st.session_state["studio_emoji_pick"] = int(rng.choice(engine.indices("emoji")))
+    printable = st.session_state.get("studio_method", METHODS[0]) == "printed"
+    lego, emoji = surprise_pair(engine, np.random.default_rng(), printable)
+    st.session_state["studio_lego_pick"], st.session_state["studio_emoji_pick"] = lego, emoji
     st.session_state["studio_mode"] = MODES[0]
     st.session_state["studio_round"] = st.session_state.get("studio_round", 0) + 1  # new grids, no old pick
     st.session_state["studio_spin"] = True
