@@ -57,6 +57,14 @@ def show_faces(images, captions, columns: int | None = None, width: int = DISPLA
             cell.image(face_png(image, width), caption=caption, width=width, output_format="PNG")
 
 
+def in_each_domain(engine: Engine, z: np.ndarray, caption: str) -> tuple[list[np.ndarray], list[str]]:
+    """A code drawn as a Lego face and as an emoji by a model with a domain condition; drawn
+    once, captioned `caption`, by one without (its decoder has no domain to draw in)."""
+    if engine.domain_conditioned:
+        return list(engine.decode(np.stack([z, z]), np.array([0.0, 1.0]))), ["as a Lego face", "as an emoji"]
+    return [engine.decode(z)[0]], [caption]
+
+
 def sync_url(**values: str) -> None:
     """Write a page's selection into the URL, only the values that changed: a page that is
     being left then sends nothing that could pull the browser back to it."""

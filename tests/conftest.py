@@ -61,3 +61,21 @@ def engine():
     from explorer.engine import DEFAULT_ASSETS, Engine
 
     return Engine(DEFAULT_ASSETS)
+
+
+@pytest.fixture(scope="session")
+def plain_exported(built_dataset, tmp_path_factory):
+    """A tiny `plain`-family model (no domain condition, no expression dims), exported."""
+    from tests.tiny import export_tiny
+
+    return export_tiny(built_dataset[0], "tiny", 500, 5, tmp_path_factory.mktemp("plain"))[0]
+
+
+@pytest.fixture(scope="session")
+def plain_engine(plain_exported):
+    """The tiny plain-family model's Engine, loaded once."""
+    from explorer.engine import Engine
+
+    engine = Engine(plain_exported)
+    assert not engine.domain_conditioned and engine.expression_dims == 0
+    return engine

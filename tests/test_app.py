@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from explorer.cache import STATIC_FOLDER, STATIC_URL
+from explorer.cache import MODEL_ENV, STATIC_FOLDER, STATIC_URL
 from explorer.ui import as_text
 
 TIMEOUT = 120
@@ -21,6 +21,18 @@ def page(name: str) -> AppTest:
     """An AppTest that renders one page module's render_<name>() function."""
     script = f"from explorer.pages.{name} import render_{name}\nrender_{name}()\n"
     return AppTest.from_string(script, default_timeout=TIMEOUT)
+
+
+@pytest.fixture(params=["shared", "plain"])
+def family_engine(request, monkeypatch):
+    """The shipped (shared-family) model's engine, then a tiny plain-family one (no domain
+    condition, no expression dims) that the pages open instead: a test that takes this runs each
+    page's branch for each family."""
+    if request.param == "shared":
+        return request.getfixturevalue("engine")
+    plain = request.getfixturevalue("plain_engine")
+    monkeypatch.setenv(MODEL_ENV, str(plain.folder))
+    return plain
 
 
 def run(app: AppTest) -> AppTest:
@@ -83,7 +95,8 @@ def studio_choice(app: AppTest) -> tuple[int, int]:
     return lego, emoji
 
 
-def test_studio_widgets_change_the_result(engine):
+def test_studio_widgets_change_the_result(family_engine):
+    engine = family_engine
     app = run(page("studio"))
     before = image_urls(app)
     app.slider(key="studio_strength").set_value(1.6)
@@ -149,8 +162,8 @@ def test_a_search_after_a_pick_keeps_the_pick(engine):
     found = [int(i) for i in lego if "smile" in f"{engine.dataset.name[i]} {engine.dataset.tags[i]}".lower()]
     shown = picker_faces(app)
     assert len(shown) == len(found)
-    if chosen not in found:
-        assert any("not among these results" in caption.value for caption in app.caption)
+    assert chosen not in found  # the pick this test makes is not among the search's results...
+    assert any("not among these results" in caption.value for caption in app.caption)  # ...and it says so
     assert [face[0] for face in shown] == found
     pick(app, "studio_lego0", found[1])  # the second face this search shows
     run(app)
@@ -201,14 +214,28 @@ def test_a_malformed_mix_in_the_link_is_named_and_the_rest_kept():
     assert len(app.warning) == 1 and "sad:9" in app.warning[0].value.replace("\\", "")
 
 
-def test_studio_card_holds_face_target_and_result(engine):
+def test_studio_card_holds_face_target_and_result(engine, monkeypatch):
     from explorer.card import CARD_FACE, MARGIN, polaroid_card
+    from explorer.pages import studio
+    from tests.test_engine import same
 
+    cards = []
+
+    def kept(faces, labels, caption):  # the card the studio makes, kept to compare
+        cards.append((faces, labels))
+        return polaroid_card(faces, labels, caption)
+
+    monkeypatch.setattr(studio, "polaroid_card", kept)
     app = run(page("studio"))
     assert app.get("download_button")[0].proto.label.startswith("Download the card")
     lego, emoji = studio_choice(app)
-    faces = [engine.dataset.images[lego], engine.dataset.images[emoji], engine.decode(engine.maps.means[lego])[0]]
-    card = np.asarray(polaroid_card(faces, ["face", "target", "result"], "a caption"))
+    faces, labels = cards[-1]
+    face, target = engine.dataset.images[lego], engine.dataset.images[emoji]
+    strength = app.slider(key="studio_strength").value  # the studio's own result: the print's fitted code
+    result = engine.decode(engine.printed_transfer(face, engine.maps.means[lego], target, strength), "lego")[0]
+    assert labels == ["face", "target", "result"] and len(faces) == 3
+    assert np.array_equal(faces[0], face) and np.array_equal(faces[1], target) and same(faces[2], result)
+    card = np.asarray(polaroid_card(faces, labels, "a caption"))
     for i, face in enumerate(faces):  # each face where the card says, at the card's size
         left = MARGIN + i * (CARD_FACE + MARGIN)
         pasted = card[MARGIN:MARGIN + CARD_FACE, left:left + CARD_FACE].astype(int)
@@ -334,7 +361,8 @@ def select_on_map(app: AppTest, key: str, points=(), box=(), lasso=()):
 
 
 def spot_images(engine) -> int:
-    """An empty spot is decoded as a Lego face and as an emoji by a shared model, once otherwise."""
+    """An empty spot (or a group's mean) is decoded as a Lego face and as an emoji by a shared
+    model; once by a plain one, whose decoder has no domain to draw in."""
     return 2 if engine.domain_conditioned else 1
 
 
@@ -353,21 +381,26 @@ def test_map_click_on_a_point_decodes_that_image(engine):
     assert len(app.get("image")) == 2 + 6  # original, reconstruction, six neighbours
 
 
-def test_map_click_on_an_empty_spot_decodes_it():
+def test_map_click_on_an_empty_spot_decodes_it(family_engine):
+    x0, x1, y0, y1 = family_engine.maps.umap_extent  # two spots inside the map, where its grid differs
+    one, other = (x0 + 0.3 * (x1 - x0), y0 + 0.4 * (y1 - y0)), (x0 + 0.7 * (x1 - x0), y0 + 0.6 * (y1 - y0))
     app = run(page("latent_map"))
     key = MAP_KEY.format("UMAP", "domain")
-    select_on_map(app, key, points=[{"curve_number": 0, "point_index": 3, "x": 1.5, "y": 2.5}])
+    select_on_map(app, key, points=[{"curve_number": 0, "point_index": 3, "x": one[0], "y": one[1]}])
     run(app)
-    assert app.subheader[0].value.startswith("Empty spot (1.50, 2.50)")
+    assert app.subheader[0].value.startswith(f"Empty spot ({one[0]:.2f}, {one[1]:.2f})")
+    assert len(app.get("image")) == spot_images(family_engine) + 6  # the spot decoded, six neighbours
     first = image_urls(app)[0]
-    select_on_map(app, key, box=[{"x": [0.0, 8.0], "y": [0.0, 4.0]}])
-    run(app)
-    assert app.subheader[0].value.startswith("Empty spot (4.00, 2.00)") and image_urls(app)[0] != first
+    select_on_map(app, key, box=[{"x": [one[0], 2 * other[0] - one[0]], "y": [one[1], 2 * other[1] - one[1]]}])
+    run(app)  # a box: its centre
+    assert app.subheader[0].value.startswith(f"Empty spot ({other[0]:.2f}, {other[1]:.2f})")
+    assert image_urls(app)[0] != first
 
 
-def test_a_lasso_around_several_faces_lists_them_and_keeps_them_as_a_group(engine):
+def test_a_lasso_around_several_faces_lists_them_and_keeps_them_as_a_group(family_engine):
     from explorer.cache import map_figure
 
+    engine = family_engine
     app = run(page("latent_map"))
     figure = map_figure(str(engine.folder), "UMAP", "domain")
     curve = next(i for i, trace in enumerate(figure.data) if trace.name == "emoji")
@@ -377,7 +410,9 @@ def test_a_lasso_around_several_faces_lists_them_and_keeps_them_as_a_group(engin
                   + [{"curve_number": 0, "point_index": 1, "x": 0.0, "y": 0.0}])
     run(app)
     assert app.subheader[0].value == "3 faces selected"
-    assert len(app.get("image")) == 3 + 2  # the three faces, their mean as Lego and as emoji
+    assert len(app.get("image")) == 3 + spot_images(engine)  # the three faces, their mean decoded
+    assert image_captions(app)[3:] == (["as a Lego face", "as an emoji"] if engine.domain_conditioned
+                                       else ["decoded"])
     app.button(key="map_keep_b").click()
     run(app)
     assert sorted(app.session_state["map_group_b"].tolist()) == sorted(chosen)
@@ -391,7 +426,8 @@ def test_the_map_can_draw_every_face():
     assert '"images"' in chart_spec(app) and '"images"' not in plain and app.query_params["faces"] == "1"
 
 
-def test_map_widgets_change_the_view(engine):
+def test_map_widgets_change_the_view(family_engine):
+    engine = family_engine
     app = run(page("latent_map"))
     app.radio(key="map_projection").set_value("PCA")
     run(app)
@@ -464,7 +500,8 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def test_upload_is_encoded_placed_and_usable_elsewhere(engine):
+def test_upload_is_encoded_placed_and_usable_elsewhere(family_engine):
+    engine = family_engine
     app = run(page("your_image"))
     face = Image.fromarray(engine.dataset.images[int(engine.indices("emoji")[10])])
     app.file_uploader(key="upload_file").set_value(("face.png", png(face.resize((200, 200))), "image/png"))

@@ -30,9 +30,15 @@ def test_public_calls_keep_their_shapes(engine):
     assert z.shape == (3, latent_dim)
     assert engine.decode(z, "emoji").shape == (3, side, side, 3)
     assert engine.decode(z, np.array([0.0, 0.5, 1.0])).dtype == np.uint8
-    assert engine.reconstruct(images).shape == (3, side, side, 3)
+    emoji = int(engine.indices("emoji")[0])
+    faces = engine.dataset.images[[0, 1, emoji]]  # two Lego faces and an emoji, each drawn in its own domain
+    assert engine.dataset.domain[0] == engine.dataset.domain[1] == "lego"
+    assert same(engine.reconstruct(faces), engine.decode(engine.encode(faces), np.array([0.0, 0.0, 1.0])))
     assert engine.translate(z[0], "emoji").shape == (1, side, side, 3)
-    assert engine.morph(z[0], z[1], 5, "slerp").shape == (5, side, side, 3)
+    strip = engine.morph(z[0], z[1], 5, "slerp")
+    assert strip.shape == (5, side, side, 3)
+    assert same(strip[0], engine.decode(z[0], "lego")[0])  # from the first face as Lego...
+    assert same(strip[-1], engine.decode(z[1], "emoji")[0])  # ...to the second as an emoji
     assert engine.sample(4, 1.0, 0, "lego").shape == (4, side, side, 3)
     with pytest.raises(ValueError, match="unknown domain"):
         engine.decode(z, "duplo")

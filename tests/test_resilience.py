@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -138,7 +139,7 @@ def test_concurrent_sessions_match_sequential_results(engine):
 
     from tests.browser import CHROMIUM, FLAGS, free_port, wait_healthy
 
-    if not Path(CHROMIUM).exists():
+    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):  # in CI a missing chromium fails
         pytest.skip("Debian's chromium is not installed")
     from playwright.async_api import async_playwright
 

@@ -7,7 +7,16 @@ import streamlit as st
 
 from explorer.cache import faces_map_figure, map_figure
 from explorer.figures import with_star
-from explorer.ui import get_engine, query_choice, query_int, require_model, show_faces, sync_url, uploaded_face
+from explorer.ui import (
+    get_engine,
+    in_each_domain,
+    query_choice,
+    query_int,
+    require_model,
+    show_faces,
+    sync_url,
+    uploaded_face,
+)
 
 COLOUR_BY = ("domain", "expression", "source")
 
@@ -52,8 +61,7 @@ def show_group(engine, indices: np.ndarray) -> None:
     show_faces(engine.dataset.images[shown], [engine.dataset.name[i][:20] for i in shown], columns=8, width=84)
     mean = engine.maps.means[indices].mean(axis=0)
     st.markdown("**Their average code, decoded**")
-    show_faces(engine.decode(np.stack([mean, mean]), np.array([0.0, 1.0])), ["as a Lego face", "as an emoji"],
-               columns=6)
+    show_faces(*in_each_domain(engine, mean, "decoded"), columns=6)
     a, b, _ = st.columns([1, 1, 3])
     if a.button("Keep as group A", key="map_keep_a"):
         st.session_state["map_group_a"] = indices
@@ -110,11 +118,7 @@ def render_latent_map() -> None:
         st.query_params.pop("image", None)
         z = engine.maps.plane_to_latent(projection, np.array([value]))[0]
         st.subheader(f"Empty spot ({value[0]:.2f}, {value[1]:.2f})")
-        if engine.domain_conditioned:
-            show_faces(engine.decode(np.stack([z, z]), np.array([0.0, 1.0])), ["as a Lego face", "as an emoji"],
-                       columns=6)
-        else:
-            show_faces([engine.decode(z)[0]], ["decoded from this spot"], columns=6)
+        show_faces(*in_each_domain(engine, z, "decoded from this spot"), columns=6)
         neighbours = engine.neighbours(z, k)
     st.markdown(f"**{len(neighbours)} nearest neighbours in latent space**")
     show_faces(engine.dataset.images[neighbours], [engine.dataset.name[i][:28] for i in neighbours], columns=6,
