@@ -96,6 +96,10 @@ def test_resume_continues_epochs_and_history(small_dataset, tmp_path):
     assert saved.epochs == 3 and saved.schedule_epochs == 2  # the schedule that ran, not the new count
     refused = train_main(args + ["--epochs", "4", "--resume", "--set", "beta=0.25"])
     assert refused == 2
+    # `--resume` alone carries on with the run's own config, its --set included
+    assert train_main(["--data", str(data), "--out", str(out), "--quiet", "--epochs", "4", "--resume"]) == 0
+    assert [int(r["epoch"]) for r in read_history(out / "history.csv")] == [1, 2, 3, 4]
+    assert VAEConfig.load(out / "config.json") == saved.override(epochs=4)
 
 
 @pytest.mark.parametrize("override, named", [("beta=abc", "beta must be a number"),

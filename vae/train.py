@@ -248,13 +248,15 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vae.train", description=__doc__)
     parser.add_argument("--data", type=Path, help=f"dataset file (default {DEFAULT_DATA}, size from the preset)")
-    parser.add_argument("--preset", default="default", choices=sorted(PRESETS))
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="the config to start from (default: default)")
     parser.add_argument("--set", dest="overrides", type=parse_override, action="append", default=[],
                         metavar="KEY=VALUE", help="override a config field, e.g. --set latent_dim=32")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--out", type=Path, help="output folder (default runs/<preset>)")
-    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the checkpoint in --out with the config it was trained with (a --preset "
+                             "or --set given too must agree with it); only --epochs may change")
     parser.add_argument("--init-from", type=Path, help="a trained run (or .keras file) to start a new run from: "
                         "every network it shares with the new model starts with its weights")
     parser.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
@@ -267,16 +269,21 @@ def main(argv: list[str] | None = None) -> int:
         overrides["epochs"] = args.epochs
     if args.batch_size:
         overrides["batch_size"] = args.batch_size
+    out = args.out or Path("runs") / (args.preset or "default")
+    # `--resume` alone (perhaps with --epochs) carries on with the config the run was trained with
+    own_config = args.resume and args.preset is None and overrides.keys() <= {"epochs"}
+    own_config = own_config and (out / "config.json").is_file()
     try:
-        cfg = preset(args.preset).override(**overrides)
+        cfg = None if own_config else preset(args.preset or "default").override(**overrides)
     except (TypeError, ValueError) as error:
         parser.error(str(error))
-    out = args.out or Path("runs") / args.preset
 
     def run() -> int:
-        dataset = FaceDataset.load(args.data or Path(str(DEFAULT_DATA).format(size=cfg.image_size)))
-        train(cfg, dataset, out, resume=args.resume, time_budget=args.time_budget, verbose=0 if args.quiet else 1,
-              strategy=args.strategy, init_from=args.init_from)
+        hint = f"resume needs the config.json that {out} was trained with; start a new run with another --out"
+        config = cfg or read_config(out / "config.json", hint).override(**overrides)
+        dataset = FaceDataset.load(args.data or Path(str(DEFAULT_DATA).format(size=config.image_size)))
+        train(config, dataset, out, resume=args.resume, time_budget=args.time_budget,
+              verbose=0 if args.quiet else 1, strategy=args.strategy, init_from=args.init_from)
         print(f"wrote {out / 'model.keras'}, {out / 'history.csv'}")
         return 0
 
