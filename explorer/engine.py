@@ -269,7 +269,11 @@ class Engine:
     def can_print(self, emoji_image: np.ndarray) -> bool:
         """Whether the emoji has a face fill to lift its features from (its lifted features are
         kept for the print that follows)."""
-        return self._layers.get(_digest(emoji_image), lambda: printed.lifted_layer(emoji_image)) is not None
+        return self._layer(_digest(emoji_image), emoji_image) is not None
+
+    def _layer(self, emoji_key: bytes, emoji_image: np.ndarray):
+        """The emoji's lifted features (data.printed.lifted_layer), kept among the recent ones."""
+        return self._layers.get(emoji_key, lambda: printed.lifted_layer(emoji_image))
 
     def print_picture(self, face_image: np.ndarray, emoji_image: np.ndarray) -> np.ndarray | None:
         """uint8 (S, S, 3): the face with the emoji's features printed on it in place of its own
@@ -282,7 +286,7 @@ class Engine:
         """`print_picture`, kept among the recent prints or made from the recent pieces: a pick
         that changes one side lifts or erases only that side."""
         def make() -> np.ndarray | None:
-            layer = self._layers.get(emoji_key, lambda: printed.lifted_layer(emoji_image))
+            layer = self._layer(emoji_key, emoji_image)
             if layer is None:
                 return None
             return printed.printed_picture(self._bases.get(face_key, lambda: printed.erased_base(face_image)), layer)

@@ -77,7 +77,10 @@ def picker_faces(app: AppTest, n: int = 0) -> list[list]:
     data = picker_data(app, n)
     assert data["faces"].startswith(STATIC_URL + "/")
     faces = json.loads((STATIC_FOLDER / data["faces"][len(STATIC_URL) + 1:]).read_text())
-    return faces if data["shown"] is None else [face for face in faces if face[0] in set(data["shown"])]
+    if data["shown"] is None:
+        return faces
+    shown = set(data["shown"])
+    return [face for face in faces if face[0] in shown]
 
 
 def pick(app: AppTest, key: str, index: int) -> None:

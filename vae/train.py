@@ -168,6 +168,10 @@ def warm_start(model, source: Path, verbose: int = 1) -> list[str]:
     return copied
 
 
+def resume_hint(out: Path) -> str:
+    return f"resume needs the config.json that {out} was trained with; start a new run with another --out"
+
+
 def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False, time_budget: float | None = None,
           verbose: int = 1, strategy: str = "default", init_from: Path | None = None):
     """Train (or resume) and write model.keras, config.json and history.csv into `out`; a new
@@ -194,8 +198,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
     initial_epoch = 0
     with distribution.scope():
         if resume and (out / "checkpoint.keras").is_file():
-            saved = read_config(out / "config.json", f"resume needs the config.json that {out} was trained with; "
-                                "start a new run with another --out")
+            saved = read_config(out / "config.json", resume_hint(out))
             # only the number of epochs may change on resume; the schedule stays the one that ran
             cfg = cfg.override(schedule_epochs=saved.schedule_length)
             if saved.override(epochs=cfg.epochs, schedule_epochs=saved.schedule_length) != cfg:
@@ -279,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
 
     def run() -> int:
-        hint = f"resume needs the config.json that {out} was trained with; start a new run with another --out"
-        config = cfg or read_config(out / "config.json", hint).override(**overrides)
+        config = cfg or read_config(out / "config.json", resume_hint(out)).override(**overrides)
         dataset = FaceDataset.load(args.data or Path(str(DEFAULT_DATA).format(size=config.image_size)))
         train(config, dataset, out, resume=args.resume, time_budget=args.time_budget,
               verbose=0 if args.quiet else 1, strategy=args.strategy, init_from=args.init_from)
