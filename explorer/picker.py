@@ -4,8 +4,9 @@ A Streamlit component (`st.components.v2`, inline HTML, CSS and JavaScript, no b
 no third-party package). A click or Enter on a face sends that face's dataset index to Python at
 once, so a pick reruns its fragment straight away (the dataframe picker it replaces waited
 150 ms before it told the server). The names and tags of a domain's faces are a static JSON file
-the browser fetches once; the grid is sent its URL, the indices a search shows and the face to
-mark, so a grid drawn afresh (a Surprise me, a new search) costs a few hundred bytes over the
+the browser fetches once, and their pictures one static atlas (a cold page fetches two pictures
+for its grids, not one per face); the grid is sent the list's URL, the indices a search shows and
+the face to mark, so a grid drawn afresh (a Surprise me, a new search) costs a few hundred bytes over the
 websocket, and a rerun that changes nothing re-sends a reference to it (Streamlit's message
 cache). The grid marks a pick itself, without waiting for the server.
 
@@ -31,7 +32,7 @@ CSS = """
     border-color: var(--st-primary-color, #ff4b4b); background: var(--st-secondary-background-color, #f0f2f6);
 }
 .face:focus-visible { outline: 2px solid var(--st-primary-color, #ff4b4b); outline-offset: 1px; }
-.face img { width: 64px; height: 64px; }
+.thumb { width: var(--side); height: var(--side); background: var(--atlas) no-repeat; }
 .face span { max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .empty { padding: 12px; opacity: 0.7; font: 14px var(--st-font, sans-serif); }
 """
@@ -41,10 +42,11 @@ const lists = new Map();  // URL of a domain's face list -> the promise of it: f
 
 function facesAt(url) {
     if (!lists.has(url)) {
-        lists.set(url, fetch(url).then((response) => {
+        const address = new URL(url, document.baseURI);
+        lists.set(url, fetch(address).then((response) => {
             if (!response.ok) throw new Error(response.status);
             return response.json();
-        }));
+        }).then((list) => ({ ...list, atlas: new URL(list.atlas, address).href })));
         lists.get(url).catch(() => lists.delete(url));  // the next draw asks again
     }
     return lists.get(url);
@@ -71,35 +73,41 @@ export default function (component) {
     const signature = [data.faces, data.shown ? data.shown.join(",") : "all", data.first].join("|");
     if (grid.dataset.signature === signature) return;  // the same grid: keep its scroll and its pick
     grid.dataset.signature = signature;
-    facesAt(data.faces).then((all) => {
+    facesAt(data.faces).then((list) => {
         if (grid.dataset.signature !== signature) return;  // a newer grid came while the list loaded
         const shown = data.shown && new Set(data.shown);
-        draw(grid, shown ? all.filter((face) => shown.has(face[0])) : all, data.first, data.pictures, setStateValue);
+        const atlas = { side: list.side, columns: list.columns };  // face k of the list sits in the atlas's cell k
+        const faces = list.faces.map((face, k) => [...face, k]).filter((face) => !shown || shown.has(face[0]));
+        grid.style.setProperty("--atlas", `url("${list.atlas}")`);
+        grid.style.setProperty("--side", list.side + "px");
+        draw(grid, faces, data.first, atlas, setStateValue);
     }, () => {
         grid.dataset.signature = "";
         message(grid, "The list of faces could not be loaded: reload the page.");
     });
 }
 
-function draw(grid, faces, first, pictures, setStateValue) {
-    const cells = faces.map(([index, name, tags]) => {
-        const cell = document.createElement("button");
-        cell.type = "button";
-        cell.className = "face";
-        cell.dataset.index = index;
-        cell.setAttribute("role", "option");
-        cell.setAttribute("aria-selected", String(index === first));
-        cell.tabIndex = -1;
-        cell.title = tags ? name + " (" + tags + ")" : name;
-        const picture = document.createElement("img");
-        picture.src = pictures + index + ".png";
-        picture.alt = name;
-        picture.loading = "lazy";
-        const label = document.createElement("span");
-        label.textContent = name.replace(/^Minifig Head (with )?/i, "");  // the tooltip keeps the full name
-        cell.append(picture, label);
-        return cell;
-    });
+function cellFor([index, name, tags, k], first, atlas) {
+    const cell = document.createElement("button");
+    cell.type = "button";
+    cell.className = "face";
+    cell.dataset.index = index;
+    cell.setAttribute("role", "option");
+    cell.setAttribute("aria-selected", String(index === first));
+    cell.tabIndex = -1;
+    cell.title = tags ? name + " (" + tags + ")" : name;
+    const picture = document.createElement("span");
+    picture.className = "thumb";
+    const [column, row] = [k % atlas.columns, Math.floor(k / atlas.columns)];
+    picture.style.backgroundPosition = `${-column * atlas.side}px ${-row * atlas.side}px`;
+    const label = document.createElement("span");
+    label.textContent = name.replace(/^Minifig Head (with )?/i, "");  // the tooltip keeps the full name
+    cell.append(picture, label);
+    return cell;
+}
+
+function draw(grid, faces, first, atlas, setStateValue) {
+    const cells = faces.map((face) => cellFor(face, first, atlas));
     if (!cells.length) {
         message(grid, "No face matches this search.");
         return;
@@ -138,12 +146,11 @@ function draw(grid, faces, first, pictures, setStateValue) {
 FACE_GRID = st.components.v2.component("legomoji.face_grid", css=CSS, js=JS)
 
 
-def face_grid(faces: str, shown: list[int] | None, pictures: str, first: int, height: int, label: str,
-              key: str) -> int | None:
-    """Mount the grid of the faces listed at the URL `faces` (a JSON list of [dataset index,
-    name, tags], see cache.face_list_url), only those whose index is in `shown` (all when None),
-    with `first` marked; face i's picture is at `pictures` + "i.png". Returns the dataset index
-    picked last in this grid, or None before any pick."""
-    data = {"faces": faces, "shown": shown, "pictures": pictures, "first": first, "height": height, "label": label}
+def face_grid(faces: str, shown: list[int] | None, first: int, height: int, label: str, key: str) -> int | None:
+    """Mount the grid of the faces listed at the URL `faces` (see cache.face_list_url: each face's
+    dataset index, name and tags, their pictures in one atlas), only those whose index is in
+    `shown` (all when None), with `first` marked. Returns the dataset index picked last in this
+    grid, or None before any pick."""
+    data = {"faces": faces, "shown": shown, "first": first, "height": height, "label": label}
     result = FACE_GRID(data=data, key=key, default={"picked": None}, on_picked_change=lambda: None)
     return result.picked

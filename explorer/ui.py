@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from common.errors import UserError
-from explorer.cache import face_list_url, load_engine, model_folder, thumbnail_folder
+from explorer.cache import face_list_url, load_engine, model_folder
 from explorer.engine import Engine
 from explorer.images import face_png
 from explorer.picker import face_grid
@@ -192,10 +192,9 @@ def face_picker_ui(engine: Engine, domain: str, key: str, default: int, height: 
     if search != shown_search:  # the grid is drawn afresh, marking the face chosen so far
         first = current
         st.session_state[f"{key}_view"] = (search, first)
-    pictures = thumbnail_folder(str(engine.folder), THUMBNAIL_SIDE) + "/"  # then "<index>.png"
     shown = [int(i) for i in indices] if search else None
-    picked = face_grid(face_list_url(str(engine.folder), domain), shown, pictures, first, height, f"{domain} faces",
-                       key=f"{key}_grid")
+    picked = face_grid(face_list_url(str(engine.folder), domain, THUMBNAIL_SIDE), shown, first, height,
+                       f"{domain} faces", key=f"{key}_grid")
     if picked is not None and 0 <= picked < len(engine.dataset) and engine.dataset.domain[picked] == domain:
         current = st.session_state[f"{key}_choice"] = int(picked)
     st.caption(f"Chosen: **{as_text(engine.dataset.name[current], 60)}**"

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.cache import MODEL_ENV, STATIC_FOLDER, STATIC_URL
 from explorer.ui import as_text
+from tests.browser import atlas_cells, matches_cell
 
 TIMEOUT = 120
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
@@ -71,16 +72,36 @@ def picker_data(app: AppTest, n: int = 0) -> dict:
     return json.loads(pickers(app)[n].proto.json)
 
 
+def picker_list(app: AppTest, n: int = 0) -> dict:
+    """The face list the n-th face grid reads, from the static file its URL names, as the
+    browser reads it: its faces ([dataset index, name, tags] each) and their atlas."""
+    url = picker_data(app, n)["faces"]
+    assert url.startswith(STATIC_URL + "/")
+    return json.loads((STATIC_FOLDER / url[len(STATIC_URL) + 1:]).read_text())
+
+
 def picker_faces(app: AppTest, n: int = 0) -> list[list]:
-    """The faces the n-th face grid shows ([dataset index, name, tags] each), read from the
-    static file its URL names, as the browser reads it."""
-    data = picker_data(app, n)
-    assert data["faces"].startswith(STATIC_URL + "/")
-    faces = json.loads((STATIC_FOLDER / data["faces"][len(STATIC_URL) + 1:]).read_text())
+    """The faces the n-th face grid shows ([dataset index, name, tags] each)."""
+    data, faces = picker_data(app, n), picker_list(app, n)["faces"]
     if data["shown"] is None:
         return faces
     shown = set(data["shown"])
     return [face for face in faces if face[0] in shown]
+
+
+def test_each_face_of_a_picker_is_its_own_picture_in_the_atlas(engine):
+    """A grid's pictures are one static atlas per domain: face k of the list is cell k."""
+    app = run(page("studio"))
+    for n, domain in enumerate(("lego", "emoji")):
+        listing = picker_list(app, n)
+        faces, side = listing["faces"], listing["side"]
+        assert [face[0] for face in faces] == [int(i) for i in engine.indices(domain)]
+        with Image.open(STATIC_FOLDER / listing["atlas"]) as atlas:
+            assert atlas.size == (listing["columns"] * side, -(-len(faces) // listing["columns"]) * side)
+        cells = atlas_cells(listing)
+        for k in (0, 1, len(faces) // 2, len(faces) - 1):
+            thumbnail = Image.fromarray(engine.dataset.images[faces[k][0]]).resize((side, side), Image.LANCZOS)
+            assert matches_cell(cells, np.asarray(thumbnail, dtype=float), k), (domain, k)
 
 
 def pick(app: AppTest, key: str, index: int) -> None:

@@ -1,21 +1,27 @@
 """End to end in a real headless Chromium: the map decodes clicks, the morph page builds a strip."""
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
+from explorer.cache import STATIC_FOLDER
 from tests.browser import (
     CHROMIUM,
     STUDIO_RESULT,
+    atlas_cells,
     click_face,
     emptiest_grid_point,
     image_sources,
     launch_chromium,
+    matches_cell,
     open_page,
     plot_point,
     streamlit_server,
@@ -112,9 +118,9 @@ def test_the_face_grid_picks_by_keyboard(server, page):
     """Tab stops on the chosen face; arrows move across and down the grid; Enter picks."""
     open_page(page, f"{server}/morph", "Morph")
     grid = page.locator(".faces").first
-    grid.locator("img").first.evaluate("img => img.decode()")  # the grid's pictures load from their static files
-    assert grid.locator("img").first.evaluate("img => img.naturalWidth") == 64
     chosen = grid.locator('button.face[aria-selected="true"]')
+    # the grid's pictures are cells of one static atlas: each face shows its own
+    assert shows_its_atlas_cell(grid, chosen) and shows_its_atlas_cell(grid, grid.locator("button.face").nth(9))
     chosen.focus()
     start = int(chosen.get_attribute("data-index"))
     page.keyboard.press("ArrowRight")
@@ -128,6 +134,24 @@ def test_the_face_grid_picks_by_keyboard(server, page):
     page.wait_for_function("(index) => new URL(location.href).searchParams.get('lego') === String(index)",
                            arg=target, timeout=60_000)
     assert grid.locator('button.face[aria-selected="true"]').get_attribute("data-index") == str(target)
+
+
+def shows_its_atlas_cell(grid, cell) -> bool:
+    """Whether a grid cell shows its face's cell of the atlas file the grid drew from (a
+    screenshot of the cell's picture, matched against every cell of the atlas)."""
+    style = grid.evaluate("grid => getComputedStyle(grid).getPropertyValue('--atlas')")
+    atlas_url = re.search(r'url\("(.+)"\)', style)[1]
+    grid.evaluate("(grid, url) => { const atlas = new Image(); atlas.src = url; return atlas.decode(); }", atlas_url)
+    name = atlas_url.rsplit("/", 1)[1]
+    listing = next(listing for listing in (json.loads(path.read_text()) for path in STATIC_FOLDER.glob("faces-*.json"))
+                   if isinstance(listing, dict) and listing["atlas"] == name)
+    k = [face[0] for face in listing["faces"]].index(int(cell.get_attribute("data-index")))
+    cells = atlas_cells(listing)
+    with Image.open(io.BytesIO(cell.locator(".thumb").screenshot())) as shot:
+        shot = np.asarray(shot.convert("RGB"), dtype=float)
+    side = listing["side"]  # a cell at a fractional position is shot a pixel larger: its best-placed crop
+    crops = [shot[y:y + side, x:x + side] for y in range(len(shot) - side + 1) for x in range(shot.shape[1] - side + 1)]
+    return matches_cell(cells, min(crops, key=lambda crop: np.abs(crop - cells[k]).mean()), k)
 
 
 def grid_titles(page, count: str, timeout_ms: int = 60_000) -> list[str]:
