@@ -45,16 +45,26 @@ def show_asset_error(error: UserError):
     st.stop()
 
 
-def show_faces(images, captions, columns: int | None = None, width: int = DISPLAY_SIZE) -> None:
+def show_faces(images, captions, columns: int | None = None, width: int = DISPLAY_SIZE,
+               into: list | None = None) -> list:
     """A row (or rows) of equally sized faces with captions. Each is sent at its own size, or
     shrunk to `width` when it is wider (images.face_png), and the browser scales it: enlarging a
-    128 px face to 190 px here took longer to encode and sent more bytes."""
+    128 px face to 190 px here took longer to encode and sent more bytes. Returns the pictures'
+    handles; given those of an earlier row (`into`), the faces replace its pictures one by one
+    in place, with no empty row between the two (a placeholder emptied first made the page show
+    no picture, and collapse, until the new ones came)."""
+    def picture(place, image, caption):
+        # the width pinned: a long caption would otherwise widen its figure and stretch the face
+        return place.image(face_png(image, width), caption=caption, width=width, output_format="PNG")
+
+    if into is not None:
+        return [picture(place, image, caption) for place, image, caption in zip(into, images, captions)]
     columns = columns or len(images)
+    handles = []
     for start in range(0, len(images), columns):
-        cells = st.columns(columns)
-        for cell, image, caption in zip(cells, images[start:start + columns], captions[start:start + columns]):
-            # the width pinned: a long caption would otherwise widen its figure and stretch the face
-            cell.image(face_png(image, width), caption=caption, width=width, output_format="PNG")
+        row = zip(st.columns(columns), images[start:start + columns], captions[start:start + columns])
+        handles += [picture(cell, image, caption) for cell, image, caption in row]
+    return handles
 
 
 def in_each_domain(engine: Engine, z: np.ndarray, caption: str) -> tuple[list[np.ndarray], list[str]]:

@@ -195,10 +195,19 @@ def slide_until_the_result_changes(page, slider_name: str, key: str, presses: in
     return image_sources(page)
 
 
+FEWEST_PICTURES = """() => {
+    const count = () => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img').length;
+    window.fewestPictures = count();
+    new MutationObserver(() => { window.fewestPictures = Math.min(window.fewestPictures, count()); })
+        .observe(document.body, { subtree: true, childList: true });
+}"""  # from now on, the fewest pictures the page shows at any moment
+
+
 def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
     """Click a picture in the Lego table, move an expression slider, download the card."""
     open_page(page, server, "Expression studio", pictures=3)
     before = image_sources(page)
+    page.evaluate(FEWEST_PICTURES)
     click_face(page, 0, 1)
     page.wait_for_function("(old) => { const img = document.querySelector('[data-testid=stMain] "
                            "[data-testid=stImage] img'); return img && img.src !== old; }", arg=before[0],
@@ -206,6 +215,8 @@ def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
     wait_idle(page)
     picked = image_sources(page)
     assert picked[0] != before[0] and picked[STUDIO_RESULT] != before[STUDIO_RESULT] and "lego=" in page.url
+    # the last result stays until the new pictures replace it one by one: the row is never emptied
+    assert page.evaluate("() => window.fewestPictures") == len(before) == len(picked)
     page.get_by_text("Mix expressions yourself").click()
     mixed = slide_until_the_result_changes(page, "wink", "ArrowRight", 5, picked[STUDIO_RESULT], STUDIO_RESULT)
     # the face and its print stay, the redraw winks

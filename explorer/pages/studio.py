@@ -124,11 +124,12 @@ def expression_sliders_ui(engine: Engine) -> dict[str, float]:
                 for i, tag in enumerate(tags)}
 
 
-def _draw_result(slot, engine: Engine, face_image: np.ndarray, face_z: np.ndarray, emoji_z: np.ndarray,
-                 target_image: np.ndarray | None, target_caption: str, caption: str, print_image: np.ndarray | None,
-                 result_z: np.ndarray) -> np.ndarray:
+def _result_pictures(engine: Engine, face_image: np.ndarray, face_z: np.ndarray, emoji_z: np.ndarray,
+                     target_image: np.ndarray | None, target_caption: str, caption: str,
+                     print_image: np.ndarray | None, result_z: np.ndarray) -> tuple[list, list[str]]:
     """The face, the print the model redraws (when printed), the result (as a Lego face and as
-    an emoji) and the target, in `slot` (replacing what it held); returns the result."""
+    an emoji) and the target, with their captions; the result is the first picture after the
+    face and its print."""
     if engine.domain_conditioned:  # the code holds content only: one call draws it in both domains
         result, as_emoji = engine.decode(np.stack([result_z, result_z]), np.array([0.0, 1.0]))
     else:
@@ -148,9 +149,7 @@ def _draw_result(slot, engine: Engine, face_image: np.ndarray, face_z: np.ndarra
     if target_image is not None:
         images.append(target_image)
         captions.append(target_caption)
-    with slot.container():
-        show_faces(images, captions, columns=max(4, len(images)), width=190 if len(images) <= 4 else 150)
-    return result
+    return images, captions
 
 
 @st.fragment
@@ -184,15 +183,20 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
         target_image, target_caption = None, f"expression: {tag}"
     mixed = ", ".join(f"{t} {a:+.1f}" for t, a in amounts.items() if a)
     caption = f"with {target_caption}" + (f" ({mixed})" if mixed else "")
-    slot, status = st.empty(), st.empty()
-    draw = functools.partial(_draw_result, slot, engine, face_image, face_z, emoji_z, target_image, target_caption,
-                             caption, print_image)
-    result = draw(engine.space.mix_expressions(result_z, amounts))
+    pictures = functools.partial(_result_pictures, engine, face_image, face_z, emoji_z, target_image,
+                                 target_caption, caption, print_image)
+    images, captions = pictures(engine.space.mix_expressions(result_z, amounts))
+    layout = {"columns": max(4, len(images)), "width": 190 if len(images) <= 4 else 150}
+    shown = show_faces(images, captions, **layout)  # over the last result's pictures, in place
+    status = st.empty()
     if fitting:  # the redraw shown at once, then again once its code is fitted to the print (vae.refine)
         status.caption("Sharpening the redraw: fitting its code to the print…")
-        result = draw(engine.space.mix_expressions(engine.printed_transfer(face_image, face_z, target_image,
-                                                                           strength), amounts))
-        status.empty()  # a caption inside the slot would outlive its replacement until the next run
+        images, captions = pictures(engine.space.mix_expressions(engine.printed_transfer(face_image, face_z,
+                                                                                         target_image, strength),
+                                                                 amounts))
+        show_faces(images, captions, **layout, into=shown)
+        status.empty()
+    result = images[1 + (print_image is not None)]
     card_faces = [face_image] + ([target_image] if target_image is not None else []) + [result]
     card_labels = ["face"] + (["target"] if target_image is not None else []) + ["result"]
     card = polaroid_card(card_faces, card_labels, f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}")
