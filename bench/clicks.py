@@ -15,6 +15,7 @@ from tests.browser import (
     input_to,
     launch_chromium,
     open_page,
+    picture_at,
     plot_point,
     streamlit_server,
     wait_for_map,
@@ -23,10 +24,9 @@ from tests.browser import (
 
 
 def _timed(page, action, index: int) -> float:
-    """Seconds from the input event of `action` to the index-th image of the main area showing
-    a new picture, on the page's clock."""
-    sources = image_sources(page)
-    old = sources[index] if len(sources) > index else ""
+    """Seconds from the input event of `action` to the index-th image of the main area (from
+    the end when negative) showing a new picture, on the page's clock."""
+    old = picture_at(image_sources(page), index)
     elapsed = input_to(page, action, PICTURE_CHANGED, [old, index]) / 1000
     wait_idle(page)
     return elapsed

@@ -17,6 +17,7 @@ from tests.browser import (
     input_to,
     launch_chromium,
     open_page,
+    picture_at,
     plot_point,
     streamlit_server,
     wait_for_map,
@@ -54,7 +55,7 @@ def _measure(page, wire: Wire, action, index: int | None, title: str | None = No
     if title is not None:
         elapsed = input_to(page, action, PAGE_SHOWN, title) / 1000
     else:
-        old = (image_sources(page) + [""] * (index + 1))[index]
+        old = picture_at(image_sources(page), index)
         elapsed = input_to(page, action, PICTURE_CHANGED, [old, index]) / 1000
     wait_idle(page)
     page.wait_for_timeout(300)  # late frames of the same run

@@ -142,19 +142,28 @@ def click_face(page, grid: int, n: int) -> None:
     face_clicker(page, grid)(n)
 
 
+def picture_at(sources: list[str], index: int) -> str:
+    """The index-th of `sources` (from the end when negative), "" when there is none."""
+    return sources[index] if -len(sources) <= index < len(sources) else ""
+
+
 def image_sources(page) -> list[str]:
     """The src of every picture Streamlit shows in the main area (they change with the pixels)."""
     return page.evaluate("() => Array.from(document.querySelectorAll("
                          "'[data-testid=stMain] [data-testid=stImage] img'), img => img.src)")
 
 
-STUDIO_RESULT = 2  # the studio's redraw, after the face and its print: the picture a click waits for
+# The studio's redraw, the picture a click waits for (an emoji as the target, the shared model):
+# after the face and its print, before the redraw as an emoji and the target emoji. Counted from
+# the end, since Surprise me's reel shows its faces before the others while it spins.
+STUDIO_RESULT = -3
 
 PICTURE_CHANGED = """([old, index]) => {
     const now = Array.from(document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img'),
                            img => img.complete && img.naturalWidth > 0 ? img.src : '');
-    return now.length > index && now[index] !== '' && now[index] !== old;
-}"""  # the index-th picture of the main area shows something other than `old`
+    const picture = now.at(index);
+    return picture !== undefined && picture !== '' && picture !== old;
+}"""  # the index-th picture of the main area (from the end when negative) shows something other than `old`
 
 PAGE_SHOWN = """(title) => {
     const main = document.querySelector('[data-testid=stMain]');

@@ -184,14 +184,15 @@ def test_a_search_narrows_the_face_grid_and_clearing_it_restores_every_face(serv
 
 def slide_until_the_result_changes(page, slider_name: str, key: str, presses: int, old_result: str,
                                    result: int = 1) -> list[str]:
-    """Press an arrow key on a slider, wait for the `result`-th picture to change; the pictures then."""
+    """Press an arrow key on a slider, wait for the `result`-th picture (from the end when
+    negative) to change; the pictures then."""
     slider = page.get_by_role("slider", name=slider_name)
     slider.scroll_into_view_if_needed()
     for _ in range(presses):
         slider.press(key)
     wait_idle(page)
-    page.wait_for_function("([old, n]) => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] "
-                           "img')[n].src !== old", arg=[old_result, result], timeout=60_000)
+    page.wait_for_function("([old, n]) => Array.from(document.querySelectorAll('[data-testid=stMain] "
+                           "[data-testid=stImage] img')).at(n).src !== old", arg=[old_result, result], timeout=60_000)
     return image_sources(page)
 
 
