@@ -92,7 +92,7 @@ def face_list_url(folder: str, domain: str, side: int = 64) -> str:
     atlas = f"atlas-{domain}-{digest}-{side}.webp"
     if not (STATIC_FOLDER / atlas).is_file():
         with atomic_path(STATIC_FOLDER / atlas) as temporary:
-            face_atlas(pictures, side, ATLAS_COLUMNS).save(temporary, "WEBP", quality=ATLAS_QUALITY, method=6)
+            face_atlas(pictures, side, ATLAS_COLUMNS).save(temporary, "WEBP", quality=ATLAS_QUALITY)
     faces = [[int(i), str(dataset.name[i]), str(dataset.tags[i]).replace("|", ", ")] for i in indices]
     text = json.dumps({"atlas": atlas, "side": side, "columns": ATLAS_COLUMNS, "faces": faces}, separators=(",", ":"))
     name = f"faces-{domain}-{hashlib.sha1(text.encode()).hexdigest()[:16]}.json"
