@@ -6,9 +6,9 @@ once, so a pick reruns its fragment straight away (the dataframe picker it repla
 150 ms before it told the server). The names and tags of a domain's faces are a static JSON file
 the browser fetches once, and their pictures one static atlas (a cold page fetches two pictures
 for its grids, not one per face); the grid is sent the list's URL, the indices a search shows and
-the face to mark, so a grid drawn afresh (a Surprise me, a new search) costs a few hundred bytes over the
-websocket, and a rerun that changes nothing re-sends a reference to it (Streamlit's message
-cache). The grid marks a pick itself, without waiting for the server.
+the face to mark, so a grid drawn afresh (a Surprise me, a new search) costs a few hundred bytes
+over the websocket, and a rerun that changes nothing re-sends a reference to it (Streamlit's
+message cache). The grid marks a pick itself, without waiting for the server.
 
 Keyboard: Tab into the grid, arrows move between faces, Home and End jump, Enter or Space picks.
 """

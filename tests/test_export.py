@@ -150,9 +150,10 @@ def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_d
     keep[rng.choice(np.flatnonzero(dataset.synthetic), 60, replace=False)] = True
     dataset.subset(keep).save(tmp_path / "small.npz")
     assert ablation_main(["--data", str(tmp_path / "small.npz"), "--study", "printed", "--budget", "1",
-                          "--out", str(tmp_path / "results"), "--no-cnn"]) == 0
+                          "--out", str(tmp_path / "results"), "--no-cnn", "--pairs", "16"]) == 0
     report = json.loads((tmp_path / "results" / "ablation-printed.json").read_text())
     assert set(report["presets"]) == set(PRINTED_VARIANTS)
+    assert {variant["alignment"]["transfer"]["pairs"] for variant in report["presets"].values()} == {16}
     words = report["train_images"].split()
     assert int(words[0]) > int(words[-2])  # more with printed heads
     written = (tmp_path / "results" / "ablation-printed.md").read_text()

@@ -42,14 +42,14 @@ PRINTED_VARIANTS = {  # name -> (config, train on the printed heads too)
 }
 
 
-def printed_study(dataset: FaceDataset, budget: float, out: Path, cnn: bool = True) -> dict:
+def printed_study(dataset: FaceDataset, budget: float, out: Path, cnn: bool = True, pairs: int = 160) -> dict:
     """The PRINTED_VARIANTS at one budget, merged into one report."""
     merged, counts = None, []
     for printed in (True, False):
         data = dataset if printed else dataset.subset(~dataset.synthetic)
         configs = {name: cfg for name, (cfg, uses) in PRINTED_VARIANTS.items() if uses == printed}
         report = compare(data, budget, out / ("with-printed" if printed else "without-printed"), configs=configs,
-                         cnn=cnn)
+                         cnn=cnn, pairs=pairs)
         counts.append(report["train_images"])
         if merged is None:
             merged = report
@@ -68,15 +68,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("results"), help="writes ablation.md and ablation.json here")
     parser.add_argument("--no-cnn", action="store_true",
                         help="the pixel judge only: skip training the CNN judge (minutes)")
+    parser.add_argument("--pairs", type=int, default=160,
+                        help="random (Lego face, target) pairs the studio is judged on, per variant; each "
+                             "printed pair's code is fitted (30 steps), the most of the time after training")
     args = parser.parse_args(argv)
 
     def run() -> int:
         dataset = FaceDataset.load(args.data)
         if args.study == "printed":
-            report = printed_study(dataset, args.budget, args.out / "ablation-printed", cnn=not args.no_cnn)
+            report = printed_study(dataset, args.budget, args.out / "ablation-printed", cnn=not args.no_cnn,
+                                   pairs=args.pairs)
             name, title = "ablation-printed", "# Ablation: printed heads and pair terms"
         else:
-            report = compare(dataset, args.budget, args.out / "ablation", configs=VARIANTS, cnn=not args.no_cnn)
+            report = compare(dataset, args.budget, args.out / "ablation", configs=VARIANTS, cnn=not args.no_cnn,
+                             pairs=args.pairs)
             name, title = "ablation", "# Ablation"
         atomic_write_text(args.out / f"{name}.md", f"{title}\n\n" + format_report(report))
         atomic_write_text(args.out / f"{name}.json", json.dumps(report, indent=2))
