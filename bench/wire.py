@@ -30,42 +30,49 @@ PAGES = ("Mirror", "Morph", "Latent map", "Your own directions", "Latent distrib
 
 
 class Wire:
-    """Counts the bytes the page receives over its websocket, through a DevTools session."""
+    """Counts the bytes the page receives over its websocket, and over HTTP (the pictures and
+    downloads a message names, fetched as files), through a DevTools session."""
 
     def __init__(self, page):
         self.client = page.context.new_cdp_session(page)
         self.client.send("Network.enable")
         self.received = 0
+        self.fetched = 0
         self.client.on("Network.webSocketFrameReceived", self._frame)
+        self.client.on("Network.loadingFinished", self._file)
 
     def _frame(self, event) -> None:
         response = event["response"]
         data = response["payloadData"]
         self.received += len(data) * 3 // 4 if response["opcode"] == 2 else len(data.encode())  # binary is base64
 
+    def _file(self, event) -> None:
+        self.fetched += event["encodedDataLength"]
+
     def emulate(self, conditions: dict | None) -> None:
         self.client.send("Network.emulateNetworkConditions", conditions or {
             "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
 
 
-def _measure(page, wire: Wire, action, index: int | None, title: str | None = None) -> tuple[float, int]:
+def _measure(page, wire: Wire, action, index: int | None, title: str | None = None) -> tuple[float, int, int]:
     """(seconds from the input event to the index-th picture changing, or to the page `title`
-    shown with its run over, on the page's clock; bytes received until idle)."""
-    before = wire.received
+    shown with its run over, on the page's clock; bytes received over the websocket and over HTTP
+    until idle)."""
+    before, files_before = wire.received, wire.fetched
     if title is not None:
         elapsed = input_to(page, action, PAGE_SHOWN, title) / 1000
     else:
         old = picture_at(image_sources(page), index)
         elapsed = input_to(page, action, PICTURE_CHANGED, [old, index]) / 1000
     wait_idle(page)
-    page.wait_for_timeout(300)  # late frames of the same run
-    return elapsed, wire.received - before
+    page.wait_for_timeout(300)  # late frames of the same run, and the files they name
+    return elapsed, wire.received - before, wire.fetched - files_before
 
 
-def _summary(samples: list[tuple[float, int]]) -> dict:
-    seconds, sizes = zip(*samples)
+def _summary(samples: list[tuple[float, int, int]]) -> dict:
+    seconds, sizes, files = zip(*samples)
     return {"p50_ms": round(float(np.median(seconds)) * 1000, 1), "bytes_p50": int(np.median(sizes)),
-            "bytes_max": int(max(sizes)), "actions": len(samples)}
+            "bytes_max": int(max(sizes)), "http_bytes_p50": int(np.median(files)), "actions": len(samples)}
 
 
 def _actions(page, url: str, wire: Wire, repeats: int) -> dict:
