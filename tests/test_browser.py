@@ -110,6 +110,14 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
         download.value.save_as(tmp_path / name)
     with Image.open(tmp_path / "strip.png") as strip, Image.open(tmp_path / "morph.gif") as gif:
         assert strip.size == (10 * 256 + 9 * 4, 256) and gif.n_frames == 10 + 8
+    # the files are handed over on click, also when the click comes while the panel reruns
+    page.get_by_role("slider", name="Steps").press("ArrowRight")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download PNG").click()
+    download.value.save_as(tmp_path / "strip-rerun.png")
+    with Image.open(tmp_path / "strip-rerun.png") as strip:
+        assert strip.size in {(steps * 256 + (steps - 1) * 4, 256) for steps in (10, 11)}
+    wait_idle(page)
     page.screenshot(path=str(tmp_path / "morph.png"), full_page=True)
     keep_screenshots(tmp_path)
 
