@@ -147,6 +147,7 @@ def test_the_face_grid_picks_by_keyboard(server, page):
 def shows_its_atlas_cell(grid, cell) -> bool:
     """Whether a grid cell shows its face's cell of the atlas file the grid drew from (a
     screenshot of the cell's picture, matched against every cell of the atlas)."""
+    cell.wait_for()  # drawn once the face list has come, after the grid was given its atlas
     style = grid.evaluate("grid => getComputedStyle(grid).getPropertyValue('--atlas')")
     atlas_url = re.search(r'url\("(.+)"\)', style)[1]
     grid.evaluate("(grid, url) => { const atlas = new Image(); atlas.src = url; return atlas.decode(); }", atlas_url)
