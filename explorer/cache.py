@@ -106,9 +106,12 @@ def face_atlas(pictures: np.ndarray, side: int, columns: int) -> Image.Image:
     rows = -(-len(pictures) // columns)
     atlas = Image.new("RGB", (columns * side, rows * side), "white")
     for k, picture in enumerate(pictures):
-        thumbnail = Image.fromarray(picture).resize((side, side), Image.LANCZOS)
-        atlas.paste(thumbnail, (k % columns * side, k // columns * side))
+        atlas.paste(thumbnail(picture, side), (k % columns * side, k // columns * side))
     return atlas
+
+
+def thumbnail(picture: np.ndarray, side: int) -> Image.Image:
+    return Image.fromarray(picture).resize((side, side), Image.LANCZOS)
 
 
 def write_thumbnails(images: np.ndarray, side: int, target: Path) -> None:
@@ -118,7 +121,7 @@ def write_thumbnails(images: np.ndarray, side: int, target: Path) -> None:
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".writing-"))
     try:
         for index, image in enumerate(images):
-            Image.fromarray(image).resize((side, side), Image.LANCZOS).save(staging / f"{index}.png", optimize=True)
+            thumbnail(image, side).save(staging / f"{index}.png", optimize=True)
         staging.rename(target)
     except OSError:
         if not target.is_dir():  # another process won the race: its folder is as good as ours

@@ -76,18 +76,18 @@ export default function (component) {
     facesAt(data.faces).then((list) => {
         if (grid.dataset.signature !== signature) return;  // a newer grid came while the list loaded
         const shown = data.shown && new Set(data.shown);
-        const atlas = { side: list.side, columns: list.columns };  // face k of the list sits in the atlas's cell k
+        // face k of the list sits in the atlas's cell k
         const faces = list.faces.map((face, k) => [...face, k]).filter((face) => !shown || shown.has(face[0]));
         grid.style.setProperty("--atlas", `url("${list.atlas}")`);
         grid.style.setProperty("--side", list.side + "px");
-        draw(grid, faces, data.first, atlas, setStateValue);
+        draw(grid, faces, data.first, list, setStateValue);
     }, () => {
         grid.dataset.signature = "";
         message(grid, "The list of faces could not be loaded: reload the page.");
     });
 }
 
-function cellFor([index, name, tags, k], first, atlas) {
+function cellFor([index, name, tags, k], first, list) {
     const cell = document.createElement("button");
     cell.type = "button";
     cell.className = "face";
@@ -98,16 +98,16 @@ function cellFor([index, name, tags, k], first, atlas) {
     cell.title = tags ? name + " (" + tags + ")" : name;
     const picture = document.createElement("span");
     picture.className = "thumb";
-    const [column, row] = [k % atlas.columns, Math.floor(k / atlas.columns)];
-    picture.style.backgroundPosition = `${-column * atlas.side}px ${-row * atlas.side}px`;
+    const [column, row] = [k % list.columns, Math.floor(k / list.columns)];
+    picture.style.backgroundPosition = `${-column * list.side}px ${-row * list.side}px`;
     const label = document.createElement("span");
     label.textContent = name.replace(/^Minifig Head (with )?/i, "");  // the tooltip keeps the full name
     cell.append(picture, label);
     return cell;
 }
 
-function draw(grid, faces, first, atlas, setStateValue) {
-    const cells = faces.map((face) => cellFor(face, first, atlas));
+function draw(grid, faces, first, list, setStateValue) {
+    const cells = faces.map((face) => cellFor(face, first, list));
     if (!cells.length) {
         message(grid, "No face matches this search.");
         return;
