@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +51,20 @@ def image_urls(app: AppTest) -> list[str]:
 
 def image_captions(app: AppTest) -> list[str]:
     return [image.proto.imgs[0].caption for image in app.get("image")]
+
+
+DOWNLOAD_LINK = re.compile(r'<a class="legomoji-download" href="([^"]+)" download="([^"]+)">([^<]+)</a>')
+
+
+def downloads(app: AppTest) -> dict[str, tuple[Path, str]]:
+    """Each download link the page shows: its label -> (the static file it names, the file
+    name it downloads as)."""
+    links = {}
+    for element in app.get("html"):
+        for url, file_name, label in DOWNLOAD_LINK.findall(element.proto.body):
+            assert url.startswith(STATIC_URL + "/")
+            links[label] = (STATIC_FOLDER / url[len(STATIC_URL) + 1:], file_name)
+    return links
 
 
 PRINT_CAPTION = "the print the model redraws"
@@ -246,14 +262,17 @@ def test_studio_card_holds_face_target_and_result(engine, monkeypatch):
     cards = []
 
     def kept(faces, labels, caption):  # the card the studio makes, kept to compare
-        cards.append((faces, labels))
-        return polaroid_card(faces, labels, caption)
+        cards.append((faces, labels, polaroid_card(faces, labels, caption)))
+        return cards[-1][2]
 
     monkeypatch.setattr(studio, "polaroid_card", kept)
     app = run(page("studio"))
-    assert app.get("download_button")[0].proto.label.startswith("Download the card")
     lego, emoji = studio_choice(app)
-    faces, labels = cards[-1]
+    faces, labels, made = cards[-1]
+    path, file_name = downloads(app)["Download the card (PNG)"]  # the link downloads the card made
+    with Image.open(path) as linked:
+        assert file_name == "legomoji-card.png" and linked.format == "PNG"
+        assert np.array_equal(np.asarray(linked), np.asarray(made))
     face, target = engine.dataset.images[lego], engine.dataset.images[emoji]
     strength = app.slider(key="studio_strength").value  # the studio's own result: the print's fitted code
     result = engine.decode(engine.printed_transfer(face, engine.maps.means[lego], target, strength), "lego")[0]
@@ -320,7 +339,24 @@ def test_morph_widgets_change_the_strip(engine):
     run(app)
     assert image_urls(app)[0] != steps_strip
     assert app.query_params["steps"] == "6"
-    assert len(app.get("download_button")) == 2
+    links = downloads(app)  # the strip at twice the frames' size, the GIF forth and back
+    with Image.open(links["Download PNG"][0]) as strip, Image.open(links["Download GIF"][0]) as gif:
+        assert strip.size == (6 * 256 + 5 * 4, 256) and (gif.format, gif.n_frames) == ("GIF", 6 + 4)
+    assert [name for _, name in links.values()] == ["legomoji-morph.png", "legomoji-morph.gif"]
+
+
+def test_a_download_is_a_file_named_after_its_content_and_the_oldest_go(tmp_path):
+    from explorer.downloads import download_url, remove_oldest
+
+    url = download_url(b"a card", ".png")
+    assert download_url(b"a card", ".png") == url != download_url(b"another card", ".png")
+    assert (STATIC_FOLDER / url[len(STATIC_URL) + 1:]).read_bytes() == b"a card"
+    for age, name in enumerate("abcde"):  # e the least recently used
+        (tmp_path / name).write_bytes(bytes(100))
+        os.utime(tmp_path / name, (1e9 - age, 1e9 - age))
+    (tmp_path / ".being-written").write_bytes(bytes(1000))
+    remove_oldest(tmp_path, 350)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".being-written", "a", "b", "c"]
 
 
 def test_morph_search_filters_the_face_grids():

@@ -8,6 +8,7 @@ from explorer.cache import morph_files
 from explorer.engine import Engine
 from explorer.ui import (
     domain_default,
+    download_link,
     face_picker_ui,
     get_engine,
     query_choice,
@@ -57,11 +58,9 @@ def morph_panel(engine: Engine) -> None:
     # shown at the frames' own size (a page's width holds ten of them); the PNG download is twice as large
     st.image(shown, width="stretch", output_format="PNG")
     a, b, _ = st.columns([1, 1, 3])
-    # handed over on click: a download sent as bytes is fetched by the browser whenever its button
-    # is drawn (Streamlit checks the link), 630 KB on every pick for two files seldom downloaded
-    a.download_button("Download PNG", lambda: strip, file_name="legomoji-morph.png", mime="image/png",
-                      on_click="ignore")
-    b.download_button("Download GIF", lambda: gif, file_name="legomoji-morph.gif", mime="image/gif", on_click="ignore")
+    # links to files fetched on click: as bytes, 630 KB on every pick for two files seldom downloaded
+    download_link(a, "Download PNG", strip, "legomoji-morph.png")
+    download_link(b, "Download GIF", gif, "legomoji-morph.gif")
     with st.expander("Originals"):
         show_faces([upload["image"] if use_upload else engine.dataset.images[lego], engine.dataset.images[emoji]],
                    [start_name, engine.dataset.name[emoji]], columns=4)

@@ -13,6 +13,7 @@ from explorer.images import face_png, png_bytes
 from explorer.ui import (
     amounts_text,
     domain_default,
+    download_link,
     face_picker_ui,
     get_engine,
     query_amounts,
@@ -201,10 +202,7 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     card_labels = ["face"] + (["target"] if target_image is not None else []) + ["result"]
     card = polaroid_card(card_faces, card_labels, f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}")
     left, right = st.columns([1, 3])
-    # bytes, not a callable drawn on click: a deferred download clicked while the panel reruns
-    # (a slider just moved) finds its callable dropped and downloads nothing
-    left.download_button("Download the card (PNG)", png_bytes(card), file_name="legomoji-card.png",
-                         mime="image/png", key="studio_card", on_click="ignore")
+    download_link(left, "Download the card (PNG)", png_bytes(card), "legomoji-card.png")
     right.caption("The link in the address bar reproduces this result.")
     if mode == MODES[0] and method == "printed":
         st.caption("The studio prints the emoji's eyes, brows and mouth on the face in place of its own, as the "
