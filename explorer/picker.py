@@ -11,6 +11,10 @@ over the websocket, and a rerun that changes nothing re-sends a reference to it 
 message cache). The grid marks a pick itself, without waiting for the server.
 
 Keyboard: Tab into the grid, arrows move between faces, Home and End jump, Enter or Space picks.
+
+Surprise me's reel is a component of the same kind: a button whose two slots spin through the
+same atlases in the browser from the moment it is clicked, while the server picks the pair and
+draws its result, and settle on the pair the server sends.
 """
 from __future__ import annotations
 
@@ -37,8 +41,9 @@ CSS = """
 .empty { padding: 12px; opacity: 0.7; font: 14px var(--st-font, sans-serif); }
 """
 
-JS = """
-const lists = new Map();  // URL of a domain's face list -> the promise of it: fetched once per page
+# URL of a domain's face list -> the promise of it: fetched once per page, by the grids and the reel
+FACE_LISTS_JS = """
+const lists = (window.legomojiFaceLists ??= new Map());
 
 function facesAt(url) {
     if (!lists.has(url)) {
@@ -51,7 +56,9 @@ function facesAt(url) {
     }
     return lists.get(url);
 }
+"""
 
+GRID_JS = FACE_LISTS_JS + """
 function message(grid, text) {
     const note = document.createElement("div");
     note.className = "empty";
@@ -143,7 +150,7 @@ function draw(grid, faces, first, list, setStateValue) {
 }
 """
 
-FACE_GRID = st.components.v2.component("legomoji.face_grid", css=CSS, js=JS)
+FACE_GRID = st.components.v2.component("legomoji.face_grid", css=CSS, js=GRID_JS)
 
 
 def face_grid(faces: str, shown: list[int] | None, first: int, height: int, label: str, key: str) -> int | None:
@@ -154,3 +161,129 @@ def face_grid(faces: str, shown: list[int] | None, first: int, height: int, labe
     data = {"faces": faces, "shown": shown, "first": first, "height": height, "label": label}
     result = FACE_GRID(data=data, key=key, default={"picked": None}, on_picked_change=lambda: None)
     return result.picked
+
+
+REEL_SIDE = 36  # px: the reel's faces are no taller than its button
+REEL_FACES = 8  # random faces on each slot's strip
+# Each slot is a window on a vertical strip of random faces that CSS rolls (a transform, which the
+# browser's compositor animates even while the page is busy drawing the server's answer: a
+# script that swapped faces on a timer showed one face in four while the page was busy).
+REEL_CSS = """
+.reel { display: flex; align-items: center; gap: 10px; }
+.spin {
+    display: inline-flex; align-items: center; min-height: 2.5rem; padding: 0.25rem 0.75rem;
+    border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2)); border-radius: 0.5rem;
+    background: var(--st-background-color, #fff); color: inherit; font: 1rem/1.6 var(--st-font, sans-serif);
+    cursor: pointer;
+}
+.spin:hover { border-color: var(--st-primary-color, #ff4b4b); color: var(--st-primary-color, #ff4b4b); }
+.spin:focus-visible { outline: 2px solid var(--st-primary-color, #ff4b4b); outline-offset: 1px; }
+.slots { display: flex; gap: 6px; opacity: 0; transition: opacity 0.4s; }
+.spinning .slots, .settled .slots { opacity: 1; transition: none; }
+.slot { width: %(side)dpx; height: %(side)dpx; overflow: hidden; border-radius: 6px; }
+.strip { display: flex; flex-direction: column; will-change: transform; }
+.strip span { flex: none; width: %(side)dpx; height: %(side)dpx; background-repeat: no-repeat; }
+.spinning .strip { animation: roll 0.48s linear infinite; }
+.spinning .slot + .slot .strip { animation-duration: 0.4s; }
+.settled .strip { animation: land 0.3s ease-out forwards; }
+@keyframes roll { to { transform: translateY(-%(loop)dpx); } }
+@keyframes land { to { transform: translateY(-%(side)dpx); } }
+""" % {"side": REEL_SIDE, "loop": REEL_FACES * REEL_SIDE}
+
+REEL_JS = FACE_LISTS_JS + """
+const SHORTEST_MS = 450;  // a spin lasts at least this long, however soon the pair comes
+const LONGEST_MS = 20000;  // and stops after this long without one (the server gone)
+const SHOWN_MS = 1500;  // the settled pair stays this long, then fades
+
+function face(list, k) {  // the atlas's cell k, at the reel's size
+    const picture = document.createElement("span");
+    const [column, row] = [k %% list.columns, Math.floor(k / list.columns)];
+    picture.style.backgroundImage = `url("${list.atlas}")`;
+    picture.style.backgroundSize = `${list.columns * %(side)d}px auto`;
+    picture.style.backgroundPosition = `${-column * %(side)d}px ${-row * %(side)d}px`;
+    return picture;
+}
+
+function stop(reel) {
+    reel.spinning = false;
+    reel.classList.remove("spinning", "settled");
+}
+
+function spin(reel) {
+    reel.spinning = true;
+    reel.started = performance.now();
+    Promise.all(reel.faces.map(facesAt)).then((lists) => {
+        if (!reel.spinning) return;
+        lists.forEach((list, i) => {  // the strip ends on its first face again, so the roll loops
+            const ks = Array.from({ length: %(faces)d }, () => Math.floor(Math.random() * list.faces.length));
+            reel.strips[i].replaceChildren(...[...ks, ks[0]].map((k) => face(list, k)));
+        });
+        reel.classList.remove("settled");
+        reel.classList.add("spinning");
+    });
+    clearTimeout(reel.ending);
+    reel.ending = setTimeout(() => stop(reel), LONGEST_MS);
+}
+
+function settle(reel, pair) {  // each strip lands on the pair's face once the spin has lasted SHORTEST_MS
+    clearTimeout(reel.ending);
+    const wait = Math.max(0, reel.started + SHORTEST_MS - performance.now());
+    reel.ending = setTimeout(() => Promise.all(reel.faces.map(facesAt)).then((lists) => {
+        const chosen = lists.map((list, i) => list.faces.findIndex((face) => face[0] === pair[i]));
+        if (chosen.includes(-1)) return stop(reel);  // a list older than the pair: no face to land on
+        lists.forEach((list, i) => {
+            reel.strips[i].replaceChildren(reel.strips[i].firstChild || face(list, chosen[i]), face(list, chosen[i]));
+        });
+        reel.spinning = false;
+        reel.classList.replace("spinning", "settled");
+        reel.ending = setTimeout(() => stop(reel), SHOWN_MS);
+    }, () => stop(reel)), wait);
+}
+
+export default function (component) {
+    const { data, setStateValue, parentElement } = component;
+    let reel = parentElement.querySelector(".reel");
+    if (!reel) {
+        reel = document.createElement("div");
+        reel.className = "reel";
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "spin";
+        const slots = document.createElement("span");
+        slots.className = "slots";
+        slots.setAttribute("aria-hidden", "true");
+        reel.strips = [0, 1].map(() => {
+            const [slot, strip] = [document.createElement("span"), document.createElement("span")];
+            slot.className = "slot";
+            strip.className = "strip";
+            slot.append(strip);
+            slots.append(slot);
+            return strip;
+        });
+        reel.append(button, slots);
+        parentElement.appendChild(reel);
+        reel.clicks = data.spins;
+        button.onclick = () => {
+            reel.clicks += 1;
+            setStateValue("spins", reel.clicks);
+            spin(reel);
+        };
+    }
+    reel.querySelector(".spin").textContent = data.label;
+    reel.faces = data.faces;
+    if (reel.spinning && data.pair && data.spins >= reel.clicks) settle(reel, data.pair);
+}
+""" % {"side": REEL_SIDE, "faces": REEL_FACES}
+
+SURPRISE_REEL = st.components.v2.component("legomoji.surprise_reel", css=REEL_CSS, js=REEL_JS)
+
+
+def surprise_reel(faces: tuple[str, str], pair: tuple[int, int] | None, spins: int, label: str, key: str) -> None:
+    """Mount Surprise me's button and reel, spinning through the faces listed at the two URLs
+    `faces` (see face_grid). `spins` is how many of its clicks the app has answered, `pair` the
+    dataset indices it answered the last one with (the reel settles on them), or None in a run
+    that answers none. The clicks so far are the component's state, `st.session_state[key]["spins"]`,
+    which the app reads before it mounts the reel, so that the run that answers a click sends
+    the pair with it."""
+    data = {"faces": list(faces), "pair": pair, "spins": spins, "label": label}
+    SURPRISE_REEL(data=data, key=key, default={"spins": 0}, on_spins_change=lambda: None, width="content")

@@ -155,7 +155,7 @@ def image_sources(page) -> list[str]:
 
 # The studio's redraw, the picture a click waits for (an emoji as the target, the shared model):
 # after the face and its print, before the redraw as an emoji and the target emoji. Counted from
-# the end, since Surprise me's reel shows its faces before the others while it spins.
+# the end, since only the printed way shows a print before it.
 STUDIO_RESULT = -3
 
 PICTURE_CHANGED = """([old, index]) => {

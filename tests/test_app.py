@@ -287,15 +287,26 @@ def test_studio_card_holds_face_target_and_result(engine, monkeypatch):
     assert (card[MARGIN + CARD_FACE + 30:] < 200).any()  # the caption is drawn
 
 
+def reel_data(app: AppTest) -> dict:
+    """What Surprise me's reel was given: the answered clicks ("spins"), the pair to settle on."""
+    reel, = (element for element in app.get("bidi_component") if element.proto.component_name.endswith("reel"))
+    return json.loads(reel.proto.json)
+
+
 def test_studio_surprise_me_picks_a_new_pair(engine):
     app = run(page("studio"))
     first = studio_choice(app)
+    assert reel_data(app)["pair"] is None
     picks = set()
-    for _ in range(3):
-        app.button(key="studio_surprise").click()
+    for clicks in (1, 2, 3):  # what a click on the reel's button does: its state counts the clicks
+        app.session_state["studio_surprise"] = {"spins": clicks}
         run(app)
         picks.add(studio_choice(app))
+        assert reel_data(app)["spins"] == clicks and tuple(reel_data(app)["pair"]) == studio_choice(app)
     assert picks - {first}
+    app.slider(key="studio_strength").set_value(0.5)  # a run that answers no click: the pair stays
+    run(app)
+    assert reel_data(app)["pair"] is None and tuple(studio_choice(app)) in picks
     lego, emoji = picks.pop()
     assert engine.dataset.domain[lego] == "lego" and engine.dataset.domain[emoji] == "emoji"
     # the grids start afresh on the pick, sent the URL of their face lists, not the faces again

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from explorer.cache import STATIC_FOLDER
+from explorer.picker import REEL_SIDE
 from tests.browser import (
     CHROMIUM,
     STUDIO_RESULT,
@@ -242,6 +243,34 @@ def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
         wait_idle(page)
     page.screenshot(path=str(tmp_path / "studio.png"), full_page=True)
     keep_screenshots(tmp_path)
+
+
+def test_surprise_me_spins_at_once_and_settles_on_the_pair_it_shows(server, page):
+    """The reel spins from the click, before the server has answered; the page then shows a new
+    pair, and each slot lands on its face (the atlas's cell of that face)."""
+    open_page(page, server, "Expression studio", pictures=3)
+    before, address = image_sources(page), page.url
+    reel = page.locator(".reel")
+    # clicked and looked at in one task of the page: no answer from the server can come between
+    spinning = reel.evaluate("reel => { reel.querySelector('button').click(); return new Promise((resolve) => "
+                             "setTimeout(() => resolve(reel.classList.contains('spinning')))); }")
+    assert spinning and page.url == address
+    page.locator(".reel.settled").wait_for(timeout=60_000)
+    pair = [int(re.search(rf"[?&]{domain}=(\d+)", page.url)[1]) for domain in ("lego", "emoji")]
+    assert page.url != address
+    landed = reel.evaluate("reel => [...reel.querySelectorAll('.strip')].map(strip => "
+                           "[strip.lastChild.style.backgroundImage, strip.lastChild.style.backgroundPosition])")
+    for index, (atlas, position) in zip(pair, landed):
+        name = re.search(r'url\("(.+)"\)', atlas)[1].rsplit("/", 1)[1]
+        listing = next(json.loads(path.read_text()) for path in STATIC_FOLDER.glob("faces-*.json")
+                       if json.loads(path.read_text())["atlas"] == name)
+        k = [face[0] for face in listing["faces"]].index(index)
+        column, row = k % listing["columns"], k // listing["columns"]
+        assert position == f"{-column * REEL_SIDE}px {-row * REEL_SIDE}px"
+    page.wait_for_function("(old) => { const img = [...document.querySelectorAll('[data-testid=stMain] "
+                           f"[data-testid=stImage] img')].at({STUDIO_RESULT}); return img && img.src !== old; }}",
+                           arg=before[STUDIO_RESULT], timeout=60_000)
+    page.locator(".reel:not(.spinning):not(.settled)").wait_for(timeout=10_000)  # and fades
 
 
 def test_a_map_region_becomes_a_direction(server, page, tmp_path):

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import functools
-import time
 
 import numpy as np
 import streamlit as st
 
+from explorer.cache import face_list_url
 from explorer.card import polaroid_card
 from explorer.engine import Engine
-from explorer.images import face_png, png_bytes
+from explorer.images import png_bytes
+from explorer.picker import surprise_reel
 from explorer.ui import (
+    THUMBNAIL_SIDE,
     amounts_text,
     domain_default,
     download_link,
@@ -28,8 +30,6 @@ from vae.printing import METHODS
 MODES = ("an emoji", "an expression")
 # the two ways with an emoji (vae.printing.METHODS): print, then redraw; move the expression code
 METHOD_LABELS = {"printed": "print it, then redraw", "code": "move the expression code"}
-SPIN_FRAMES = 9
-REEL_SIZE = 36  # px: the reel's faces are no taller than the Surprise button
 SLIDER_PREFIX = "studio_mix_"
 SURPRISE_TRIES = 20  # emoji drawn at most before a surprise settles for one that cannot print
 
@@ -46,27 +46,21 @@ def surprise_pair(engine: Engine, rng: np.random.Generator, printable: bool) -> 
     return lego, int(emojis[0])
 
 
-def _surprise(engine: Engine) -> None:
-    """Button callback: a random Lego face and emoji; the grids start afresh on them."""
-    printable = st.session_state.get("studio_method", METHODS[0]) == "printed"
-    lego, emoji = surprise_pair(engine, np.random.default_rng(), printable)
-    st.session_state["studio_lego_pick"], st.session_state["studio_emoji_pick"] = lego, emoji
-    st.session_state["studio_mode"] = MODES[0]
-    st.session_state["studio_round"] = st.session_state.get("studio_round", 0) + 1  # new grids, no old pick
-    st.session_state["studio_spin"] = True
-
-
-def _spin(engine: Engine, reel) -> None:
-    """Slot-machine reels in the `reel` placeholder beside the button: flick through random
-    faces before showing the pick."""
-    rng = np.random.default_rng()
-    for _ in range(SPIN_FRAMES):
-        lego, emoji = rng.choice(engine.indices("lego")), rng.choice(engine.indices("emoji"))
-        with reel.container(horizontal=True, gap="small"):
-            for index in (lego, emoji):
-                st.image(face_png(engine.dataset.images[index], REEL_SIZE), width=REEL_SIZE, output_format="PNG")
-        time.sleep(0.07)
-    reel.empty()
+def surprise_ui(engine: Engine) -> None:
+    """Surprise me: its reel spins in the browser from the click; a click not answered yet
+    picks a random Lego face and emoji, the grids start afresh on them, and the reel settles
+    on them."""
+    clicks = (st.session_state.get("studio_surprise") or {}).get("spins") or 0
+    pair = None
+    if clicks != st.session_state.get("studio_spins", 0):
+        st.session_state["studio_spins"] = clicks
+        printable = st.session_state.get("studio_method", METHODS[0]) == "printed"
+        pair = surprise_pair(engine, np.random.default_rng(), printable)
+        st.session_state["studio_lego_pick"], st.session_state["studio_emoji_pick"] = pair
+        st.session_state["studio_mode"] = MODES[0]
+        st.session_state["studio_round"] = st.session_state.get("studio_round", 0) + 1  # new grids, no old pick
+    faces = tuple(face_list_url(str(engine.folder), domain, THUMBNAIL_SIDE) for domain in ("lego", "emoji"))
+    surprise_reel(faces, pair, clicks, "🎰 Surprise me", key="studio_surprise")
 
 
 def _reset_sliders(tags: list[str]) -> None:
@@ -231,13 +225,7 @@ def render_studio() -> None:
 def studio_panel(engine: Engine) -> None:
     """Surprise me, the pickers and the result: a pick reruns this panel alone (the result panel
     inside it is a fragment of its own, so a slider reruns less still)."""
-    # the reel spins beside the button, no taller than it: a reel above the pickers pushed both
-    # picture grids down on every frame, and the browser laid them out again before it showed one
-    top = st.container(horizontal=True, vertical_alignment="center")
-    top.button("🎰 Surprise me", on_click=_surprise, args=(engine,), key="studio_surprise")
-    reel = top.empty()
-    if st.session_state.pop("studio_spin", False):
-        _spin(engine, reel)
+    surprise_ui(engine)
     lego, emoji = pick_faces_ui(engine)
     upload = uploaded_face()
     use_upload = upload is not None and st.toggle("Use my uploaded image as the face", key="studio_upload")
