@@ -6,12 +6,19 @@ every pick. One made on click (a callable) is lost when the click comes while th
 since the button's callable is dropped with the run. A plain link to a file on the server has
 neither cost: it fetches nothing until clicked, and the link drawn by the last run still
 downloads while the next run is on its way.
+
+The link is drawn by a small component (`st.components.v2`, like the face picker, whose code a
+page loads anyway): drawn as HTML in Markdown it made a cold page load Streamlit's HTML parser
+for Markdown (rehype-raw, about 200 KB of JavaScript) before its first pictures, and `st.html`
+its sanitiser.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 from pathlib import Path
+
+import streamlit as st
 
 from common.files import atomic_path
 from explorer.cache import STATIC_FOLDER, STATIC_URL
@@ -53,3 +60,39 @@ def remove_oldest(folder: Path, kept_bytes: int) -> None:
         total += size
         if total > kept_bytes:
             path.unlink(missing_ok=True)
+
+
+# drawn as Streamlit's secondary button: its border, radius, height and hover colour
+LINK_CSS = """
+a {
+    display: inline-flex; align-items: center; min-height: 2.5rem; padding: 0.25rem 0.75rem;
+    border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2)); border-radius: 0.5rem;
+    background: var(--st-background-color, #fff); color: inherit; font: 1rem/1.6 var(--st-font, sans-serif);
+    text-decoration: none;
+}
+a:hover { border-color: var(--st-primary-color, #ff4b4b); color: var(--st-primary-color, #ff4b4b); }
+a:focus-visible { outline: 2px solid var(--st-primary-color, #ff4b4b); outline-offset: 1px; }
+"""
+
+LINK_JS = """
+export default function ({ data, parentElement }) {
+    let link = parentElement.querySelector("a");
+    if (!link) {
+        link = document.createElement("a");
+        parentElement.appendChild(link);
+    }
+    link.href = new URL(data.url, document.baseURI).href;
+    link.download = data.file_name;
+    link.textContent = data.label;
+}
+"""
+
+DOWNLOAD_LINK = st.components.v2.component("legomoji.download_link", css=LINK_CSS, js=LINK_JS)
+
+
+def download_link(label: str, data: bytes, file_name: str, key: str) -> None:
+    """A download drawn as a button that is a link to a static file holding `data`: the
+    browser fetches nothing until it is clicked, and a click while the page reruns still
+    downloads the file the page shows."""
+    url = download_url(data, Path(file_name).suffix)
+    DOWNLOAD_LINK(data={"url": url, "file_name": file_name, "label": label}, key=key, width="content")

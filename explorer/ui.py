@@ -1,16 +1,13 @@
 """Widgets shared by the pages; each *_ui() function returns plain values."""
 from __future__ import annotations
 
-import html
 import re
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from common.errors import UserError
 from explorer.cache import face_list_url, load_engine, model_folder
-from explorer.downloads import download_url
 from explorer.engine import Engine
 from explorer.images import face_png
 from explorer.picker import face_grid
@@ -68,25 +65,6 @@ def show_faces(images, captions, columns: int | None = None, width: int = DISPLA
         row = zip(st.columns(columns), images[start:start + columns], captions[start:start + columns])
         handles += [picture(cell, image, caption) for cell, image, caption in row]
     return handles
-
-
-# a link drawn as Streamlit's secondary button (its border, radius, height and hover colour)
-DOWNLOAD_STYLE = """<style>
-a.legomoji-download { display: inline-flex; align-items: center; justify-content: center; min-height: 2.5rem;
-  padding: 0.25rem 0.75rem; border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem;
-  background: var(--st-background-color, #fff); color: inherit; text-decoration: none; line-height: 1.6; }
-a.legomoji-download:hover { border-color: #e4572e; color: #e4572e; }
-a.legomoji-download:active { background: #e4572e; color: #fff; }
-</style>"""
-
-
-def download_link(place, label: str, data: bytes, file_name: str) -> None:
-    """A download drawn as a button that is a link to a static file (explorer/downloads.py): the
-    browser fetches nothing until it is clicked, and a click while the page reruns still
-    downloads the file the page shows."""
-    url = download_url(data, Path(file_name).suffix)
-    place.html(f'{DOWNLOAD_STYLE}<a class="legomoji-download" href="{html.escape(url)}" '
-               f'download="{html.escape(file_name)}">{html.escape(label)}</a>')
 
 
 def in_each_domain(engine: Engine, z: np.ndarray, caption: str) -> tuple[list[np.ndarray], list[str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -53,17 +52,15 @@ def image_captions(app: AppTest) -> list[str]:
     return [image.proto.imgs[0].caption for image in app.get("image")]
 
 
-DOWNLOAD_LINK = re.compile(r'<a class="legomoji-download" href="([^"]+)" download="([^"]+)">([^<]+)</a>')
-
-
 def downloads(app: AppTest) -> dict[str, tuple[Path, str]]:
     """Each download link the page shows: its label -> (the static file it names, the file
     name it downloads as)."""
     links = {}
-    for element in app.get("html"):
-        for url, file_name, label in DOWNLOAD_LINK.findall(element.proto.body):
-            assert url.startswith(STATIC_URL + "/")
-            links[label] = (STATIC_FOLDER / url[len(STATIC_URL) + 1:], file_name)
+    for element in app.get("bidi_component"):
+        if element.proto.component_name.endswith("download_link"):
+            link = json.loads(element.proto.json)
+            assert link["url"].startswith(STATIC_URL + "/")
+            links[link["label"]] = (STATIC_FOLDER / link["url"][len(STATIC_URL) + 1:], link["file_name"])
     return links
 
 

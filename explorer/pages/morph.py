@@ -5,10 +5,10 @@ import streamlit as st
 
 from explorer import images
 from explorer.cache import morph_files
+from explorer.downloads import download_link
 from explorer.engine import Engine
 from explorer.ui import (
     domain_default,
-    download_link,
     face_picker_ui,
     get_engine,
     query_choice,
@@ -59,8 +59,10 @@ def morph_panel(engine: Engine) -> None:
     st.image(shown, width="stretch", output_format="PNG")
     a, b, _ = st.columns([1, 1, 3])
     # links to files fetched on click: as bytes, 630 KB on every pick for two files seldom downloaded
-    download_link(a, "Download PNG", strip, "legomoji-morph.png")
-    download_link(b, "Download GIF", gif, "legomoji-morph.gif")
+    with a:
+        download_link("Download PNG", strip, "legomoji-morph.png", key="morph_png")
+    with b:
+        download_link("Download GIF", gif, "legomoji-morph.gif", key="morph_gif")
     with st.expander("Originals"):
         show_faces([upload["image"] if use_upload else engine.dataset.images[lego], engine.dataset.images[emoji]],
                    [start_name, engine.dataset.name[emoji]], columns=4)

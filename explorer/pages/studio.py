@@ -8,6 +8,7 @@ import streamlit as st
 
 from explorer.cache import face_list_url
 from explorer.card import polaroid_card
+from explorer.downloads import download_link
 from explorer.engine import Engine
 from explorer.images import png_bytes
 from explorer.picker import surprise_reel
@@ -15,7 +16,6 @@ from explorer.ui import (
     THUMBNAIL_SIDE,
     amounts_text,
     domain_default,
-    download_link,
     face_picker_ui,
     get_engine,
     query_amounts,
@@ -195,8 +195,9 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     card_faces = [face_image] + ([target_image] if target_image is not None else []) + [result]
     card_labels = ["face"] + (["target"] if target_image is not None else []) + ["result"]
     card = polaroid_card(card_faces, card_labels, f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}")
-    left, right = st.columns([1, 3])
-    download_link(left, "Download the card (PNG)", png_bytes(card), "legomoji-card.png")
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    with left:
+        download_link("Download the card (PNG)", png_bytes(card), "legomoji-card.png", key="studio_card")
     right.caption("The link in the address bar reproduces this result.")
     if mode == MODES[0] and method == "printed":
         st.caption("The studio prints the emoji's eyes, brows and mouth on the face in place of its own, as the "
