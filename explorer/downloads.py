@@ -22,6 +22,7 @@ import streamlit as st
 
 from common.files import atomic_path
 from explorer.cache import STATIC_FOLDER, STATIC_URL
+from explorer.picker import button_css
 
 DOWNLOAD_FOLDER = STATIC_FOLDER / "downloads"
 # the newest files are kept up to this size in all; a link older than that finds nothing
@@ -62,18 +63,6 @@ def remove_oldest(folder: Path, kept_bytes: int) -> None:
             path.unlink(missing_ok=True)
 
 
-# drawn as Streamlit's secondary button: its border, radius, height and hover colour
-LINK_CSS = """
-a {
-    display: inline-flex; align-items: center; min-height: 2.5rem; padding: 0.25rem 0.75rem;
-    border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2)); border-radius: 0.5rem;
-    background: var(--st-background-color, #fff); color: inherit; font: 1rem/1.6 var(--st-font, sans-serif);
-    text-decoration: none;
-}
-a:hover { border-color: var(--st-primary-color, #ff4b4b); color: var(--st-primary-color, #ff4b4b); }
-a:focus-visible { outline: 2px solid var(--st-primary-color, #ff4b4b); outline-offset: 1px; }
-"""
-
 LINK_JS = """
 export default function ({ data, parentElement }) {
     let link = parentElement.querySelector("a");
@@ -87,7 +76,7 @@ export default function ({ data, parentElement }) {
 }
 """
 
-DOWNLOAD_LINK = st.components.v2.component("legomoji.download_link", css=LINK_CSS, js=LINK_JS)
+DOWNLOAD_LINK = st.components.v2.component("legomoji.download_link", css=button_css("a"), js=LINK_JS)
 
 
 def download_link(label: str, data: bytes, file_name: str, key: str) -> None:

@@ -163,21 +163,28 @@ def face_grid(faces: str, shown: list[int] | None, first: int, height: int, labe
     return result.picked
 
 
+def button_css(selector: str) -> str:
+    """CSS that draws `selector` as Streamlit's secondary button (its border, radius, height and
+    hover colour), for a component's button or link."""
+    return """
+%(s)s {
+    display: inline-flex; align-items: center; min-height: 2.5rem; padding: 0.25rem 0.75rem;
+    border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2)); border-radius: 0.5rem;
+    background: var(--st-background-color, #fff); color: inherit; font: 1rem/1.6 var(--st-font, sans-serif);
+    text-decoration: none; cursor: pointer;
+}
+%(s)s:hover { border-color: var(--st-primary-color, #ff4b4b); color: var(--st-primary-color, #ff4b4b); }
+%(s)s:focus-visible { outline: 2px solid var(--st-primary-color, #ff4b4b); outline-offset: 1px; }
+""" % {"s": selector}
+
+
 REEL_SIDE = 36  # px: the reel's faces are no taller than its button
 REEL_FACES = 8  # random faces on each slot's strip
 # Each slot is a window on a vertical strip of random faces that CSS rolls (a transform, which the
 # browser's compositor animates even while the page is busy drawing the server's answer: a
 # script that swapped faces on a timer showed one face in four while the page was busy).
-REEL_CSS = """
+REEL_CSS = button_css(".spin") + """
 .reel { display: flex; align-items: center; gap: 10px; }
-.spin {
-    display: inline-flex; align-items: center; min-height: 2.5rem; padding: 0.25rem 0.75rem;
-    border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2)); border-radius: 0.5rem;
-    background: var(--st-background-color, #fff); color: inherit; font: 1rem/1.6 var(--st-font, sans-serif);
-    cursor: pointer;
-}
-.spin:hover { border-color: var(--st-primary-color, #ff4b4b); color: var(--st-primary-color, #ff4b4b); }
-.spin:focus-visible { outline: 2px solid var(--st-primary-color, #ff4b4b); outline-offset: 1px; }
 .slots { display: flex; gap: 6px; opacity: 0; transition: opacity 0.4s; }
 .spinning .slots, .settled .slots { opacity: 1; transition: none; }
 .slot { width: %(side)dpx; height: %(side)dpx; overflow: hidden; border-radius: 6px; }
