@@ -29,20 +29,20 @@ DOWNLOAD_FOLDER = STATIC_FOLDER / "downloads"
 KEPT_BYTES = 64 * 2**20
 
 
-def download_url(data: bytes, suffix: str, folder: Path = DOWNLOAD_FOLDER, kept_bytes: int = KEPT_BYTES) -> str:
+def download_url(data: bytes, suffix: str) -> str:
     """The URL of a static file holding `data`, named after its content (128 bits of its
     SHA-256, so no one finds a file they were not shown: a card may hold an uploaded face).
     A file written before is only marked as just used; a new one is written atomically, and the
-    least recently used files beyond `kept_bytes` are removed."""
+    least recently used files beyond KEPT_BYTES are removed."""
     name = hashlib.sha256(data).hexdigest()[:32] + suffix
-    path = folder / name
+    path = DOWNLOAD_FOLDER / name
     try:
         os.utime(path)
     except FileNotFoundError:
         with atomic_path(path) as temporary:
             temporary.write_bytes(data)
-        remove_oldest(folder, kept_bytes)
-    return f"{STATIC_URL}/{folder.relative_to(STATIC_FOLDER).as_posix()}/{name}"
+        remove_oldest(DOWNLOAD_FOLDER, KEPT_BYTES)
+    return f"{STATIC_URL}/{DOWNLOAD_FOLDER.relative_to(STATIC_FOLDER).as_posix()}/{name}"
 
 
 def remove_oldest(folder: Path, kept_bytes: int) -> None:

@@ -4,6 +4,7 @@ tests, which import nothing from bench/; the benchmarks import it from here."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import subprocess
 import sys
@@ -203,6 +204,15 @@ def input_to(page, action, condition: str, arg, timeout_ms: int = 60_000) -> flo
     if started is None:
         raise RuntimeError("the action sent no pointer or key press to the page")
     return met - started
+
+
+def listing_of_atlas(name: str) -> dict:
+    """The face list (cache.face_list_url) whose atlas is the static file `name`."""
+    for path in STATIC_FOLDER.glob("faces-*.json"):
+        listing = json.loads(path.read_text())
+        if isinstance(listing, dict) and listing["atlas"] == name:  # older lists were plain lists
+            return listing
+    raise LookupError(f"no face list names the atlas {name}")
 
 
 def atlas_cells(listing: dict) -> np.ndarray:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import shutil
@@ -12,7 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.cache import STATIC_FOLDER
 from explorer.picker import REEL_SIDE
 from tests.browser import (
     CHROMIUM,
@@ -22,6 +20,7 @@ from tests.browser import (
     emptiest_grid_point,
     image_sources,
     launch_chromium,
+    listing_of_atlas,
     matches_cell,
     open_page,
     plot_point,
@@ -153,8 +152,7 @@ def shows_its_atlas_cell(grid, cell) -> bool:
     atlas_url = re.search(r'url\("(.+)"\)', style)[1]
     grid.evaluate("(grid, url) => { const atlas = new Image(); atlas.src = url; return atlas.decode(); }", atlas_url)
     name = atlas_url.rsplit("/", 1)[1]
-    listing = next(listing for listing in (json.loads(path.read_text()) for path in STATIC_FOLDER.glob("faces-*.json"))
-                   if isinstance(listing, dict) and listing["atlas"] == name)
+    listing = listing_of_atlas(name)
     k = [face[0] for face in listing["faces"]].index(int(cell.get_attribute("data-index")))
     cells = atlas_cells(listing)
     with Image.open(io.BytesIO(cell.locator(".thumb").screenshot())) as shot:
@@ -261,9 +259,7 @@ def test_surprise_me_spins_at_once_and_settles_on_the_pair_it_shows(server, page
     landed = reel.evaluate("reel => [...reel.querySelectorAll('.strip')].map(strip => "
                            "[strip.lastChild.style.backgroundImage, strip.lastChild.style.backgroundPosition])")
     for index, (atlas, position) in zip(pair, landed):
-        name = re.search(r'url\("(.+)"\)', atlas)[1].rsplit("/", 1)[1]
-        listing = next(json.loads(path.read_text()) for path in STATIC_FOLDER.glob("faces-*.json")
-                       if json.loads(path.read_text())["atlas"] == name)
+        listing = listing_of_atlas(re.search(r'url\("(.+)"\)', atlas)[1].rsplit("/", 1)[1])
         k = [face[0] for face in listing["faces"]].index(index)
         column, row = k % listing["columns"], k // listing["columns"]
         assert position == f"{-column * REEL_SIDE}px {-row * REEL_SIDE}px"
