@@ -185,6 +185,12 @@ def query_choice(name: str, default: str, choices) -> str:
 THUMBNAIL_SIDE = 64  # picker pictures: large enough to pick a face by sight
 
 
+def face_list(engine: Engine, domain: str) -> str:
+    """The URL of a domain's face list and atlas (cache.face_list_url), which the face grids and
+    Surprise me's reel draw from."""
+    return face_list_url(str(engine.folder), domain, THUMBNAIL_SIDE)
+
+
 def face_picker_ui(engine: Engine, domain: str, key: str, default: int, height: int = 420) -> int:
     """A scrollable grid of one domain's faces, searchable by name and expression (see
     explorer/picker.py). Returns the chosen dataset index, which a search never changes: a pick
@@ -203,7 +209,7 @@ def face_picker_ui(engine: Engine, domain: str, key: str, default: int, height: 
         first = current
         st.session_state[f"{key}_view"] = (search, first)
     shown = [int(i) for i in indices] if search else None
-    picked = face_grid(face_list_url(str(engine.folder), domain, THUMBNAIL_SIDE), shown, first, height,
+    picked = face_grid(face_list(engine, domain), shown, first, height,
                        f"{domain} faces", key=f"{key}_grid")
     if picked is not None and 0 <= picked < len(engine.dataset) and engine.dataset.domain[picked] == domain:
         current = st.session_state[f"{key}_choice"] = int(picked)

@@ -6,16 +6,15 @@ import functools
 import numpy as np
 import streamlit as st
 
-from explorer.cache import face_list_url
 from explorer.card import polaroid_card
 from explorer.downloads import download_link
 from explorer.engine import Engine
 from explorer.images import png_bytes
 from explorer.picker import surprise_reel
 from explorer.ui import (
-    THUMBNAIL_SIDE,
     amounts_text,
     domain_default,
+    face_list,
     face_picker_ui,
     get_engine,
     query_amounts,
@@ -59,8 +58,8 @@ def surprise_ui(engine: Engine) -> None:
         st.session_state["studio_lego_pick"], st.session_state["studio_emoji_pick"] = pair
         st.session_state["studio_mode"] = MODES[0]
         st.session_state["studio_round"] = st.session_state.get("studio_round", 0) + 1  # new grids, no old pick
-    faces = tuple(face_list_url(str(engine.folder), domain, THUMBNAIL_SIDE) for domain in ("lego", "emoji"))
-    surprise_reel(faces, pair, clicks, "🎰 Surprise me", key="studio_surprise")
+    surprise_reel((face_list(engine, "lego"), face_list(engine, "emoji")), pair, clicks, "🎰 Surprise me",
+                  key="studio_surprise")
 
 
 def _reset_sliders(tags: list[str]) -> None:
