@@ -6,9 +6,11 @@ once, so a pick reruns its fragment straight away (the dataframe picker it repla
 150 ms before it told the server). The names and tags of a domain's faces are a static JSON file
 the browser fetches once, and their pictures one static atlas (a cold page fetches two pictures
 for its grids, not one per face); the grid is sent the list's URL, the indices a search shows and
-the face to mark, so a grid drawn afresh (a Surprise me, a new search) costs a few hundred bytes
-over the websocket, and a rerun that changes nothing re-sends a reference to it (Streamlit's
-message cache). The grid marks a pick itself, without waiting for the server.
+the face to mark, so a grid drawn afresh (a new search) costs a few hundred bytes over the
+websocket, and a rerun that changes nothing re-sends a reference to it (Streamlit's message
+cache). The grid marks a pick itself, without waiting for the server; when the app chooses
+another face (Surprise me), the grid only moves its mark, where drawing its 400-odd faces anew
+held up the page for about 50-130 ms a grid.
 
 Keyboard: Tab into the grid, arrows move between faces, Home and End jump, Enter or Space picks.
 
@@ -73,12 +75,17 @@ export default function (component) {
         grid = document.createElement("div");
         grid.className = "faces";
         grid.setAttribute("role", "listbox");
+        grid.clicks = data.picks;
         parentElement.appendChild(grid);
     }
     grid.style.height = data.height + "px";
     grid.setAttribute("aria-label", data.label);
-    const signature = [data.faces, data.shown ? data.shown.join(",") : "all", data.first].join("|");
-    if (grid.dataset.signature === signature) return;  // the same grid: keep its scroll and its pick
+    if (data.picks >= grid.clicks) grid.chosen = data.first;  // else a pick of ours is on its way: keep its mark
+    const signature = [data.faces, data.shown ? data.shown.join(",") : "all"].join("|");
+    if (grid.dataset.signature === signature) {  // the same grid: keep its scroll, move the mark if need be
+        mark(grid, true);
+        return;
+    }
     grid.dataset.signature = signature;
     facesAt(data.faces).then((list) => {
         if (grid.dataset.signature !== signature) return;  // a newer grid came while the list loaded
@@ -87,20 +94,32 @@ export default function (component) {
         const faces = list.faces.map((face, k) => [...face, k]).filter((face) => !shown || shown.has(face[0]));
         grid.style.setProperty("--atlas", `url("${list.atlas}")`);
         grid.style.setProperty("--side", list.side + "px");
-        draw(grid, faces, data.first, list, setStateValue);
+        draw(grid, faces, list, setStateValue);
     }, () => {
         grid.dataset.signature = "";
         message(grid, "The list of faces could not be loaded: reload the page.");
     });
 }
 
-function cellFor([index, name, tags, k], first, list) {
+function mark(grid, scroll) {  // the chosen face marked and made the tab stop; scrolled to when it moved
+    const cells = [...grid.querySelectorAll(".face")];
+    const chosen = cells.find((cell) => Number(cell.dataset.index) === grid.chosen);
+    const marked = cells.find((cell) => cell.getAttribute("aria-selected") === "true");
+    if (marked === chosen && chosen) return;
+    for (const cell of cells) {
+        cell.setAttribute("aria-selected", String(cell === chosen));
+        cell.tabIndex = cell === (chosen || cells[0]) ? 0 : -1;
+    }
+    if (chosen && scroll) grid.scrollTop = chosen.offsetTop - grid.offsetTop - grid.clientHeight / 2 + chosen.offsetHeight / 2;
+}
+
+function cellFor([index, name, tags, k], list) {
     const cell = document.createElement("button");
     cell.type = "button";
     cell.className = "face";
     cell.dataset.index = index;
     cell.setAttribute("role", "option");
-    cell.setAttribute("aria-selected", String(index === first));
+    cell.setAttribute("aria-selected", "false");
     cell.tabIndex = -1;
     cell.title = tags ? name + " (" + tags + ")" : name;
     const picture = document.createElement("span");
@@ -113,20 +132,20 @@ function cellFor([index, name, tags, k], first, list) {
     return cell;
 }
 
-function draw(grid, faces, first, list, setStateValue) {
-    const cells = faces.map((face) => cellFor(face, first, list));
+function draw(grid, faces, list, setStateValue) {
+    const cells = faces.map((face) => cellFor(face, list));
     if (!cells.length) {
         message(grid, "No face matches this search.");
         return;
     }
     grid.replaceChildren(...cells);
-    const chosen = cells.find((cell) => cell.getAttribute("aria-selected") === "true");
-    (chosen || cells[0]).tabIndex = 0;  // one tab stop: the chosen face
-    if (chosen) grid.scrollTop = chosen.offsetTop - grid.offsetTop - grid.clientHeight / 2 + chosen.offsetHeight / 2;
+    mark(grid, true);
 
     const pick = (cell) => {
-        for (const other of cells) other.setAttribute("aria-selected", String(other === cell));
-        setStateValue("picked", Number(cell.dataset.index));
+        grid.chosen = Number(cell.dataset.index);
+        mark(grid, false);
+        grid.clicks += 1;  // the pick and its count: a face picked again after the app chose another is news
+        setStateValue("picked", [grid.chosen, grid.clicks]);
     };
     const focus = (cell) => {
         for (const other of cells) other.tabIndex = other === cell ? 0 : -1;
@@ -153,14 +172,25 @@ function draw(grid, faces, first, list, setStateValue) {
 FACE_GRID = st.components.v2.component("legomoji.face_grid", css=CSS, js=GRID_JS)
 
 
-def face_grid(faces: str, shown: list[int] | None, first: int, height: int, label: str, key: str) -> int | None:
+def face_grid(faces: str, shown: list[int] | None, chosen: int, picks: int, height: int, label: str,
+              key: str) -> None:
     """Mount the grid of the faces listed at the URL `faces` (see cache.face_list_url: each face's
     dataset index, name and tags, their pictures in one atlas), only those whose index is in
-    `shown` (all when None), with `first` marked. Returns the dataset index picked last in this
-    grid, or None before any pick."""
-    data = {"faces": faces, "shown": shown, "first": first, "height": height, "label": label}
-    result = FACE_GRID(data=data, key=key, default={"picked": None}, on_picked_change=lambda: None)
-    return result.picked
+    `shown` (all when None), with `chosen` marked. `picks` is how many of the grid's picks the
+    app has answered (see grid_pick): a grid with a pick of its own on the way keeps marking it."""
+    data = {"faces": faces, "shown": shown, "first": chosen, "picks": picks, "height": height, "label": label}
+    FACE_GRID(data=data, key=key, default={"picked": None}, on_picked_change=lambda: None)
+
+
+def grid_pick(key: str) -> tuple[int, int] | None:
+    """The last pick of the grid mounted with `key`, as (dataset index, how many picks it has
+    made so far), or None before any pick or for a state that is not one. Read before the grid
+    is mounted, so that the run that answers a pick marks it."""
+    picked = (st.session_state.get(key) or {}).get("picked")
+    if (isinstance(picked, (list, tuple)) and len(picked) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in picked)):
+        return int(picked[0]), int(picked[1])
+    return None
 
 
 def button_css(selector: str) -> str:

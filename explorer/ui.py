@@ -10,7 +10,7 @@ from common.errors import UserError
 from explorer.cache import face_list_url, load_engine, model_folder
 from explorer.engine import Engine
 from explorer.images import face_png
-from explorer.picker import face_grid
+from explorer.picker import face_grid, grid_pick
 from explorer.server import keep_keras_session
 
 DISPLAY_SIZE = 160  # every face is shown at this width (the browser scales it)
@@ -204,18 +204,25 @@ def face_picker_ui(engine: Engine, domain: str, key: str, default: int, height: 
         keep = [all(w in f"{n} {t}".lower() for w in words) for n, t in zip(names, tags)]
         indices, names, tags = indices[keep], names[keep], tags[keep]
     current = int(st.session_state.get(f"{key}_choice", default))
-    shown_search, first = st.session_state.get(f"{key}_view", (None, current))
-    if search != shown_search:  # the grid is drawn afresh, marking the face chosen so far
-        first = current
-        st.session_state[f"{key}_view"] = (search, first)
+    picks = st.session_state.get(f"{key}_picks", 0)
+    picked = grid_pick(f"{key}_grid")
+    if picked is not None and picked[1] > picks:  # a pick this run answers
+        index, picks = picked
+        st.session_state[f"{key}_picks"] = picks
+        if 0 <= index < len(engine.dataset) and engine.dataset.domain[index] == domain:
+            current = st.session_state[f"{key}_choice"] = index
     shown = [int(i) for i in indices] if search else None
-    picked = face_grid(face_list(engine, domain), shown, first, height,
-                       f"{domain} faces", key=f"{key}_grid")
-    if picked is not None and 0 <= picked < len(engine.dataset) and engine.dataset.domain[picked] == domain:
-        current = st.session_state[f"{key}_choice"] = int(picked)
+    face_grid(face_list(engine, domain), shown, current, picks, height, f"{domain} faces", key=f"{key}_grid")
     st.caption(f"Chosen: **{as_text(engine.dataset.name[current], 60)}**"
                + ("" if current in indices else " (not among these results)"))
     return current
+
+
+def choose_face(key: str, index: int) -> None:
+    """Make `index` the choice of the face picker `key` (see face_picker_ui) and clear its search,
+    before the picker is drawn in this run: its grid moves its mark there."""
+    st.session_state[f"{key}_choice"] = int(index)
+    st.session_state[f"{key}_search"] = ""
 
 
 def domain_default(engine: Engine, domain: str, param: str, fallback: int = 0) -> int:

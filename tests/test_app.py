@@ -118,8 +118,11 @@ def test_each_face_of_a_picker_is_its_own_picture_in_the_atlas(engine):
 
 
 def pick(app: AppTest, key: str, index: int) -> None:
-    """What a click on a face in a grid does: the grid's state names the face's dataset index."""
-    app.session_state[f"{key}_grid"] = {"picked": int(index)}
+    """What a click on a face in a grid does: the grid's state names the face's dataset index and
+    counts the grid's picks."""
+    grid = f"{key}_grid"
+    picked = app.session_state[grid].get("picked") if grid in app.session_state else None
+    app.session_state[grid] = {"picked": [int(index), (picked[1] if picked else 0) + 1]}
 
 
 def chosen_caption(app: AppTest, name: str) -> bool:
@@ -140,11 +143,11 @@ def test_studio_widgets_change_the_result(family_engine):
     run(app)
     after_strength = image_urls(app)  # the face and its print stay, the redraw moves
     assert after_strength[:2] == before[:2] and after_strength[2] != before[2]
-    pick(app, "studio_lego0", engine.indices("lego")[40])
+    pick(app, "studio_lego", engine.indices("lego")[40])
     run(app)
     assert image_urls(app)[0] != after_strength[0] and studio_choice(app)[0] == int(engine.indices("lego")[40])
     assert chosen_caption(app, engine.dataset.name[studio_choice(app)[0]])
-    pick(app, "studio_emoji0", engine.indices("emoji")[30])
+    pick(app, "studio_emoji", engine.indices("emoji")[30])
     run(app)
     assert image_urls(app)[4] != after_strength[4] and studio_choice(app)[1] == int(engine.indices("emoji")[30])
     assert image_urls(app)[1] != after_strength[1]  # the new emoji printed
@@ -166,7 +169,7 @@ def test_studio_prints_then_redraws_and_keeps_the_code_way(engine):
     assert image_urls(app)[1] != printed and app.query_params["method"] == "code"
     assert not any("no yellow face" in caption.value for caption in app.caption)
     app.radio(key="studio_method").set_value("printed")
-    pick(app, "studio_emoji0", unprintable_emoji(engine))
+    pick(app, "studio_emoji", unprintable_emoji(engine))
     run(app)
     assert any("no yellow face" in caption.value for caption in app.caption)  # it says why it fell back
     assert PRINT_CAPTION not in image_captions(app)
@@ -181,18 +184,18 @@ def test_a_grid_state_naming_another_domain_or_no_face_is_ignored(engine):
     app = run(page("studio"))
     before = studio_choice(app)[0]
     for stray in (int(engine.indices("emoji")[0]), len(engine.dataset) + 5, -1):
-        pick(app, "studio_lego0", stray)
+        pick(app, "studio_lego", stray)
         run(app)
         assert studio_choice(app)[0] == before
 
 
 def test_a_search_after_a_pick_keeps_the_pick(engine):
     app = run(page("studio"))
-    pick(app, "studio_lego0", engine.indices("lego")[40])
+    pick(app, "studio_lego", engine.indices("lego")[40])
     run(app)
     chosen = studio_choice(app)[0]
     assert chosen == int(engine.indices("lego")[40])
-    app.text_input(key="studio_lego0_search").input("smile")
+    app.text_input(key="studio_lego_search").input("smile")
     run(app)
     assert studio_choice(app)[0] == chosen  # the search shows other rows; the pick stays
     lego = engine.indices("lego")
@@ -202,10 +205,10 @@ def test_a_search_after_a_pick_keeps_the_pick(engine):
     assert chosen not in found  # the pick this test makes is not among the search's results...
     assert any("not among these results" in caption.value for caption in app.caption)  # ...and it says so
     assert [face[0] for face in shown] == found
-    pick(app, "studio_lego0", found[1])  # the second face this search shows
+    pick(app, "studio_lego", found[1])  # the second face this search shows
     run(app)
     assert studio_choice(app)[0] == found[1]
-    app.text_input(key="studio_lego0_search").input("")
+    app.text_input(key="studio_lego_search").input("")
     run(app)
     assert studio_choice(app)[0] == found[1]  # clearing the search keeps it too
     name = engine.dataset.name[found[1]]
@@ -310,6 +313,32 @@ def test_studio_surprise_me_picks_a_new_pair(engine):
     assert [picker_data(app, n)["first"] for n in (0, 1)] == list(studio_choice(app))
     assert [len(picker_faces(app, n)) for n in (0, 1)] == [len(engine.indices(d)) for d in ("lego", "emoji")]
     assert all(len(grid.proto.json) < 300 for grid in pickers(app))
+
+
+def test_a_pick_from_before_a_surprise_does_not_come_back_and_can_be_made_again(engine):
+    """The grids keep their state through a Surprise me; only a pick the app has not answered
+    yet (the grid counts its picks) chooses a face."""
+    app = run(page("studio"))
+    face = int(engine.indices("lego")[40])
+    pick(app, "studio_lego", face)
+    run(app)
+    for spins in range(1, 6):  # a surprise lands on another face (the same one is a 1-in-400 chance)
+        app.session_state["studio_surprise"] = {"spins": spins}
+        run(app)
+        surprise = studio_choice(app)[0]
+        if surprise != face:
+            break
+    assert surprise != face and picker_data(app)["first"] == surprise and picker_data(app)["picks"] == 1
+    app.slider(key="studio_strength").set_value(0.5)  # a rerun: the grid's state still names the old pick
+    run(app)
+    assert studio_choice(app)[0] == surprise
+    pick(app, "studio_lego", face)  # the same face, picked again
+    run(app)
+    assert studio_choice(app)[0] == face and picker_data(app)["picks"] == 2
+    for stray in (face + 1, [face + 1], [face + 1, "3"], [face + 1, True]):  # not a pick: ignored
+        app.session_state["studio_lego_grid"] = {"picked": stray}
+        run(app)
+        assert studio_choice(app)[0] == face
 
 
 def test_studio_reads_its_selection_from_the_url(engine):

@@ -248,6 +248,8 @@ def test_surprise_me_spins_at_once_and_settles_on_the_pair_it_shows(server, page
     pair, and each slot lands on its face (the atlas's cell of that face)."""
     open_page(page, server, "Expression studio", pictures=3)
     before, address = image_sources(page), page.url
+    grids = page.locator(".faces")
+    grids.evaluate_all("grids => grids.forEach((grid) => { grid.querySelector('.face').dataset.old = 'yes'; })")
     reel = page.locator(".reel")
     # clicked and looked at in one task of the page: no answer from the server can come between
     spinning = reel.evaluate("reel => { reel.querySelector('button').click(); return new Promise((resolve) => "
@@ -267,6 +269,11 @@ def test_surprise_me_spins_at_once_and_settles_on_the_pair_it_shows(server, page
                            f"[data-testid=stImage] img')].at({STUDIO_RESULT}); return img && img.src !== old; }}",
                            arg=before[STUDIO_RESULT], timeout=60_000)
     page.locator(".reel:not(.spinning):not(.settled)").wait_for(timeout=10_000)  # and fades
+    # the grids are not drawn anew: the same cells, the mark moved to the pair
+    assert grids.evaluate_all("grids => grids.map((grid) => grid.querySelector('.face').dataset.old)") == ["yes"] * 2
+    marked = grids.evaluate_all("grids => grids.map((grid) => [...grid.querySelectorAll('[aria-selected=true]')]"
+                                ".map((cell) => Number(cell.dataset.index)))")
+    assert marked == [[index] for index in pair]
 
 
 def test_a_map_region_becomes_a_direction(server, page, tmp_path):

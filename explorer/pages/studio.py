@@ -13,6 +13,7 @@ from explorer.images import png_bytes
 from explorer.picker import surprise_reel
 from explorer.ui import (
     amounts_text,
+    choose_face,
     domain_default,
     face_list,
     face_picker_ui,
@@ -47,17 +48,17 @@ def surprise_pair(engine: Engine, rng: np.random.Generator, printable: bool) -> 
 
 def surprise_ui(engine: Engine) -> None:
     """Surprise me: its reel spins in the browser from the click; a click not answered yet
-    picks a random Lego face and emoji, the grids start afresh on them, and the reel settles
-    on them."""
+    picks a random Lego face and emoji, the grids mark them (their searches cleared), and the
+    reel settles on them."""
     clicks = (st.session_state.get("studio_surprise") or {}).get("spins") or 0
     pair = None
     if clicks != st.session_state.get("studio_spins", 0):
         st.session_state["studio_spins"] = clicks
         printable = st.session_state.get("studio_method", METHODS[0]) == "printed"
         pair = surprise_pair(engine, np.random.default_rng(), printable)
-        st.session_state["studio_lego_pick"], st.session_state["studio_emoji_pick"] = pair
+        choose_face("studio_lego", pair[0])
+        choose_face("studio_emoji", pair[1])
         st.session_state["studio_mode"] = MODES[0]
-        st.session_state["studio_round"] = st.session_state.get("studio_round", 0) + 1  # new grids, no old pick
     surprise_reel((face_list(engine, "lego"), face_list(engine, "emoji")), pair, clicks, "🎰 Surprise me",
                   key="studio_surprise")
 
@@ -69,15 +70,11 @@ def _reset_sliders(tags: list[str]) -> None:
 
 def pick_faces_ui(engine: Engine) -> tuple[int, int]:
     """Lego faces on the left, emoji on the right: searchable picture grids."""
-    st.session_state.setdefault("studio_lego_pick", domain_default(engine, "lego", "lego", 3))
-    st.session_state.setdefault("studio_emoji_pick", domain_default(engine, "emoji", "emoji", 8))
-    generation = st.session_state.get("studio_round", 0)
     left, right = st.columns(2)
     with left:
-        lego = face_picker_ui(engine, "lego", f"studio_lego{generation}", st.session_state["studio_lego_pick"],
-                              height=360)
+        lego = face_picker_ui(engine, "lego", "studio_lego", domain_default(engine, "lego", "lego", 3), height=360)
     with right:
-        emoji = face_picker_ui(engine, "emoji", f"studio_emoji{generation}", st.session_state["studio_emoji_pick"],
+        emoji = face_picker_ui(engine, "emoji", "studio_emoji", domain_default(engine, "emoji", "emoji", 8),
                                height=360)
     return lego, emoji
 
