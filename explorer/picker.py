@@ -110,7 +110,9 @@ function mark(grid, scroll) {  // the chosen face marked and made the tab stop; 
         cell.setAttribute("aria-selected", String(cell === chosen));
         cell.tabIndex = cell === (chosen || cells[0]) ? 0 : -1;
     }
-    if (chosen && scroll) grid.scrollTop = chosen.offsetTop - grid.offsetTop - grid.clientHeight / 2 + chosen.offsetHeight / 2;
+    if (chosen && scroll) {
+        grid.scrollTop = chosen.offsetTop - grid.offsetTop - grid.clientHeight / 2 + chosen.offsetHeight / 2;
+    }
 }
 
 function cellFor([index, name, tags, k], list) {
