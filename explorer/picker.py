@@ -80,7 +80,7 @@ export default function (component) {
     }
     grid.style.height = data.height + "px";
     grid.setAttribute("aria-label", data.label);
-    if (data.picks >= grid.clicks) grid.chosen = data.first;  // else a pick of ours is on its way: keep its mark
+    if (data.picks >= grid.clicks) grid.chosen = data.chosen;  // else a pick of ours is on its way: keep its mark
     const signature = [data.faces, data.shown ? data.shown.join(",") : "all"].join("|");
     if (grid.dataset.signature === signature) {  // the same grid: keep its scroll, move the mark if need be
         mark(grid, true);
@@ -180,7 +180,7 @@ def face_grid(faces: str, shown: list[int] | None, chosen: int, picks: int, heig
     dataset index, name and tags, their pictures in one atlas), only those whose index is in
     `shown` (all when None), with `chosen` marked. `picks` is how many of the grid's picks the
     app has answered (see grid_pick): a grid with a pick of its own on the way keeps marking it."""
-    data = {"faces": faces, "shown": shown, "first": chosen, "picks": picks, "height": height, "label": label}
+    data = {"faces": faces, "shown": shown, "chosen": chosen, "picks": picks, "height": height, "label": label}
     FACE_GRID(data=data, key=key, default={"picked": None}, on_picked_change=lambda: None)
 
 

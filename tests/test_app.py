@@ -81,7 +81,8 @@ def pickers(app: AppTest) -> list:
 
 def picker_data(app: AppTest, n: int = 0) -> dict:
     """What the n-th face grid was given: the URL of its domain's face list, the indices a
-    search shows (None: all), the face it marks when drawn ("first")."""
+    search shows (None: all), the face it marks ("chosen") and how many of its picks the app
+    has answered ("picks")."""
     return json.loads(pickers(app)[n].proto.json)
 
 
@@ -214,7 +215,7 @@ def test_a_search_after_a_pick_keeps_the_pick(engine):
     name = engine.dataset.name[found[1]]
     assert any(caption.value.startswith("Chosen:") and name.split()[-1].strip("()") in caption.value
                for caption in app.caption)  # named under the table, which does not scroll to it
-    assert picker_data(app)["first"] == found[1]  # the grid of every face is drawn marking the pick
+    assert picker_data(app)["chosen"] == found[1]  # the grid of every face is drawn marking the pick
 
 
 def test_studio_expression_pills_and_sliders_change_the_result():
@@ -310,7 +311,7 @@ def test_studio_surprise_me_picks_a_new_pair(engine):
     lego, emoji = picks.pop()
     assert engine.dataset.domain[lego] == "lego" and engine.dataset.domain[emoji] == "emoji"
     # the grids start afresh on the pick, sent the URL of their face lists, not the faces again
-    assert [picker_data(app, n)["first"] for n in (0, 1)] == list(studio_choice(app))
+    assert [picker_data(app, n)["chosen"] for n in (0, 1)] == list(studio_choice(app))
     assert [len(picker_faces(app, n)) for n in (0, 1)] == [len(engine.indices(d)) for d in ("lego", "emoji")]
     assert all(len(grid.proto.json) < 300 for grid in pickers(app))
 
@@ -328,7 +329,7 @@ def test_a_pick_from_before_a_surprise_does_not_come_back_and_can_be_made_again(
         surprise = studio_choice(app)[0]
         if surprise != face:
             break
-    assert surprise != face and picker_data(app)["first"] == surprise and picker_data(app)["picks"] == 1
+    assert surprise != face and picker_data(app)["chosen"] == surprise and picker_data(app)["picks"] == 1
     app.slider(key="studio_strength").set_value(0.5)  # a rerun: the grid's state still names the old pick
     run(app)
     assert studio_choice(app)[0] == surprise
@@ -347,7 +348,7 @@ def test_studio_reads_its_selection_from_the_url(engine):
     app.query_params.update(lego=str(lego), emoji=str(emoji), strength="0.50")
     run(app)
     assert studio_choice(app) == (lego, emoji)
-    assert picker_data(app)["first"] == lego
+    assert picker_data(app)["chosen"] == lego
     assert app.slider(key="studio_strength").value == 0.5
 
 
