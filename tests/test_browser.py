@@ -144,6 +144,26 @@ def test_the_face_grid_picks_by_keyboard(server, page):
     assert grid.locator('button.face[aria-selected="true"]').get_attribute("data-index") == str(target)
 
 
+def test_a_pick_is_still_marked_after_a_trip_to_another_page(server, page):
+    """Pick a face, visit another page and come back: the grid marks the face the caption names."""
+    open_page(page, server, "Expression studio", pictures=3)
+    grid = page.locator(".faces").first
+    face = grid.locator("button.face").nth(5)
+    face.click()
+    index = face.get_attribute("data-index")
+    page.wait_for_function("(index) => new URL(location.href).searchParams.get('lego') === index", arg=index,
+                           timeout=60_000)
+    wait_idle(page)
+    page.get_by_role("link", name="Mirror").click()
+    page.get_by_role("heading", name="Mirror").wait_for(timeout=60_000)
+    wait_idle(page)
+    page.get_by_role("link", name="Expression studio").click()
+    page.get_by_role("heading", name="Expression studio").wait_for(timeout=60_000)
+    marked = page.locator('.faces >> nth=0 >> button.face[aria-selected="true"]')
+    marked.wait_for(timeout=60_000)
+    assert marked.get_attribute("data-index") == index
+
+
 def shows_its_atlas_cell(grid, cell) -> bool:
     """Whether a grid cell shows its face's cell of the atlas file the grid drew from (a
     screenshot of the cell's picture, matched against every cell of the atlas)."""
