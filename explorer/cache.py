@@ -81,7 +81,7 @@ def face_list_url(folder: str, domain: str, side: int = 64) -> str:
     pictures of them all in one atlas beside it: {"atlas": the atlas's file name, "side": side,
     "columns": ATLAS_COLUMNS, "faces": [[dataset index, name, tags], ...]}, face k of the list in
     the atlas's cell (k % columns, k // columns). A browser fetches the two files once: a grid
-    drawn afresh (a Surprise me, a new search) sends the picker a short URL and the indices it
+    drawn afresh (a new search, a page opened) sends the picker a short URL and the indices it
     shows, and a cold page fetches two pictures for its grids, not one per face (a few hundred
     requests that held up the page's first pictures). Both are named after their content, so a
     new dataset never meets an old list."""
