@@ -16,16 +16,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def measure_build(workdir: Path) -> tuple[dict, Path]:
-    from data.build import DEFAULT_LDRAW, build_dataset, load_ldraw_heads, parse_args
+    from data.build import build_dataset, load_ldraw_heads, parse_args
     from data.ldraw import RenderStats
 
     out = workdir / "dataset-64.npz"
     started = time.perf_counter()
-    dataset, _ = build_dataset(parse_args(["--quiet", "--out", str(out)]))
+    args = parse_args(["--quiet", "--out", str(out)])  # the sources in $LEGOMOJI_SOURCES or data.fetch's cache
+    dataset, _ = build_dataset(args)
     dataset.save(out)
     build_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    faces = load_ldraw_heads(DEFAULT_LDRAW, 256, RenderStats(), progress=False)
+    faces = load_ldraw_heads(args.ldraw, 256, RenderStats(), progress=False)
     render_seconds = time.perf_counter() - started
     return {"build_seconds": round(build_seconds, 1), "images": len(dataset),
             "ldraw_renders": len(faces), "ldraw_render_images_per_second": round(len(faces) / render_seconds, 1),

@@ -1,19 +1,28 @@
-"""Read a source given as a folder or a zip through one interface."""
+"""Read a source given as a folder, a zip or a tarball (an npm package) through one interface."""
 from __future__ import annotations
 
+import gzip
 import json
+import shutil
+import tarfile
+import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from common.errors import UserError
 
+TARBALL_SUFFIXES = (".tgz", ".tar.gz", ".tar")
+
 
 class Archive:
-    """Files of a folder or a zip, addressed by their `/`-separated relative path."""
+    """Files of a folder, a zip or a tarball, addressed by their `/`-separated relative path."""
 
     def __init__(self, path: str | Path, what: str):
         self.path = Path(path)
         self._zip: zipfile.ZipFile | None = None
+        self._tar: tarfile.TarFile | None = None
+        self._members: dict[str, tarfile.TarInfo] = {}
         self._files: dict[str, str] = {}
         if self.path.is_dir():
             for file in sorted(self.path.rglob("*")):
@@ -22,8 +31,12 @@ class Archive:
         elif self.path.is_file() and zipfile.is_zipfile(self.path):
             self._zip = zipfile.ZipFile(self.path)
             self._files = {n: n for n in self._zip.namelist() if not n.endswith("/")}
+        elif self.path.is_file() and (self.path.name.lower().endswith(TARBALL_SUFFIXES)
+                                      or tarfile.is_tarfile(self.path)):
+            self._tar, self._members = _open_tarball(self.path, what)
+            self._files = {n: n for n in self._members}
         elif self.path.exists():
-            raise UserError(f"{self.path} is neither a folder nor a zip file: pass the {what}.")
+            raise UserError(f"{self.path} is neither a folder, a zip nor a tarball: pass the {what}.")
         else:
             raise UserError(f"{self.path} does not exist: pass the {what}.")
 
@@ -33,11 +46,15 @@ class Archive:
     def size(self, name: str) -> int:
         if self._zip is not None:
             return self._zip.getinfo(self._files[name]).file_size
+        if self._tar is not None:
+            return self._members[name].size
         return Path(self._files[name]).stat().st_size
 
     def read(self, name: str) -> bytes:
         if self._zip is not None:
             return self._zip.read(self._files[name])
+        if self._tar is not None:
+            return self._tar.extractfile(self._members[name]).read()
         return Path(self._files[name]).read_bytes()
 
     def read_json_list(self, file_name: str, what: str) -> tuple[str, list]:
@@ -53,3 +70,25 @@ class Archive:
         if not isinstance(raw, list):
             raise UserError(f"{self.path}: {file_name} should hold a list of emoji; re-extract the pack.")
         return candidates[0], raw
+
+
+def _open_tarball(path: Path, what: str) -> tuple[tarfile.TarFile, dict[str, tarfile.TarInfo]]:
+    """The tarball and its regular files by name (links, folders and devices are no files of a
+    source). A gzipped one is unpacked once into an unnamed temporary file, for random access:
+    seeking back in a gzip stream would decompress it from the start again."""
+    spool = None
+    try:
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+        if gzipped:
+            spool = tempfile.TemporaryFile()
+            with gzip.open(path) as stream:
+                shutil.copyfileobj(stream, spool, 1 << 20)
+            spool.seek(0)
+        tar = tarfile.open(fileobj=spool, mode="r:") if spool else tarfile.open(path, "r:")
+        return tar, {m.name.removeprefix("./"): m for m in tar.getmembers() if m.isfile()}
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+        if spool is not None:
+            spool.close()
+        raise UserError(f"{path} is not a readable tarball ({error}): download it again or pass the {what}.") \
+            from error

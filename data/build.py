@@ -17,6 +17,7 @@ from data.dataset import FaceDataset, contact_sheet, stratified_split
 from data.emoji_font import find_emoji_fonts, load_font_emoji
 from data.emoji_pack import load_emoji_pack_and_metadata
 from data.emoji_svg import load_fluent, load_openmoji
+from data.fetch import default_sources_folder, find_sources
 from data.framing import frame_face, random_jitter
 from data.kaggle_emoji import load_kaggle_csv
 from data.labels import EXPRESSIONS, expression_tags, ldraw_side_texts
@@ -25,11 +26,6 @@ from data.lego_photos import load_lego_photos
 from data.printed import choose_bases, preview_cells, printed_heads
 from data.record import EMOJI, LEGO, SourceFace
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-DEFAULT_LDRAW = SHARED_DATA / "ldraw-minifig-heads.zip"
-DEFAULT_PACKS = (SHARED_DATA / "emoji-datasource-twitter-faces.zip", SHARED_DATA / "emoji-datasource-google-faces.zip")
-DEFAULT_OPENMOJI = SHARED_DATA / "openmoji-faces.zip"
-DEFAULT_FLUENT = SHARED_DATA / "fluentui-emoji-faces.zip"
 DEFAULT_OUTPUT = Path("build") / "dataset-{size}.npz"
 
 
@@ -72,7 +68,7 @@ def collect_faces(args: argparse.Namespace, problems: Counter) -> list[SourceFac
     if args.openmoji:
         faces += load_openmoji(args.openmoji, problems)
     if args.fluent:
-        faces += load_fluent(args.fluent, problems)
+        faces += load_fluent(args.fluent, problems, pack_entries)
     if args.kaggle_csv:
         faces += load_kaggle_csv(args.kaggle_csv, problems)
     if args.lego_photos:
@@ -256,15 +252,20 @@ def preview_images(dataset: FaceDataset, columns: int = 16) -> np.ndarray:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m data.build", description=__doc__)
-    parser.add_argument("--ldraw", type=Path,
-                        help="LDraw library folder or zip (default: the shared minifig-heads zip)")
+    parser.add_argument("--sources", type=Path, default=default_sources_folder(),
+                        help="folder of the sources `python -m data.fetch` downloads (or of their subset archives), "
+                             "read when no source is named (default: $LEGOMOJI_SOURCES, else "
+                             "~/.cache/legomoji/sources)")
+    parser.add_argument("--ldraw", type=Path, help="LDraw library folder or zip (the official complete.zip works)")
     parser.add_argument("--emoji-pack", type=Path, action="append",
-                        help="emoji-datasource pack, folder or zip; repeat for several (default: twitter + google)")
+                        help="emoji-datasource pack, folder, zip or npm tarball; repeat for several")
     parser.add_argument("--emoji-font", type=Path, action="append",
                         help="colour emoji font file; repeat for several (default: every installed one)")
     parser.add_argument("--no-fonts", action="store_true", help="use no emoji font")
-    parser.add_argument("--openmoji", type=Path, help="OpenMoji pack, folder or zip (`npm pack openmoji`)")
-    parser.add_argument("--fluent", type=Path, help="Fluent Emoji pack, folder or zip (`npm pack fluentui-emoji`)")
+    parser.add_argument("--openmoji", type=Path,
+                        help="OpenMoji pack, folder, zip or npm tarball (`npm pack openmoji`)")
+    parser.add_argument("--fluent", type=Path,
+                        help="Fluent Emoji pack, folder, zip or npm tarball (`npm pack fluentui-emoji`)")
     parser.add_argument("--kaggle-csv", type=Path, help="Kaggle 'Full Emoji Image Dataset' full_emoji.csv")
     parser.add_argument("--lego-photos", type=Path,
                         help="folder or zip of Lego-face photos (lego-face-VAE dataset.zip)")
@@ -294,11 +295,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.emoji_font = []
     named = any([args.ldraw, args.emoji_pack, args.openmoji, args.fluent, args.kaggle_csv, args.lego_photos])
     if not named:
-        if not DEFAULT_LDRAW.is_file():
-            parser.error("no sources given: pass --ldraw PATH and --emoji-pack PATH (see README).")
-        args.ldraw, args.emoji_pack = DEFAULT_LDRAW, [p for p in DEFAULT_PACKS if p.is_file()]
-        args.openmoji = DEFAULT_OPENMOJI if DEFAULT_OPENMOJI.is_file() else None
-        args.fluent = DEFAULT_FLUENT if DEFAULT_FLUENT.is_file() else None
+        found = find_sources(args.sources)
+        if not found:
+            parser.error(f"no sources in {args.sources}: run `python -m data.fetch` first, or pass --ldraw PATH "
+                         "and --emoji-pack PATH.")
+        args.ldraw, args.openmoji, args.fluent = found.get("ldraw"), found.get("openmoji"), found.get("fluentui-emoji")
+        args.emoji_pack = [found[n] for n in ("emoji-datasource-twitter", "emoji-datasource-google") if n in found]
     args.emoji_pack = args.emoji_pack or []
     return args
 

@@ -74,14 +74,25 @@ def load_openmoji(path, problems: Counter) -> list[SourceFace]:
     return _faces(archive, entries, "openmoji", problems)
 
 
-def load_fluent(path, problems: Counter) -> list[SourceFace]:
-    """Fluent Emoji faces from the `fluentui-emoji` npm layout (`icons/modern/<name>.svg` and a
-    `faces.json` of `file`, `name`, `subcategory`)."""
-    what = "Fluent Emoji pack (folder or zip with faces.json and icons/modern/*.svg)"
+def load_fluent(path, problems: Counter, emoji_entries=()) -> list[SourceFace]:
+    """Fluent Emoji faces from the `fluentui-emoji` npm layout (`icons/modern/<name>.svg`).
+
+    The npm package ships no metadata: each file is named after its emoji's Unicode name
+    (`grinning-face.svg`), so `emoji_entries` (an emoji-datasource pack's EmojiEntry list) name and
+    tag it. A `faces.json` of `file`, `name`, `subcategory` beside the pictures is read instead
+    where present (the subset archives carry one)."""
+    what = "Fluent Emoji pack (folder, zip or npm tarball with icons/modern/*.svg, e.g. from `npm pack fluentui-emoji`)"
     archive = Archive(path, what)
     by_file = {n.rsplit("/", 1)[-1]: n for n in archive.names() if "icons/modern/" in n and n.endswith(".svg")}
     if not by_file:
         raise UserError(f"{archive.path} has no icons/modern/*.svg files: pass the {what}.")
+    if not any(n.rsplit("/", 1)[-1] == "faces.json" for n in archive.names()):
+        if not emoji_entries:
+            raise UserError(f"{archive.path} has no faces.json: pass an emoji-datasource pack too "
+                            "(--emoji-pack), whose emoji.json names the Fluent pictures.")
+        entries = [(by_file[file], entry.name, entry.subcategory)
+                   for entry in emoji_entries if (file := fluent_file_name(entry.name)) in by_file]
+        return _faces(archive, entries, "fluent", problems)
     entries = []
     for item in archive.read_json_list("faces.json", f"the {what}")[1]:
         try:
@@ -91,3 +102,10 @@ def load_fluent(path, problems: Counter) -> list[SourceFace]:
             continue
         entries.append((by_file.get(file, f"missing:{file}"), name, subcategory))
     return _faces(archive, entries, "fluent", problems)
+
+
+def fluent_file_name(unicode_name: str) -> str:
+    """The Fluent package's file for an emoji's Unicode name: "FACE WITH TEARS OF JOY" ->
+    "face-with-tears-of-joy.svg"."""
+    words = "".join(c if c.isalnum() else " " for c in unicode_name.lower()).split()
+    return "-".join(words) + ".svg"

@@ -84,17 +84,23 @@ def sync_url(**values: str) -> None:
 
 
 MARKDOWN_SIGNIFICANT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark may start Markdown
+# Streamlit's GFM autolinks bare `http://`, `https://`, `www.` and e-mail addresses in the text
+# that is left once the escapes are read, so an escape cannot stop them: an invisible word joiner
+# inside each of these patterns does.
+AUTOLINK_START = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 NOTICE_LENGTH = 40  # characters of a link's value quoted in a notice
 
 
 def as_text(value, limit: int | None = None) -> str:
     """`value` as literal text inside Markdown (every label, caption and notice is Markdown):
-    each punctuation mark escaped, so no link, image, HTML, autolink or directive can form;
-    cut to `limit` characters with an ellipsis."""
+    each punctuation mark escaped, so no link, image, HTML or directive can form, and a word
+    joiner in every `://`, `www.` and `@`, so no bare address becomes a link; it reads the same.
+    Cut to `limit` characters with an ellipsis."""
     text = " ".join(str(value).split())  # no line breaks: one line, no block Markdown
     if limit is not None and len(text) > limit:
         text = text[:limit] + "…"
-    return MARKDOWN_SIGNIFICANT.sub(r"\\\1", text)
+    return MARKDOWN_SIGNIFICANT.sub(r"\\\1", AUTOLINK_START.sub(WORD_JOINER, text))
 
 
 def url_notice(name: str, raw: str, shown) -> None:

@@ -1,57 +1,142 @@
-"""Shared fixtures: the real source archives beside the repo and a dataset built from them."""
+"""Shared fixtures: the sources (the small fixture in tests/data, and the full sources where
+present) and datasets built from them."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-LDRAW_ZIP = SHARED_DATA / "ldraw-minifig-heads.zip"
-TWITTER_ZIP = SHARED_DATA / "emoji-datasource-twitter-faces.zip"
-GOOGLE_ZIP = SHARED_DATA / "emoji-datasource-google-faces.zip"
-OPENMOJI_ZIP = SHARED_DATA / "openmoji-faces.zip"
-FLUENT_ZIP = SHARED_DATA / "fluentui-emoji-faces.zip"
-
-# What the shared archives hold; a changed archive changes these and nothing else.
-PRINTED_HEADS = 341  # parts/3626*p*.dat with a printed face
-TWO_SIDED_HEADS = 57
-LEGO_IMAGES = PRINTED_HEADS + TWO_SIDED_HEADS  # each front, and the back of each two-sided head
-PACK_FACES = 118  # face emoji in each emoji-datasource pack
-OPENMOJI_FACES = 119
-FLUENT_FACES = 81
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES_ENV = "LEGOMOJI_SOURCES"
 
 
-def pytest_configure(config):
-    if not LDRAW_ZIP.is_file():
-        raise pytest.UsageError(f"the source archives are missing: expected {SHARED_DATA} beside the repo")
+@dataclass(frozen=True)
+class Sources:
+    """One set of source files and how many faces each holds (None: not known in advance,
+    as for the publishers' latest files, where any positive count will do)."""
+
+    name: str
+    ldraw: Path
+    twitter: Path
+    google: Path
+    openmoji: Path
+    fluent: Path
+    printed_heads: int | None
+    two_sided_heads: int | None
+    pack_faces: int | None
+    animal_faces: int | None  # cat and monkey faces in each emoji-datasource pack
+    openmoji_faces: int | None
+    fluent_faces: int | None
+
+    @property
+    def lego_images(self) -> int | None:
+        """Each printed head from the front, and the back of each two-sided head."""
+        return None if self.printed_heads is None else self.printed_heads + self.two_sided_heads
+
+    def build_args(self) -> list[str]:
+        return ["--ldraw", str(self.ldraw), "--emoji-pack", str(self.twitter), "--emoji-pack", str(self.google),
+                "--openmoji", str(self.openmoji), "--fluent", str(self.fluent)]
+
+
+def matches(count: int, expected: int | None) -> bool:
+    return count == expected if expected is not None else count > 0
+
+
+FIXTURE_DATA = ROOT / "tests" / "data"
+FIXTURE = Sources(
+    "fixture", FIXTURE_DATA / "ldraw", FIXTURE_DATA / "emoji-datasource-twitter",
+    FIXTURE_DATA / "emoji-datasource-google", FIXTURE_DATA / "openmoji", FIXTURE_DATA / "fluentui-emoji",
+    printed_heads=18, two_sided_heads=4, pack_faces=16, animal_faces=1, openmoji_faces=16, fluent_faces=14,
+)
+
+
+def full_sources() -> Sources | None:
+    """The full sources: $LEGOMOJI_SOURCES, else the subset archives beside the repo where a
+    workshop keeps them (`../shared/data`); None where neither exists."""
+    folder = Path(os.environ.get(SOURCES_ENV) or ROOT.parent / "shared" / "data")
+    subset = folder / "ldraw-minifig-heads.zip"
+    if subset.is_file():  # the subset archives: what they hold is known exactly
+        return Sources(
+            "full", subset, folder / "emoji-datasource-twitter-faces.zip", folder / "emoji-datasource-google-faces.zip",
+            folder / "openmoji-faces.zip", folder / "fluentui-emoji-faces.zip",
+            printed_heads=341, two_sided_heads=57, pack_faces=118, animal_faces=12, openmoji_faces=119,
+            fluent_faces=81,
+        )
+    if (folder / "complete.zip").is_file():  # the publishers' files, as `python -m data.fetch` leaves them
+        from data.fetch import MANIFEST
+
+        files = {entry.name: folder / entry.file_name for entry in MANIFEST}
+        return Sources("full", folder / "complete.zip", files["emoji-datasource-twitter"],
+                       files["emoji-datasource-google"], files["openmoji"], files["fluentui-emoji"],
+                       None, None, None, None, None, None)
+    return None
+
+
+def zip_folder(folder: Path, zip_path: Path, prefix: str) -> Path:
+    """The files under `folder` in a zip, each named `prefix` + its relative path (the layout
+    of the LDraw library's complete.zip with prefix "ldraw/")."""
+    import zipfile
+
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                archive.write(file, prefix + file.relative_to(folder).as_posix())
+    return zip_path
+
+
+FULL = full_sources()
+ALL_SOURCES = [FIXTURE] + ([FULL] if FULL else [])
+
+
+@pytest.fixture(scope="session", params=ALL_SOURCES, ids=[s.name for s in ALL_SOURCES])
+def sources(request) -> Sources:
+    """Each set of sources at hand: the fixture always, the full sources where present."""
+    return request.param
+
+
+_BUILDS: dict[str, tuple] = {}
+
+
+def build(sources: Sources, folder: Path):
+    """(dataset, preview path) of the default build (both packs, the Noto font, augmentation,
+    printed heads) from `sources`, once per session."""
+    if sources.name not in _BUILDS:
+        from data.build import main
+        from data.dataset import FaceDataset
+
+        out = folder / f"dataset-{sources.name}.npz"
+        preview = out.with_name(f"preview-{sources.name}.png")
+        assert main(["--quiet", *sources.build_args(), "--out", str(out), "--preview", str(preview)]) == 0
+        _BUILDS[sources.name] = FaceDataset.load(out), preview
+    return _BUILDS[sources.name]
 
 
 @pytest.fixture(scope="session")
 def built_dataset(tmp_path_factory):
-    """The full default build (both packs, the Noto font, augmentation) written to a temp file."""
-    from data.build import main
-    from data.dataset import FaceDataset
+    """The default build of the fixture sources, written to a temp file."""
+    return build(FIXTURE, tmp_path_factory.mktemp("dataset"))
 
-    out = tmp_path_factory.mktemp("dataset") / "dataset-64.npz"
-    preview = out.with_name("preview.png")
-    assert main(["--quiet", "--out", str(out), "--preview", str(preview)]) == 0
-    return FaceDataset.load(out), preview
+
+@pytest.fixture(scope="session")
+def source_build(sources, tmp_path_factory):
+    """(sources, dataset, preview) of the default build of each set of sources at hand."""
+    return (sources, *build(sources, tmp_path_factory.mktemp("dataset")))
 
 
 @pytest.fixture(scope="session")
 def small_dataset(built_dataset):
-    """Real images: 256 training and 64 validation images of both domains."""
+    """Real images: 256 training images of both domains and every validation image."""
     import numpy as np
 
     dataset = built_dataset[0]
     rng = np.random.default_rng(0)
     train_idx = rng.choice(np.flatnonzero(dataset.split == "train"), 256, replace=False)
-    val_idx = np.flatnonzero(dataset.split == "val")[::2][:64]
     mask = np.zeros(len(dataset), bool)
-    mask[np.concatenate([train_idx, val_idx])] = True
+    mask[np.concatenate([train_idx, np.flatnonzero(dataset.split == "val")])] = True
     return dataset.subset(mask)
 
 

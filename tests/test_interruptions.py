@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import FIXTURE
 from vae.train import read_history
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +67,7 @@ def test_killing_the_build_keeps_the_existing_dataset(built_dataset, tmp_path, s
     built_dataset[0].save(out)
     before = digest(out)
     when = after(1.5) if moment == "drawing" else temporary_in(tmp_path)
-    code = run_and_kill(["-m", "data.build", "--quiet", "--out", str(out)], sig, when)
+    code = run_and_kill(["-m", "data.build", "--quiet", *FIXTURE.build_args(), "--out", str(out)], sig, when)
     assert code in (130, -sig)
     assert digest(out) == before
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left behind

@@ -5,7 +5,7 @@ import pytest
 
 from common.errors import UserError
 from data.ldraw import FACE_Y_RANGE, LDrawLibrary, RenderStats, render_mesh, render_minifig_head
-from tests.conftest import LDRAW_ZIP, PRINTED_HEADS, TWO_SIDED_HEADS
+from tests.conftest import FIXTURE, matches
 
 LDCONFIG = "0 !COLOUR Yellow CODE 14 VALUE #F2CD37 EDGE #333333\n0 !COLOUR Black CODE 0 VALUE #1B2A34 EDGE #808080\n"
 QUAD = "4 16 -10 0 0 10 0 0 10 20 0 -10 20 0\n"
@@ -13,13 +13,13 @@ QUAD = "4 16 -10 0 0 10 0 0 10 20 0 -10 20 0\n"
 
 @pytest.fixture(scope="module")
 def library():
-    return LDrawLibrary(LDRAW_ZIP)
+    return LDrawLibrary(FIXTURE.ldraw)
 
 
-def test_finds_every_printed_head_and_the_two_sided_ones(library):
-    heads = library.printed_heads()
-    assert len(heads) == PRINTED_HEADS
-    assert sum(h.two_sided for h in heads) == TWO_SIDED_HEADS
+def test_finds_every_printed_head_and_the_two_sided_ones(sources):
+    heads = LDrawLibrary(sources.ldraw).printed_heads()
+    assert matches(len(heads), sources.printed_heads)
+    assert matches(sum(h.two_sided for h in heads), sources.two_sided_heads)
     assert not any(h.description.lower().startswith("moved to") for h in heads)
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import io
+import re
 import tomllib
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -10,12 +12,18 @@ from markdown_it import MarkdownIt
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from explorer.ui import as_text
+from explorer.ui import WORD_JOINER, as_text
 from explorer.upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, UploadError, prepare_upload
 
 TIMEOUT = 120
 ROOT = Path(__file__).resolve().parents[1]
 
+BARE_ADDRESSES = {
+    "bare http": "http://evil.example/x",
+    "bare https": "https://evil.example/login",
+    "bare www": "www.evil.example/login",
+    "e-mail": "someone@evil.example",
+}
 PAYLOADS = {
     "markdown image": "![x](http://127.0.0.1:9/q.png)",
     "link": "[log in again](https://example.org/login)",
@@ -25,6 +33,7 @@ PAYLOADS = {
     "overflow": "1e309",
     "nan": "nan",
     "5000 characters": "A" * 5000,
+    **BARE_ADDRESSES,
 }
 # each page's text-like and numeric URL values
 PAGE_PARAMS = {
@@ -37,6 +46,17 @@ PAGE_PARAMS = {
     "distributions": ("dims", "dims"),
 }
 RENDERED = MarkdownIt("commonmark")
+# GFM's autolink literals, which Streamlit's renderer (remark-gfm) finds in the text left once the
+# Markdown is read; commonmark has none. Looser than GFM, so that it errs on the side of a link.
+GFM_AUTOLINK = re.compile(r"(?:https?://|www\.)[-\w]|[-.\w+]@[-\w]+\.[-\w]", re.IGNORECASE)
+
+
+def outside_links(markdown: str) -> list[str]:
+    """What in `markdown` a browser would show as a link or load as a picture: commonmark's links,
+    images and HTML, and the bare addresses GFM autolinks."""
+    html = RENDERED.renderInline(markdown)
+    visible = unescape(re.sub(r"<[^>]*>", "", html))
+    return re.findall(r"<(?:a|img|b)\b[^>]*>", html) + GFM_AUTOLINK.findall(visible)
 
 
 def page(name: str) -> AppTest:
@@ -50,6 +70,7 @@ def shown_markdown(app: AppTest) -> list[str]:
              for element in app.get(kind)]
     texts += [widget.label for kind in ("slider", "radio", "selectbox", "text_input", "toggle")
               for widget in app.get(kind)]
+    texts += [caption for image in app.get("image") for caption in image.captions]
     return [str(text) for text in texts]
 
 
@@ -67,8 +88,7 @@ def test_hostile_link_values_are_named_as_text(name, payload):
     quoted = as_text(payload, 40)
     assert any(quoted in text and "shown instead" in text for text in shown), shown
     for text in shown:
-        html = RENDERED.renderInline(text)
-        assert "<a " not in html and "<img" not in html and "<b>" not in html, text
+        assert not outside_links(text), text
     if len(payload) > 40:
         assert any(f"{len(payload):,} characters" in text for text in shown)
 
@@ -80,14 +100,25 @@ def test_a_long_direction_name_is_cut_with_a_sentence():
     assert not app.exception
     assert any("only its first 60 are used" in warning.value for warning in app.warning)
     assert len(app.text_input(key="dir_name").value) == 60
-    assert all("<a " not in RENDERED.renderInline(text) for text in shown_markdown(app))
+    assert not [link for text in shown_markdown(app) for link in outside_links(text)]
+
+
+@pytest.mark.parametrize("address", BARE_ADDRESSES.values(), ids=BARE_ADDRESSES.keys())
+def test_a_bare_address_as_a_mix_key_is_named_without_a_link(address):
+    app = page("studio")
+    app.query_params["mix"] = f"{address}:0.5"
+    app.run()
+    assert not app.exception, app.exception[0].message
+    shown = shown_markdown(app)
+    assert any(as_text(address, 40) in text and "shown instead" in text for text in shown), shown
+    assert not [link for text in shown for link in outside_links(text)], shown
 
 
 def test_as_text_keeps_every_character_visible():
-    payload = "![x](http://h/q.png) <b>x</b> :red[y] `z` *w*"
+    payload = "![x](http://h/q.png) <b>x</b> :red[y] `z` *w* www.evil.example a@evil.example"
     rendered = RENDERED.renderInline(as_text(payload))
-    assert "<" not in rendered.replace("&lt;", "") and rendered.replace("&lt;", "<").replace("&gt;", ">") \
-        .replace("&quot;", '"') == payload
+    assert "<" not in rendered.replace("&lt;", "") and not outside_links(as_text(payload))
+    assert unescape(rendered).replace(WORD_JOINER, "") == payload  # the joiners are invisible
 
 
 def test_moving_start_from_on_the_mirror_gives_no_link_notice():

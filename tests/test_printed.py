@@ -12,19 +12,19 @@ from data.emoji_pack import load_emoji_pack
 from data.framing import BACKGROUND, frame_face
 from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head, render_plain_head
 from data.printed import erase_features, fill_likeness, lift_features, print_expression, print_on_head
-from tests.conftest import LDRAW_ZIP, TWITTER_ZIP
+from tests.conftest import FIXTURE
 
 SIZE = 256
 
 
 @pytest.fixture(scope="module")
 def library():
-    return LDrawLibrary(LDRAW_ZIP)
+    return LDrawLibrary(FIXTURE.ldraw)
 
 
 @pytest.fixture(scope="module")
 def twemoji():
-    return {face.name: face for face in load_emoji_pack(TWITTER_ZIP, Counter())}
+    return {face.name: face for face in load_emoji_pack(FIXTURE.twitter, Counter())}
 
 
 def dark(rgba) -> np.ndarray:

@@ -24,7 +24,7 @@ from data.build import main as build_main
 from data.dataset import FaceDataset
 from data.ldraw import LDrawLibrary
 from explorer.engine import DEFAULT_ASSETS, Engine
-from tests.conftest import LDRAW_ZIP, TWITTER_ZIP
+from tests.conftest import FIXTURE, zip_folder
 
 STUDIO = "from explorer.pages.studio import render_studio\nrender_studio()\n"
 MAP = "from explorer.pages.latent_map import render_latent_map\nrender_latent_map()\n"
@@ -209,13 +209,14 @@ def png(colour=(250, 200, 40, 255)) -> bytes:
 
 
 def test_a_build_from_damaged_sources_skips_and_counts_and_finishes(tmp_path, capsys):
-    # LDraw: the real library with its first 40 printed heads, plus a malformed head that uses
+    # LDraw: the real library with its first 10 printed heads, plus a malformed head that uses
     # every kind of damage
     ldraw = tmp_path / "ldraw.zip"
-    with zipfile.ZipFile(LDRAW_ZIP) as source, zipfile.ZipFile(ldraw, "w") as target:
+    real_ldraw = zip_folder(FIXTURE.ldraw, tmp_path / "real-ldraw.zip", "ldraw/")
+    with zipfile.ZipFile(real_ldraw) as source, zipfile.ZipFile(ldraw, "w") as target:
         heads = sorted(n for n in source.namelist() if re.fullmatch(r"ldraw/parts/3626[a-z]*p[^/]*\.dat", n))
         for item in source.infolist():
-            if item.filename not in heads[40:]:
+            if item.filename not in heads[10:]:
                 target.writestr(item, source.read(item))
         target.writestr("ldraw/parts/3626zzp01.dat", (
             "0 Minifig Head with Broken Smile Pattern\n"
@@ -227,7 +228,8 @@ def test_a_build_from_damaged_sources_skips_and_counts_and_finishes(tmp_path, ca
         target.writestr("ldraw/parts/huge.dat", "0 " + "x" * (5 * 1024 * 1024))
     # emoji pack: the real Twemoji pack with a corrupt PNG and malformed entries
     pack = tmp_path / "pack.zip"
-    with zipfile.ZipFile(TWITTER_ZIP) as source, zipfile.ZipFile(pack, "w") as target:
+    real_pack = zip_folder(FIXTURE.twitter, tmp_path / "real-pack.zip", "emoji-datasource/")
+    with zipfile.ZipFile(real_pack) as source, zipfile.ZipFile(pack, "w") as target:
         for item in source.infolist():
             data = source.read(item)
             if item.filename.endswith("emoji.json"):
@@ -264,9 +266,10 @@ def test_a_build_from_damaged_sources_skips_and_counts_and_finishes(tmp_path, ca
     assert "skipped:" in printed
     originals = Counter(dataset.source)
     kept = [h for h in LDrawLibrary(ldraw).printed_heads() if h.filename != "3626zzp01.dat"]
-    assert len(kept) >= 35  # "~Moved to" stubs among the 40 files are not heads
+    assert len(kept) == 10
     expected = len(kept) + sum(h.two_sided for h in kept) + 1  # each front, each back, the broken head
-    assert originals["ldraw"] == expected and originals["twitter"] == 117 and originals["kaggle-apple"] == 1
+    assert originals["ldraw"] == expected and originals["twitter"] == FIXTURE.pack_faces - 1
+    assert originals["kaggle-apple"] == 1
     assert np.all(dataset.images.reshape(len(dataset), -1).std(axis=1) > 5)  # every image is a real picture
 
 
