@@ -2,29 +2,20 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from PIL import Image
 
-from common.files import atomic_path, atomic_write_text
+from common import static_files
 from explorer import figures, images
 from explorer.engine import DEFAULT_ASSETS, Engine
 from vae.latent import kl_per_dimension
 
 MODEL_ENV = "LEGOMOJI_MODEL"
-# Streamlit serves this folder (beside streamlit_app.py) at app/static/ when
-# server.enableStaticServing is on: pictures there go to a browser once, as files it can cache.
-STATIC_FOLDER = Path(__file__).resolve().parents[1] / "static"
-STATIC_URL = "app/static"
 
 
 def model_folder(argv: list[str] | None = None) -> Path:
@@ -50,84 +41,29 @@ def load_engine(folder: str) -> Engine:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def thumbnail_folder(folder: str, side: int = 64) -> str:
-    """The URL of the folder that serves every dataset image at `side` pixels as a static file,
-    image i at "<url>/i.png": a rerun sends these short names, and the browser fetches and
-    caches each picture once. The files are written on first use into a folder named after the
-    images' content, so new assets never meet old pictures."""
-    engine = load_engine(folder)
-    digest = hashlib.sha1(engine.dataset.images.tobytes()).hexdigest()[:16]
-    name = f"thumbs-{digest}-{side}"
-    target = STATIC_FOLDER / name
-    if not target.is_dir():
-        write_thumbnails(engine.dataset.images, side, target)
-    return f"{STATIC_URL}/{name}"
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def thumbnail_urls(folder: str, side: int = 64) -> list[str]:
-    """The URL of every dataset image at `side` pixels (see thumbnail_folder)."""
-    url = thumbnail_folder(folder, side)
-    return [f"{url}/{index}.png" for index in range(len(load_engine(folder).dataset))]
-
-
-ATLAS_COLUMNS = 16
-ATLAS_QUALITY = 90  # WebP: a 64 px face looks the same as its PNG at a third of the bytes
+def thumbnail_urls(folder: str) -> list[str]:
+    """The URL of every dataset image as a small picture for the map drawn with faces: the
+    static files the export wrote ("app/static/thumbs-.../i.png"), which a browser fetches once,
+    or, for a model exported without them, data URLs sent with the figure."""
+    images = load_engine(folder).dataset.images
+    name = static_files.thumbnail_folder_name(images)
+    if (static_files.STATIC_FOLDER / name).is_dir():
+        return [f"{static_files.STATIC_URL}/{name}/{index}.png" for index in range(len(images))]
+    return static_files.inline_thumbnails(images)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def face_list_url(folder: str, domain: str, side: int = 64) -> str:
-    """The URL of a static JSON file listing one domain's faces for the face picker, with the
-    pictures of them all in one atlas beside it: {"atlas": the atlas's file name, "side": side,
-    "columns": ATLAS_COLUMNS, "faces": [[dataset index, name, tags], ...]}, face k of the list in
-    the atlas's cell (k % columns, k // columns). A browser fetches the two files once: a grid
-    drawn afresh (a new search, a page opened) sends the picker a short URL and the indices it
-    shows, and a cold page fetches two pictures for its grids, not one per face (a few hundred
-    requests that held up the page's first pictures). Both are named after their content, so a
-    new dataset never meets an old list."""
-    dataset = load_engine(folder).dataset
-    indices = np.flatnonzero(dataset.domain == domain)
-    pictures = dataset.images[indices]
-    digest = hashlib.sha1(pictures.tobytes() + f"{side} {ATLAS_COLUMNS} {ATLAS_QUALITY}".encode()).hexdigest()[:16]
-    atlas = f"atlas-{domain}-{digest}-{side}.webp"
-    if not (STATIC_FOLDER / atlas).is_file():
-        with atomic_path(STATIC_FOLDER / atlas) as temporary:
-            face_atlas(pictures, side, ATLAS_COLUMNS).save(temporary, "WEBP", quality=ATLAS_QUALITY)
-    faces = [[int(i), str(dataset.name[i]), str(dataset.tags[i]).replace("|", ", ")] for i in indices]
-    text = json.dumps({"atlas": atlas, "side": side, "columns": ATLAS_COLUMNS, "faces": faces}, separators=(",", ":"))
-    name = f"faces-{domain}-{hashlib.sha1(text.encode()).hexdigest()[:16]}.json"
-    if not (STATIC_FOLDER / name).is_file():
-        atomic_write_text(STATIC_FOLDER / name, text)
-    return f"{STATIC_URL}/{name}"
-
-
-def face_atlas(pictures: np.ndarray, side: int, columns: int) -> Image.Image:
-    """The pictures at `side` pixels in one image, `columns` to a row, in order."""
-    rows = -(-len(pictures) // columns)
-    atlas = Image.new("RGB", (columns * side, rows * side), "white")
-    for k, picture in enumerate(pictures):
-        atlas.paste(thumbnail(picture, side), (k % columns * side, k // columns * side))
-    return atlas
-
-
-def thumbnail(picture: np.ndarray, side: int) -> Image.Image:
-    return Image.fromarray(picture).resize((side, side), Image.LANCZOS)
-
-
-def write_thumbnails(images: np.ndarray, side: int, target: Path) -> None:
-    """One PNG per image at `side` pixels, written into a temporary folder renamed into place
-    whole, so a server that stops half way leaves no half-written folder behind."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".writing-"))
-    try:
-        for index, image in enumerate(images):
-            thumbnail(image, side).save(staging / f"{index}.png", optimize=True)
-        staging.rename(target)
-    except OSError:
-        if not target.is_dir():  # another process won the race: its folder is as good as ours
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def face_list_url(folder: str, domain: str) -> str:
+    """The URL of a domain's face list for the face pickers, with the pictures of them all in one
+    atlas beside it (static_files.FaceList). A browser fetches the two files once: a grid drawn
+    afresh (a new search, a page opened) sends the picker a short URL and the indices it shows,
+    and a cold page fetches two pictures for its grids, not one per face. For a model exported
+    without its static files, the list and its atlas travel as one data URL instead."""
+    listing = static_files.face_list(load_engine(folder).dataset, domain)
+    if (static_files.STATIC_FOLDER / listing.name).is_file() and \
+            (static_files.STATIC_FOLDER / listing.atlas_name).is_file():
+        return f"{static_files.STATIC_URL}/{listing.name}"
+    return static_files.inline_face_list(listing)
 
 
 def _map_groups(engine: Engine, colour_by: str) -> np.ndarray:
@@ -153,7 +89,7 @@ def faces_map_figure(folder: str, projection: str, colour_by: str) -> go.Figure:
     """The map with every image drawn at its point (32 px thumbnails)."""
     engine = load_engine(folder)
     return figures.with_faces(map_figure(folder, projection, colour_by), engine.maps.xy(projection),
-                              thumbnail_urls(folder, 32))
+                              thumbnail_urls(folder))
 
 
 @st.cache_resource(show_spinner="Drawing the histograms...", max_entries=16)

@@ -188,13 +188,10 @@ def query_choice(name: str, default: str, choices) -> str:
     return raw
 
 
-THUMBNAIL_SIDE = 64  # picker pictures: large enough to pick a face by sight
-
-
 def face_list(engine: Engine, domain: str) -> str:
     """The URL of a domain's face list and atlas (cache.face_list_url), which the face grids and
     Surprise me's reel draw from."""
-    return face_list_url(str(engine.folder), domain, THUMBNAIL_SIDE)
+    return face_list_url(str(engine.folder), domain)
 
 
 def face_picker_ui(engine: Engine, domain: str, key: str, default: int, height: int = 420) -> int:

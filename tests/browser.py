@@ -16,7 +16,7 @@ from typing import Iterator
 import numpy as np
 from PIL import Image
 
-from explorer.cache import STATIC_FOLDER
+from common.static_files import STATIC_FOLDER
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -45,13 +45,14 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> N
 
 
 @contextlib.contextmanager
-def streamlit_server(*extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run streamlit_app.py` on a free port: yields (url, process) once healthy."""
+def streamlit_server(*extra: str, root: Path = ROOT) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run streamlit_app.py` in the checkout at `root`, on a free port: yields
+    (url, process) once healthy."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", *extra],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

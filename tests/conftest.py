@@ -2,6 +2,7 @@
 present) and datasets built from them."""
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,3 +165,32 @@ def plain_engine(plain_exported):
     engine = Engine(plain_exported)
     assert not engine.domain_conditioned and engine.expression_dims == 0
     return engine
+
+
+@pytest.fixture
+def made_on_click(monkeypatch) -> dict:
+    """Every download a button leaves to be made when clicked: file id -> (the callable that
+    makes it, the file name it saves as)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made = {}
+    register = MediaFileManager.add_deferred
+
+    def kept(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        file_id = register(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+        made[file_id] = (data_callable, file_name)
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", kept)
+    return made
+
+
+def downloads(app, made_on_click: dict) -> dict[str, tuple[io.BytesIO, str]]:
+    """Each download button the page shows: its label -> (the file a click makes, the file name
+    it saves as). Every one is made on click (the page sends no bytes) and does not rerun it."""
+    files = {}
+    for button in app.get("download_button"):
+        assert button.proto.ignore_rerun and not button.proto.url, button.proto.label
+        make, file_name = made_on_click[button.proto.deferred_file_id]
+        files[button.proto.label] = (io.BytesIO(make()), file_name)
+    return files

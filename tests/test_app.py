@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +10,11 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from explorer.cache import MODEL_ENV, STATIC_FOLDER, STATIC_URL
+from common.static_files import STATIC_FOLDER, STATIC_URL
+from explorer.cache import MODEL_ENV
 from explorer.ui import as_text
 from tests.browser import atlas_cells, matches_cell
+from tests.conftest import downloads
 
 TIMEOUT = 120
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
@@ -50,18 +51,6 @@ def image_urls(app: AppTest) -> list[str]:
 
 def image_captions(app: AppTest) -> list[str]:
     return [image.proto.imgs[0].caption for image in app.get("image")]
-
-
-def downloads(app: AppTest) -> dict[str, tuple[Path, str]]:
-    """Each download link the page shows: its label -> (the static file it names, the file
-    name it downloads as)."""
-    links = {}
-    for element in app.get("bidi_component"):
-        if element.proto.component_name.endswith("download_link"):
-            link = json.loads(element.proto.json)
-            assert link["url"].startswith(STATIC_URL + "/")
-            links[link["label"]] = (STATIC_FOLDER / link["url"][len(STATIC_URL) + 1:], link["file_name"])
-    return links
 
 
 PRINT_CAPTION = "the print the model redraws"
@@ -144,13 +133,14 @@ def test_studio_widgets_change_the_result(family_engine):
     run(app)
     after_strength = image_urls(app)  # the face and its print stay, the redraw moves
     assert after_strength[:2] == before[:2] and after_strength[2] != before[2]
-    pick(app, "studio_lego", engine.indices("lego")[40])
+    lego, emoji = engine.indices("lego"), engine.indices("emoji")
+    pick(app, "studio_lego", lego[len(lego) // 2])
     run(app)
-    assert image_urls(app)[0] != after_strength[0] and studio_choice(app)[0] == int(engine.indices("lego")[40])
+    assert image_urls(app)[0] != after_strength[0] and studio_choice(app)[0] == int(lego[len(lego) // 2])
     assert chosen_caption(app, engine.dataset.name[studio_choice(app)[0]])
-    pick(app, "studio_emoji", engine.indices("emoji")[30])
+    pick(app, "studio_emoji", emoji[len(emoji) // 3])
     run(app)
-    assert image_urls(app)[4] != after_strength[4] and studio_choice(app)[1] == int(engine.indices("emoji")[30])
+    assert image_urls(app)[4] != after_strength[4] and studio_choice(app)[1] == int(emoji[len(emoji) // 3])
     assert image_urls(app)[1] != after_strength[1]  # the new emoji printed
     app.radio(key="studio_mode").set_value("an expression")
     run(app)
@@ -255,7 +245,7 @@ def test_a_malformed_mix_in_the_link_is_named_and_the_rest_kept():
     assert len(app.warning) == 1 and "sad:9" in app.warning[0].value.replace("\\", "")
 
 
-def test_studio_card_holds_face_target_and_result(engine, monkeypatch):
+def test_studio_card_holds_face_target_and_result(engine, monkeypatch, made_on_click):
     from explorer.card import CARD_FACE, MARGIN, polaroid_card
     from explorer.pages import studio
     from tests.test_engine import same
@@ -270,7 +260,7 @@ def test_studio_card_holds_face_target_and_result(engine, monkeypatch):
     app = run(page("studio"))
     lego, emoji = studio_choice(app)
     faces, labels, made = cards[-1]
-    path, file_name = downloads(app)["Download the card (PNG)"]  # the link downloads the card made
+    path, file_name = downloads(app, made_on_click)["Download the card (PNG)"]  # the button downloads the card made
     with Image.open(path) as linked:
         assert file_name == "legomoji-card.png" and linked.format == "PNG"
         assert np.array_equal(np.asarray(linked), np.asarray(made))
@@ -366,7 +356,7 @@ def test_directions_move_a_face_along_group_b_minus_group_a(engine):
     assert app.query_params["b"] == "angry" and app.query_params["name"] == "grumpier"
 
 
-def test_morph_widgets_change_the_strip(engine):
+def test_morph_widgets_change_the_strip(engine, made_on_click):
     app = run(page("morph"))
     strip = image_urls(app)[0]
     app.slider(key="morph_steps").set_value(6)
@@ -377,24 +367,10 @@ def test_morph_widgets_change_the_strip(engine):
     run(app)
     assert image_urls(app)[0] != steps_strip
     assert app.query_params["steps"] == "6"
-    links = downloads(app)  # the strip at twice the frames' size, the GIF forth and back
+    links = downloads(app, made_on_click)  # the strip at twice the frames' size, the GIF forth and back
     with Image.open(links["Download PNG"][0]) as strip, Image.open(links["Download GIF"][0]) as gif:
         assert strip.size == (6 * 256 + 5 * 4, 256) and (gif.format, gif.n_frames) == ("GIF", 6 + 4)
     assert [name for _, name in links.values()] == ["legomoji-morph.png", "legomoji-morph.gif"]
-
-
-def test_a_download_is_a_file_named_after_its_content_and_the_oldest_go(tmp_path):
-    from explorer.downloads import download_url, remove_oldest
-
-    url = download_url(b"a card", ".png")
-    assert download_url(b"a card", ".png") == url != download_url(b"another card", ".png")
-    assert (STATIC_FOLDER / url[len(STATIC_URL) + 1:]).read_bytes() == b"a card"
-    for age, name in enumerate("abcde"):  # e the least recently used
-        (tmp_path / name).write_bytes(bytes(100))
-        os.utime(tmp_path / name, (1e9 - age, 1e9 - age))
-    (tmp_path / ".being-written").write_bytes(bytes(1000))
-    remove_oldest(tmp_path, 350)
-    assert sorted(path.name for path in tmp_path.iterdir()) == [".being-written", "a", "b", "c"]
 
 
 def test_morph_search_filters_the_face_grids():

@@ -103,17 +103,17 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     wait_idle(page)  # the name changes before the run that redraws the strip ends
     page.locator('[data-testid="stImage"] img').first.wait_for(state="visible", timeout=60_000)
     assert "lego=" in page.url and "emoji=" in page.url
-    # the downloads, links to files: the strip at twice the frames' size, the GIF forth and back
+    # the downloads, made on click: the strip at twice the frames' size, the GIF forth and back
     for label, name in (("Download PNG", "strip.png"), ("Download GIF", "morph.gif")):
         with page.expect_download() as download:
-            page.get_by_role("link", name=label).click()
+            page.get_by_role("button", name=label).click()
         download.value.save_as(tmp_path / name)
     with Image.open(tmp_path / "strip.png") as strip, Image.open(tmp_path / "morph.gif") as gif:
         assert strip.size == (10 * 256 + 9 * 4, 256) and gif.n_frames == 10 + 8
-    # a link downloads also when clicked while the panel reruns
+    # a button downloads also when clicked while the panel reruns
     page.get_by_role("slider", name="Steps").press("ArrowRight")
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download PNG").click()
+        page.get_by_role("button", name="Download PNG").click()
     download.value.save_as(tmp_path / "strip-rerun.png")
     with Image.open(tmp_path / "strip-rerun.png") as strip:
         assert strip.size in {(steps * 256 + (steps - 1) * 4, 256) for steps in (10, 11)}
@@ -254,7 +254,7 @@ def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
     page.get_by_role("slider", name="Strength").press("ArrowLeft")
     for name in ("card-rerun.png", "card.png"):
         with page.expect_download() as download:
-            page.get_by_role("link", name="Download the card (PNG)").click()
+            page.get_by_role("button", name="Download the card (PNG)").click()
         download.value.save_as(tmp_path / name)
         with Image.open(tmp_path / name) as card:
             assert card.format == "PNG" and card.size[0] > 600

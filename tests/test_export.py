@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from common.errors import UserError
 from data.dataset import FaceDataset
@@ -28,6 +29,21 @@ def test_export_writes_every_asset_with_the_attribution(exported):
     evaluation = json.loads((folder / "evaluation.json").read_text())
     assert set(evaluation) >= {"lego", "emoji"}
     assert not any(name.startswith(".") for name in names)  # no temporary file left behind
+
+
+def test_export_writes_the_static_pictures_the_dashboard_serves(exported):
+    from common.static_files import face_list, thumbnail_folder_name
+
+    folder, _ = exported
+    static, shipped = folder.parent / "static", FaceDataset.load(folder / "dataset.npz")
+    for domain in ("lego", "emoji"):
+        listing = face_list(shipped, domain)
+        assert json.loads((static / listing.name).read_text())["atlas"] == listing.atlas_name
+        with Image.open(static / listing.atlas_name) as atlas:
+            assert atlas.format == "WEBP" and atlas.width == 16 * listing.side
+    thumbs = static / thumbnail_folder_name(shipped.images)
+    assert sorted(int(p.stem) for p in thumbs.glob("*.png")) == list(range(len(shipped)))
+    assert not [p for p in static.iterdir() if p.name.startswith(".")]
 
 
 def test_the_exported_engine_decodes_samples_and_translates(exported):
@@ -117,7 +133,6 @@ def test_the_sheet_cli_draws_faces_by_expressions_or_names_the_missing_dataset(e
 
 
 def test_a_sheet_of_the_prints_themselves_holds_the_prints_not_redrawn(exported):
-    from data.dataset import FaceDataset
     from data.printed import print_expression
     from vae.families import load_model_folder
     from vae.sheet import PRINT_ITSELF, latent_space, transfer_sheet
@@ -144,9 +159,9 @@ def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_d
     from vae.ablation import main as ablation_main
 
     dataset = built_dataset[0]
-    keep = np.zeros(len(dataset), bool)
+    keep = ~dataset.augmented & ~dataset.synthetic  # every real face, to judge on
     rng = np.random.default_rng(4)
-    keep[rng.choice(np.flatnonzero(~dataset.synthetic), 200, replace=False)] = True
+    keep[rng.choice(np.flatnonzero(dataset.augmented & ~dataset.synthetic), 100, replace=False)] = True
     keep[rng.choice(np.flatnonzero(dataset.synthetic), 60, replace=False)] = True
     dataset.subset(keep).save(tmp_path / "small.npz")
     assert ablation_main(["--data", str(tmp_path / "small.npz"), "--study", "printed", "--budget", "1",

@@ -9,13 +9,15 @@ from vae.train import train
 
 
 def export_tiny(dataset, family_preset: str, count: int, seed: int, root):
-    """`count` random images of `dataset`, a one-epoch `family_preset` model trained on them,
-    exported into root / "assets" with `python -m vae.export`: (assets folder, the subset)."""
-    keep = np.zeros(len(dataset), bool)
-    keep[np.random.default_rng(seed).choice(len(dataset), count, replace=False)] = True
+    """Every real face of `dataset` and random others to `count` images, a one-epoch `family_preset` model trained on them,
+    exported into root / "assets" (its static pictures into root / "static", so that the app sends
+    them inline) with `python -m vae.export`: (assets folder, the subset)."""
+    keep = ~dataset.augmented & ~dataset.synthetic  # the faces an exported model ships
+    others = np.flatnonzero(~keep)
+    keep[np.random.default_rng(seed).choice(others, max(0, count - keep.sum()), replace=False)] = True
     small = dataset.subset(keep)
     small.save(root / "data.npz")
     train(preset(family_preset).override(epochs=1), small, root / "run", verbose=0)
     assert export_main(["--run", str(root / "run"), "--data", str(root / "data.npz"), "--out",
-                        str(root / "assets")]) == 0
+                        str(root / "assets"), "--static", str(root / "static")]) == 0
     return root / "assets", small

@@ -2,7 +2,9 @@
 
 assets/ then holds the model, its config, history and evaluation, the un-augmented dataset,
 every image's posterior mean and log-variance, 2-D PCA and UMAP maps, and a precomputed UMAP
-inverse grid so that a click anywhere on the map decodes without running UMAP.
+inverse grid so that a click anywhere on the map decodes without running UMAP. The pictures the
+dashboard serves as static files (the face pickers' lists and atlases, the map's thumbnails) go
+to static/ (common/static_files.py), so that the running dashboard writes nothing.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import numpy as np
 
 from common.cli import run_cli
 from common.files import atomic_path, atomic_write_text
+from common.static_files import STATIC_FOLDER, write_static_files
 from data.dataset import FaceDataset
 from vae.config import read_config
 from vae.evaluate import encode_in_batches, evaluate
@@ -112,7 +115,7 @@ def posterior_mixtures(model, dataset: FaceDataset, seed: int) -> dict[str, np.n
     return arrays
 
 
-def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
+def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0, static: Path = STATIC_FOLDER) -> dict:
     from vae.families import load_model_folder
 
     out.mkdir(parents=True, exist_ok=True)
@@ -145,6 +148,7 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0) -> dict:
         evaluation = evaluate(model, dataset)
         atomic_write_text(out / "evaluation.json", json.dumps(evaluation, indent=2))
         atomic_write_text(out / "ATTRIBUTION.md", ATTRIBUTION)
+        write_static_files(FaceDataset.load(out / "dataset.npz"), static)
         half.replace(out / "model.keras")
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # also when the export stops half way
@@ -157,12 +161,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", type=Path, default=Path("runs") / "default", help="trained run folder")
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<model size>.npz)")
     parser.add_argument("--out", type=Path, default=Path("assets"))
+    parser.add_argument("--static", type=Path, default=STATIC_FOLDER,
+                        help="where the dashboard's static pictures go (default: static/ beside streamlit_app.py)")
+    parser.add_argument("--static-only", action="store_true",
+                        help="only write the static pictures of the model already exported to --out")
     args = parser.parse_args(argv)
 
     def run() -> int:
+        if args.static_only:
+            names = write_static_files(FaceDataset.load(args.out / "dataset.npz"), args.static)
+            print(f"{args.static}: {', '.join(names)}")
+            return 0
         cfg = read_config(args.run / "config.json", "pass the folder of a run trained by `python -m vae.train`")
         data = args.data or Path("build") / f"dataset-{cfg.image_size}.npz"
-        summary = export(args.run, FaceDataset.load(data), args.out)
+        summary = export(args.run, FaceDataset.load(data), args.out, static=args.static)
         for name, size in sorted(summary["bytes"].items()):
             print(f"{name:18s} {size / 1e6:6.2f} MB")
         print(f"wrote {args.out} ({summary['total_bytes'] / 1e6:.1f} MB) in {summary['seconds']} s")

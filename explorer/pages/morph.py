@@ -5,7 +5,6 @@ import streamlit as st
 
 from explorer import images
 from explorer.cache import morph_files
-from explorer.downloads import download_link
 from explorer.engine import Engine
 from explorer.ui import (
     domain_default,
@@ -58,11 +57,11 @@ def morph_panel(engine: Engine) -> None:
     # shown at the frames' own size (a page's width holds ten of them); the PNG download is twice as large
     st.image(shown, width="stretch", output_format="PNG")
     a, b, _ = st.columns([1, 1, 3])
-    # links to files fetched on click: as bytes, 630 KB on every pick for two files seldom downloaded
-    with a:
-        download_link("Download PNG", strip, "legomoji-morph.png", key="morph_png")
-    with b:
-        download_link("Download GIF", gif, "legomoji-morph.gif", key="morph_gif")
+    # fetched when clicked: sent with the page, the two files were 630 KB on every pick
+    a.download_button("Download PNG", lambda: strip, "legomoji-morph.png", "image/png", key="morph_png",
+                      on_click="ignore")
+    b.download_button("Download GIF", lambda: gif, "legomoji-morph.gif", "image/gif", key="morph_gif",
+                      on_click="ignore")
     with st.expander("Originals"):
         show_faces([upload["image"] if use_upload else engine.dataset.images[lego], engine.dataset.images[emoji]],
                    [start_name, engine.dataset.name[emoji]], columns=4)

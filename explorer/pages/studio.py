@@ -7,7 +7,6 @@ import numpy as np
 import streamlit as st
 
 from explorer.card import polaroid_card
-from explorer.downloads import download_link
 from explorer.engine import Engine
 from explorer.images import png_bytes
 from explorer.picker import surprise_reel
@@ -193,7 +192,9 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     card = polaroid_card(card_faces, card_labels, f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}")
     left, right = st.columns([1, 3], vertical_alignment="center")
     with left:
-        download_link("Download the card (PNG)", png_bytes(card), "legomoji-card.png", key="studio_card")
+        # made when clicked (the page sends no bytes for it), and the click does not rerun the page
+        st.download_button("Download the card (PNG)", lambda: png_bytes(card), "legomoji-card.png", "image/png",
+                           key="studio_card", on_click="ignore")
     right.caption("The link in the address bar reproduces this result.")
     if mode == MODES[0] and method == "printed":
         st.caption("The studio prints the emoji's eyes, brows and mouth on the face in place of its own, as the "

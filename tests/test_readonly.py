@@ -1,0 +1,91 @@
+"""The dashboard as a deployment runs it: from a read-only copy of the checkout, writing nothing
+into its checkout, every page and every download."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from tests.browser import CHROMIUM, ROOT, launch_chromium, open_page, streamlit_server, wait_idle
+from tests.conftest import downloads
+
+PAGES = {  # url path -> (page module, title)
+    "": ("studio", "Expression studio"),
+    "mirror": ("mirror", "Mirror"),
+    "morph": ("morph", "Morph"),
+    "map": ("latent_map", "Latent map"),
+    "directions": ("directions", "Your own directions"),
+    "distributions": ("distributions", "Latent distributions"),
+    "generate": ("generate", "Generate and inspect"),
+    "upload": ("your_image", "Your own image"),
+}
+DOWNLOADS = {"": ["Download the card (PNG)"], "morph": ["Download PNG", "Download GIF"]}
+SKIPPED = {"__pycache__", ".pytest_cache", ".git", ".ruff_cache"}
+
+
+def checkout_tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the checkout (Python's byte-code caches aside): path -> (size, mtime)."""
+    tree = {}
+    for folder, folders, files in os.walk(root):
+        folders[:] = [name for name in folders if name not in SKIPPED]
+        for name in files:
+            stat = (Path(folder) / name).stat()
+            tree[str(Path(folder, name).relative_to(root))] = (stat.st_size, stat.st_mtime_ns)
+    return tree
+
+
+def test_every_page_and_download_writes_nothing_into_the_checkout(engine, made_on_click):
+    before = checkout_tree(ROOT)
+    for module, title in PAGES.values():
+        app = AppTest.from_string(f"from explorer.pages.{module} import render_{module}\nrender_{module}()\n",
+                                  default_timeout=120)
+        app.run()
+        assert not app.exception, (module, app.exception[0].message if app.exception else "")
+        assert app.title[0].value == title
+        for label, (data, file_name) in downloads(app, made_on_click).items():
+            with Image.open(data) as picture:
+                assert picture.format in {"PNG", "GIF"} and file_name.startswith("legomoji-"), label
+    after = checkout_tree(ROOT)
+    assert after == before, sorted(set(after.items()) ^ set(before.items()))[:5]
+
+
+@pytest.fixture(scope="module")
+def read_only_checkout(tmp_path_factory):
+    """The checkout bind-mounted read-only (as root, file modes alone stop no write)."""
+    if os.geteuid() != 0 and not os.environ.get("CI"):
+        pytest.skip("a read-only bind mount needs root")
+    target = tmp_path_factory.mktemp("read-only")
+    subprocess.run(["mount", "--bind", str(ROOT), str(target)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(target)], check=True)
+        with pytest.raises(OSError):
+            (target / "static" / "written").write_bytes(b"")
+        yield target
+    finally:
+        subprocess.run(["umount", str(target)], check=True)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+                    reason="Debian's chromium is not installed")
+def test_every_page_and_download_works_from_a_read_only_copy(read_only_checkout, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    with streamlit_server(root=read_only_checkout) as (url, _), playwright.sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True).new_page()
+        for path, (_, title) in PAGES.items():
+            open_page(page, f"{url}/{path}", title)
+            assert page.locator('[data-testid="stException"]').count() == 0, path
+            for label in DOWNLOADS.get(path, []):
+                with page.expect_download() as download:
+                    page.get_by_role("button", name=label).click()
+                saved = tmp_path / download.value.suggested_filename
+                download.value.save_as(saved)
+                with Image.open(saved) as picture:
+                    assert picture.format in {"PNG", "GIF"}, label
+                wait_idle(page)
+            assert page.locator('[data-testid="stException"]').count() == 0, path
+        browser.close()
