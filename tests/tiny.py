@@ -9,7 +9,8 @@ from vae.train import train
 
 
 def export_tiny(dataset, family_preset: str, count: int, seed: int, root):
-    """Every real face of `dataset` and random others to `count` images, a one-epoch `family_preset` model trained on them,
+    """Every real face of `dataset` and random others to `count` images, a one-epoch
+    `family_preset` model trained on them,
     exported into root / "assets" (its static pictures into root / "static", so that the app sends
     them inline) with `python -m vae.export`: (assets folder, the subset)."""
     keep = ~dataset.augmented & ~dataset.synthetic  # the faces an exported model ships
