@@ -37,7 +37,7 @@ def measure_training(data: Path, workdir: Path, budget: float) -> dict:
     """seed, plain and fast trained for the same budget on the 64 px build, each judged for
     reconstruction and for how shared its latent space is; full-run times from the histories."""
     from data.dataset import FaceDataset
-    from vae.compare import compare
+    from vae.eval.compare import compare
     from vae.train import read_history
 
     report = compare(FaceDataset.load(data), budget, workdir / "compare")
@@ -72,7 +72,6 @@ def shared_space_markdown(q: dict, evaluation: dict, assets_mb: float, interacti
          f"class {d['majority']:.2f})", "<= 0.75", verdict(d["accuracy"], 0.75)),
         ("a tagged Lego face's 10 nearest emoji share its tag", f"{n['rate']:.3f} = {n['ratio']:.2f}x chance "
          f"({n['chance']:.3f})", ">= 2.5x", verdict(n["ratio"], 2.5, False)),
-        *vector_part_rows(q),
         ("studio (an emoji's expression): judged to show it on a Lego face", f"{studio['success']:.0%}", ">= 85 %",
          verdict(studio["success"], 0.85, False)),
         ("studio: identity kept (source among its 5 nearest Lego originals)", f"{studio['identity_kept']:.0%}",
@@ -101,16 +100,6 @@ def shared_space_markdown(q: dict, evaluation: dict, assets_mb: float, interacti
     if "cnn" in q:
         lines += cnn_markdown(q["cnn"])
     return lines
-
-
-def vector_part_rows(q: dict) -> list[tuple[str, str, str, str]]:
-    """A spatial code's vector part alone (what the domain terms read), beside the whole code."""
-    if "vector_part" not in q:
-        return []
-    v = q["vector_part"]
-    return [(f"the same two from the code's vector part alone ({v['dims']} dims; the map tells the domain by "
-             "itself)", f"{v['domain_accuracy']['accuracy']:.2f} / {v['expression_neighbours']['ratio']:.2f}x", "",
-             "")]
 
 
 STUDIO_MODES = (("printed", "an emoji, printed then redrawn from a code fitted to the print (default)"),
@@ -142,6 +131,8 @@ def studio_modes_markdown(transfer: dict) -> list[str]:
 
 def cnn_markdown(cnn: dict) -> list[str]:
     """The studio and translation judged by the CNN judge, beside the judge's own accuracy."""
+    from vae.eval.judge import per_domain_line
+
     studio, tr = default_studio(cnn["transfer"]), cnn["translation"]
     le, el = tr["lego_to_emoji"], tr["emoji_to_lego"]
     enough = {t: v for t, v in studio["per_expression"].items() if studio["pairs_per_expression"].get(t, 0)}
@@ -174,24 +165,8 @@ def cnn_markdown(cnn: dict) -> list[str]:
                   f"originals): domain {cv['domain_accuracy']:.0%}; per tag, balanced accuracy (recall): " + ", ".join(
                       f"{t} {v['balanced_accuracy']:.2f} ({v['recall']:.2f}, {v['positives']} faces)"
                       for t, v in cv["tags"].items()) + "."]
-        lines += [judge_per_domain_line(cv)] if cv.get("per_domain") else []
+        lines += [per_domain_line(cv)] if cv.get("per_domain") else []
     return lines
-
-
-def judge_per_domain_line(cv: dict) -> str:
-    """The judge's accuracy on each domain's faces alone (tags with a few faces there)."""
-    from vae.judge import MIN_DOMAIN_POSITIVES
-
-    parts = []
-    for domain, found in cv["per_domain"].items():
-        if not found["tags"]:
-            parts.append(f"{domain} faces alone: no tag on {MIN_DOMAIN_POSITIVES} faces")
-            continue
-        weakest = sorted(found["tags"].items(), key=lambda item: item[1]["balanced_accuracy"])[:3]
-        parts.append(f"{domain} faces alone, {found['mean_balanced_accuracy']:.3f} mean balanced accuracy over "
-                     f"{len(found['tags'])} tags (weakest: " + ", ".join(
-                         f"{t} {v['balanced_accuracy']:.2f}" for t, v in weakest) + ")")
-    return "Split by domain: " + "; ".join(parts) + "."
 
 
 WIRE_GOALS = {"studio pick": 150, "strength change": 150, "mix slider": 150, "Surprise me": 250, "morph pick": 250,
@@ -239,7 +214,7 @@ def wire_markdown(wire: dict) -> list[str]:
 
 
 def markdown(results: dict) -> str:
-    from vae.compare import ALIGNMENT_HEADER, alignment_row
+    from vae.eval.compare import ALIGNMENT_HEADER, alignment_row
 
     m, b, t = results["machine"], results["build"], results["training"]
     lines = [
@@ -345,6 +320,10 @@ def markdown(results: dict) -> str:
         f"| lerp | {s['lerp']['median']} | {s['lerp']['p95']} |",
         f"| slerp | {s['slerp']['median']} | {s['slerp']['p95']} |",
     ]
+    if "refiner" in results:
+        from bench.refiner import refiner_markdown
+
+        lines += refiner_markdown(results["refiner"])
     lim = results["machine_limit"]
     lines += [
         "", "## The machine's limit", "",
@@ -446,9 +425,16 @@ def _quality(args) -> dict:
             "morph_smoothness": morph_smoothness(engine)}
 
 
-PARTS = ("build", "app", "uploads", "clicks", "wire", "interaction", "quality", "training")
+def _refiner(args) -> dict:
+    from bench.refiner import measure_refiner
+    from explorer.engine import Engine
+
+    return {"refiner": measure_refiner(Engine())}
+
+
+PARTS = ("build", "app", "uploads", "clicks", "wire", "interaction", "quality", "refiner", "training")
 MEASURE = {"app": _app, "uploads": _uploads, "clicks": _clicks, "wire": _wire, "interaction": _interaction,
-           "quality": _quality}
+           "quality": _quality, "refiner": _refiner}
 
 
 if __name__ == "__main__":

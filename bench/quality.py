@@ -1,17 +1,17 @@
 """Quality judged without the VAE: independent pixel classifiers score the shared space's
-operations (vae.alignment), and a pixel-change ratio scores how evenly morphs move."""
+operations (vae.eval.alignment), and a pixel-change ratio scores how evenly morphs move."""
 from __future__ import annotations
 
 import numpy as np
 
 from explorer.engine import Engine
-from vae.alignment import alignment_report, frame_smoothness
-from vae.judge import face_groups
+from vae.eval.alignment import alignment_report, frame_smoothness
+from vae.eval.judge import face_groups
 
 
 def shipped_alignment(engine: Engine, pairs: int = 160) -> dict:
     """How shared the shipped model's latent space is, and how its studio and mirror do, judged
-    by pixel classifiers and a small CNN that owe nothing to the model (vae.alignment), with
+    by pixel classifiers and a small CNN that owe nothing to the model (vae.eval.alignment), with
     the CNN's own cross-validated accuracy."""
     return alignment_report(engine.model, engine.space, engine.dataset.images, engine.default_strength, pairs,
                             groups=face_groups(engine.dataset.domain, engine.dataset.name))

@@ -113,19 +113,23 @@ def kl_figure(folder: str, active_threshold: float) -> go.Figure:
 # The Generate page's pictures depend on its controls alone, and most visits keep the defaults:
 # decoded once, they make a switch to the page a lookup (48 faces, two-thirds of its run).
 @st.cache_data(show_spinner=False, max_entries=8)  # 0.6 MB each
-def samples(folder: str, count: int, temperature: float, seed: int, domain: str, prior: str) -> np.ndarray:
-    """(count, S, S, 3) uint8 random faces of a domain (Engine.sample)."""
-    return load_engine(folder).sample(count, temperature, seed, domain, prior)
+def samples(folder: str, count: int, temperature: float, seed: int, domain: str, prior: str,
+            raw: bool = False) -> np.ndarray:
+    """(count, S, S, 3) uint8 random faces of a domain (Engine.sample; `raw`: the VAE's own)."""
+    return load_engine(folder).sample(count, temperature, seed, domain, prior, raw=raw)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)  # 1.2 MB each
-def gallery(folder: str, split: str, shuffle: int, count: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dataset indices, originals, reconstructions) of `count` images of a split, drawn by `shuffle`."""
+def gallery(folder: str, split: str, shuffle: int, count: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                              np.ndarray]:
+    """(dataset indices, originals, reconstructions, the VAE's own reconstructions) of `count`
+    images of a split, drawn by `shuffle`."""
     engine = load_engine(folder)
     pool = np.flatnonzero(engine.dataset.split == split)
     picks = np.random.default_rng(shuffle).choice(pool, size=min(count, len(pool)), replace=False)
-    reconstructions = engine.decode(engine.maps.means[picks], (engine.dataset.domain[picks] == "emoji").astype(float))
-    return picks, engine.dataset.images[picks], reconstructions
+    domains = (engine.dataset.domain[picks] == "emoji").astype(float)
+    return (picks, engine.dataset.images[picks], engine.decode(engine.maps.means[picks], domains),
+            engine.decode(engine.maps.means[picks], domains, raw=True))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

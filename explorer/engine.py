@@ -143,6 +143,7 @@ class Engine:
         self._bases = Recent(PIECES_KEPT)
         self._pictures = Recent(PIECES_KEPT)  # the prints themselves: the studio shows one on every rerun
         self._model = None
+        self._refiner = None  # the decoder's second stage (vae.refiner), where the folder has one
         self._model_error: UserError | None = None
         self._loader = threading.Thread(target=self._load_model, name="legomoji-model-loader", daemon=True)
         self._loader.start()
@@ -158,9 +159,14 @@ class Engine:
             if model.cfg.latent_dim != self.maps.means.shape[1] or model.cfg.image_size != self.dataset.size:
                 raise UserError(f"{self.folder}: the model does not match latents.npz or dataset.npz: "
                                   f"{EXPORT_HINT}.")
-            model.decode(self.maps.means[:1], 0.0)  # trace the graphs once, before the first click
+            from vae.refiner import Refiner
+
+            refiner = Refiner.load(self.folder)
+            picture = model.decode(self.maps.means[:1], 0.0)  # trace the graphs once, before the first click
+            if refiner is not None:
+                refiner.refine(picture, 0.0)
             model.encode(self.dataset.images[:1])
-            self._model = model
+            self._model, self._refiner = model, refiner
             freeze_long_lived()  # TensorFlow's objects out of the full collection after every run
         except UserError as error:
             self._model_error = error
@@ -183,6 +189,13 @@ class Engine:
         return self._loader.is_alive()
 
     @property
+    def refined(self) -> bool:
+        """Whether pictures go through a refiner (vae.refiner): a model folder without one draws
+        the VAE's own pictures."""
+        self.wait_for_model()
+        return self._refiner is not None
+
+    @property
     def domain_conditioned(self) -> bool:
         """Whether the model draws a code in either domain (its decoder takes the domain)."""
         return self.space.domain_conditioned
@@ -198,15 +211,19 @@ class Engine:
 
     # Model calls, serialised by the lock.
 
-    def decode(self, z: np.ndarray, domain="lego") -> np.ndarray:
+    def decode(self, z: np.ndarray, domain="lego", raw: bool = False) -> np.ndarray:
         """uint8 images (B, S, S, 3) for latents (B, L) or (L,), in a domain ("lego", "emoji",
-        a mix in [0, 1], or one value per latent)."""
+        a mix in [0, 1], or one value per latent): the VAE's pictures through its refiner, or,
+        with `raw` (or where the model has no refiner), the VAE's own."""
         from vae.model import to_uint8
 
         z = np.atleast_2d(z)
-        domain = np.broadcast_to(np.asarray(domain_value(domain), np.float32), (len(z),))
+        domain = np.ascontiguousarray(np.broadcast_to(np.asarray(domain_value(domain), np.float32), (len(z),)))
         with self.lock:
-            return to_uint8(self.model.decode(z, np.ascontiguousarray(domain)))
+            pictures = self.model.decode(z, domain)
+            if self._refiner is not None and not raw:
+                pictures = self._refiner.refine(pictures, domain)
+            return to_uint8(pictures)
 
     def encode(self, images: np.ndarray) -> np.ndarray:
         """Posterior means (B, L) of uint8 images."""
@@ -324,9 +341,9 @@ class Engine:
         return self.decode(np.asarray(z) + amounts * np.asarray(direction), domain)
 
     def sample(self, count: int, temperature: float = 1.0, seed: int = 0, domain: str = "lego",
-               prior: str = "posterior") -> np.ndarray:
+               prior: str = "posterior", raw: bool = False) -> np.ndarray:
         """uint8 random faces: from the domain's fitted mixture of posterior means ("posterior",
-        ex-post density estimation) or from the VAE's N(0, I) prior ("normal")."""
+        ex-post density estimation) or from the VAE's N(0, I) prior ("normal"); `raw` as in decode."""
         if prior == "posterior":
             if domain not in self.maps.mixtures:
                 raise UserError(f"{self.folder} has no fitted mixture of {domain} codes: export the model again "
@@ -336,7 +353,7 @@ class Engine:
             z = np.random.default_rng(seed).standard_normal((count, self.maps.means.shape[1])) * temperature
         else:
             raise ValueError(f"unknown prior {prior!r}: use 'posterior' or 'normal'")
-        return self.decode(z, domain)
+        return self.decode(z, domain, raw=raw)
 
     def available_expressions(self) -> list[str]:
         """Expressions carried by images of both domains (the ones a target can be built for)."""

@@ -38,6 +38,12 @@ def require_model(engine: Engine) -> None:
         keep_keras_session()  # Streamlit would clear Keras's kernels after every run: see explorer/server.py
     except UserError as error:
         show_asset_error(error)
+    if not engine.refined:
+        st.sidebar.caption(NO_REFINER)
+
+
+NO_REFINER = ("This model has no refiner: the pictures are the VAE's own. Train one with "
+              "`python -m vae.train --stage refiner --model RUN`.")
 
 
 def show_asset_error(error: UserError):

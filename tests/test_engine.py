@@ -101,8 +101,8 @@ def test_the_model_flag_and_variable_pick_the_folder(monkeypatch, tmp_path):
 
 
 def test_compare_trains_each_config_and_judges_its_space(built_dataset, tmp_path):
-    from vae.compare import compare
     from vae.config import preset
+    from vae.eval.compare import compare
 
     dataset = built_dataset[0]
     keep = np.zeros(len(dataset), bool)

@@ -94,7 +94,7 @@ def test_export_of_a_run_that_is_not_there_is_one_sentence_and_writes_nothing(tm
 
 
 def test_the_evaluate_cli_writes_its_figures_or_names_the_missing_model(exported, tmp_path, capsys):
-    from vae.evaluate import main as evaluate_main
+    from vae.eval.evaluate import main as evaluate_main
 
     run, data = exported[0].parent / "run", exported[0].parent / "data.npz"
     out = tmp_path / "evaluation.json"
@@ -111,7 +111,7 @@ def test_the_evaluate_cli_writes_its_figures_or_names_the_missing_model(exported
 def test_the_sheet_cli_draws_faces_by_expressions_or_names_the_missing_dataset(exported, tmp_path, capsys):
     from PIL import Image
 
-    from vae.sheet import main as sheet_main
+    from vae.eval.sheet import main as sheet_main
 
     run, data = exported[0].parent / "run", exported[0].parent / "data.npz"
     sheet = tmp_path / "sheet.png"
@@ -134,8 +134,8 @@ def test_the_sheet_cli_draws_faces_by_expressions_or_names_the_missing_dataset(e
 
 def test_a_sheet_of_the_prints_themselves_holds_the_prints_not_redrawn(exported):
     from data.printed import print_expression
+    from vae.eval.sheet import PRINT_ITSELF, latent_space, transfer_sheet
     from vae.families import load_model_folder
-    from vae.sheet import PRINT_ITSELF, latent_space, transfer_sheet
 
     run, data = exported[0].parent / "run", exported[0].parent / "data.npz"
     model, dataset = load_model_folder(run), FaceDataset.load(data).real()
@@ -155,8 +155,8 @@ def test_a_sheet_of_the_prints_themselves_holds_the_prints_not_redrawn(exported)
 def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_dataset, tmp_path, capsys):
     """The printed-heads study at a one-second budget on a small real subset: four variants of
     `fast`, each trained, judged on real faces only, and written to one report."""
-    from vae.ablation import PRINTED_VARIANTS
-    from vae.ablation import main as ablation_main
+    from vae.eval.ablation import PRINTED_VARIANTS
+    from vae.eval.ablation import main as ablation_main
 
     dataset = built_dataset[0]
     keep = ~dataset.augmented & ~dataset.synthetic  # every real face, to judge on
@@ -235,7 +235,7 @@ def test_the_shipped_dataset_keeps_every_pixel_in_fewer_bytes_and_a_broken_one_i
 
 
 def test_agreement_counts_cells_and_kappa():
-    from vae.agreement import agreement
+    from vae.eval.agreement import agreement
 
     person = np.array([1, 1, 1, 0, 0, 0, 0, 0], bool)
     same = agreement(person, person)
@@ -249,7 +249,7 @@ def test_agreement_counts_cells_and_kappa():
 
 
 def test_a_verdicts_file_without_its_sheets_or_ways_is_one_sentence(tmp_path):
-    from vae.agreement import load_verdicts
+    from vae.eval.agreement import load_verdicts
 
     path = tmp_path / "verdicts.json"
     for text, message in (("{", "not a readable verdicts file"),
@@ -267,11 +267,11 @@ def test_the_agreement_cli_compares_the_judges_with_a_persons_verdicts(exported,
     """A person's verdicts on a sheet of the prints themselves: "kept" given as the judges'
     own rule but for one cell agrees on all the others; "shown" given as yes everywhere is agreed on as often as a
     judge says yes; verdicts on other pictures or another sheet's size are refused in one sentence."""
-    from vae.agreement import cell_means, sheet_results
-    from vae.agreement import main as agreement_main
-    from vae.alignment import identity_kept, target_expressions
+    from vae.eval.agreement import cell_means, sheet_results
+    from vae.eval.agreement import main as agreement_main
+    from vae.eval.alignment import identity_kept, target_expressions
+    from vae.eval.sheet import PRINT_ITSELF, latent_space
     from vae.families import load_model_folder
-    from vae.sheet import PRINT_ITSELF, latent_space
 
     run, data = exported[0].parent / "run", exported[0].parent / "data.npz"
     model, dataset = load_model_folder(run), FaceDataset.load(data).real()

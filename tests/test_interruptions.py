@@ -87,7 +87,8 @@ def small_data(built_dataset, tmp_path_factory):
 
 def test_killing_training_loses_nothing_and_resume_continues(small_data, tmp_path):
     out = tmp_path / "run"
-    base = ["-m", "vae.train", "--data", str(small_data), "--preset", "tiny", "--out", str(out), "--quiet"]
+    base = ["-m", "vae.train", "--data", str(small_data), "--preset", "tiny", "--out", str(out), "--quiet",
+            "--stage", "vae"]
     assert subprocess.run([sys.executable, *base, "--epochs", "2"], cwd=ROOT, env=ENV,
                           capture_output=True).returncode == 0
     # killed while a checkpoint is half written (twice), and just after one was renamed into place

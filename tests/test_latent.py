@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from vae import latent
-from vae.alignment import frame_smoothness
+from vae.eval.alignment import frame_smoothness
 
 
 @pytest.fixture

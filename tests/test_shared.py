@@ -10,8 +10,8 @@ import pytest
 from common.errors import UserError
 from data.labels import EXPRESSIONS
 from vae import latent
-from vae.alignment import domain_accuracy, expression_neighbour_rate, identity_kept
 from vae.config import preset
+from vae.eval.alignment import domain_accuracy, expression_neighbour_rate, identity_kept
 from vae.families import build_vae, load_model_folder
 from vae.model import kl_per_dimension
 from vae.space import LatentSpace, domain_value
@@ -211,107 +211,47 @@ print(json.dumps({"replicas": tf.distribute.MirroredStrategy().num_replicas_in_s
     assert float(two[-1]["loss"]) < float(two[0]["loss"])
 
 
-def test_the_swap_term_decodes_a_printed_head_from_its_emoji_and_its_base(trained, small_dataset):
-    """The swap error of an image with both partners is the pixel error of the decoder fed the
-    expression partner's expression dims and the identity partner's other dims; an image with
-    one partner or none adds nothing."""
-    model = build_vae(trained[0].cfg.override(swap_weight=1.0))
-    model.set_weights(trained[0].get_weights())  # a trained decoder, whose picture depends on the code
-    images, emoji, base = np.split(small_dataset.images[:9].astype(np.float32) / 255.0, 3)
-    domain = np.zeros((3, 1), np.float32)
-    data = {"images": images, "domain": domain, "tags": np.zeros((3, model.tag_count), np.float32),
-            "tagged": np.zeros(3, np.float32), "expression_partner": emoji, "identity_partner": base,
-            "expression_paired": np.array([1, 1, 0], np.float32), "identity_paired": np.array([1, 0, 1], np.float32)}
-    values = model.losses_for(data, training=False)
-    split = model.cfg.expression_dims
-    z = np.concatenate([model.encode(emoji[:1])[0][:, :split], model.encode(base[:1])[0][:, split:]], axis=1)
-    expected = np.mean((model.decode(z, 0.0) - images[:1]) ** 2)
-    unswapped = np.mean((model.decode(model.encode(emoji[:1])[0], 0.0) - images[:1]) ** 2)
-    assert abs(expected - unswapped) > 1e-4 * expected  # the check below can tell the two apart
-    assert float(values["swap"]) == pytest.approx(expected, rel=1e-5)
-    alone = {**data, "expression_paired": np.zeros(3, np.float32)}
-    assert float(model.losses_for(alone, training=False)["swap"]) == 0.0
-
-
-def test_a_run_with_a_patch_critic_starts_from_a_trained_run_and_trains_the_critic(trained, small_dataset, tmp_path):
-    """--init-from copies every network the two models share (the critic starts fresh); the
-    critic learns alone until patch_start_epoch, then its term is balanced against the
-    reconstruction's pull on the decoder's last layer."""
+def test_a_run_started_from_a_trained_run_copies_every_network_the_two_share(trained, small_dataset, tmp_path):
+    """--init-from copies each network of the same name and shape; the others start fresh."""
     from vae.train import warm_start
 
     model, _, run = trained
-    cfg = model.cfg.override(patch_weight=0.1, patch_start_epoch=1, epochs=2, learning_rate=1e-4)
+    cfg = model.cfg.override(expression_dims=2, epochs=1)  # a narrower expression part
     fresh = build_vae(cfg)
     copied = warm_start(fresh, run, verbose=0)
-    assert {"encoder", "decoder", "domain_adversary"} <= set(copied) and "patch_critic" not in copied
+    assert {"encoder", "decoder", "domain_adversary", "domain_probe"} <= set(copied)
+    assert not {"expression_classifier", "content_adversary"} & set(copied)
     z = model.encode(small_dataset.images[:4])[0]
     assert np.allclose(fresh.decode(z, 0.0), model.decode(z, 0.0), atol=1e-6)
-    critic_before = [w.copy() for w in fresh.patch_critic.get_weights()]
     tuned, history = train(cfg, small_dataset, tmp_path, verbose=0, init_from=run)
-    assert not np.allclose(tuned.patch_critic.get_weights()[0], critic_before[0])
-    assert all(np.isfinite(float(row["patch"])) and np.isfinite(float(row["patch_critic"])) for row in history)
-    assert float(tuned.patch_scale.numpy()) > 0  # balanced from the second epoch on
-    balance = tuned.patch_balance({"images": small_dataset.images[:8].astype(np.float32) / 255.0,
-                                   "domain": np.zeros((8, 1), np.float32),
-                                   "tags": np.zeros((8, tuned.tag_count), np.float32),
-                                   "tagged": np.zeros(8, np.float32)})
-    assert 0 < balance <= 1e4
+    assert np.isfinite(float(history[-1]["loss"]))
     assert np.allclose(load_model_folder(tmp_path).decode(z, 0.0), tuned.decode(z, 0.0), atol=1e-6)
     other = build_vae(preset("tiny"))
     with pytest.raises(UserError, match="shares"):
         warm_start(other, run, verbose=0)
 
 
-def test_a_spatial_code_trains_with_every_term_and_its_loss_falls(small_dataset, tmp_path):
-    cfg = preset("tiny-shared").override(epochs=2, latent_dim=16 + 8 * 8, spatial_channels=1)
-    model, history = train(cfg, small_dataset, tmp_path, verbose=0)
-    assert float(history[-1]["loss"]) < float(history[0]["loss"])
-    assert all(np.isfinite(float(history[-1][key])) for key in ("val_ssim", "pair", "content_adversary"))
-    assert load_model_folder(tmp_path).encode(small_dataset.images[:2])[0].shape == (2, 80)
+def test_the_alignment_report_judges_the_space_the_studio_and_translation(trained, small_dataset):
+    from vae.eval.alignment import alignment_report
+    from vae.eval.evaluate import format_alignment
 
-
-def test_a_map_kept_out_of_the_domain_terms_is_free_to_tell_the_domains_apart(small_dataset, tmp_path):
-    cfg = preset("tiny-shared").override(epochs=1, latent_dim=16 + 8 * 8, spatial_channels=1,
-                                         spatial_in_adversaries=False)
-    model, history = train(cfg, small_dataset, tmp_path, verbose=0)
-    assert np.isfinite(float(history[-1]["loss"]))
-    assert model.domain_adversary.input_shape[-1] == model.domain_probe.input_shape[-1] == cfg.vector_dims == 16
-    assert model.content_adversary.input_shape[-1] == cfg.vector_dims - cfg.expression_dims
-    # the domain terms do not move when only the map differs between the domains
-    images = small_dataset.images[:8].astype(np.float32) / 255.0
-    data = {"images": images, "domain": np.repeat([[0.0], [1.0]], 4, axis=0).astype(np.float32),
-            "tags": small_dataset.tag_matrix()[:8], "tagged": np.ones(8, np.float32)}
-    import tensorflow as tf
-
-    with tf.GradientTape() as tape:
-        values = model.losses_for(data, training=False)
-    map_head = [w for w in model.encoder.trainable_weights if "spatial_mean" in w.path]
-    assert map_head and all(g is None for g in tape.gradient(values["domain_mmd"], map_head))
-    # the alignment figures say what the vector part alone tells, beside the whole code's
-    from vae.alignment import alignment_report
-    from vae.evaluate import format_alignment
-    from vae.space import LatentSpace
-
+    model = trained[0]
     real = small_dataset.real()
-    # codes whose map tells the domain and whose vector part is noise
-    means = np.random.default_rng(0).standard_normal((len(real), cfg.latent_dim))
-    means[:, 16:] += 3.0 * (real.domain == "emoji")[:, None]
-    space = LatentSpace.of_model(cfg, means, real.domain, real.tag_matrix())
+    # codes that tell the domain by themselves
+    means = np.random.default_rng(0).standard_normal((len(real), model.cfg.latent_dim))
+    means[:, 8:] += 3.0 * (real.domain == "emoji")[:, None]
+    space = LatentSpace.of_model(model.cfg, means, real.domain, real.tag_matrix())
     report = alignment_report(model, space, real.images, 1.0, pairs=8, cnn=False)
     assert report["domain_accuracy"]["accuracy"] == 1.0
     transfer = report["transfer"]
     assert 0 < transfer["printed_share"] <= 1 and transfer["fit_steps"] > 0  # the printed way's share
     assert set(transfer) >= {"printed", "printed_encoder", "emoji", "tag", "print_itself", "unchanged"}
-    assert report["vector_part"]["dims"] == 16
-    assert report["vector_part"]["domain_accuracy"]["accuracy"] < 0.8
-    assert "vector part alone (16 dims)" in format_alignment(report)
-    with pytest.raises(ValueError, match="needs a spatial part"):
-        preset("tiny-shared").override(spatial_in_adversaries=False)
+    assert set(report["translation"]) == {"lego_to_emoji", "emoji_to_lego"}
+    assert "domain accuracy from the code: 1.000" in format_alignment(report)
 
 
 def test_the_judges_accuracy_is_scored_on_each_domains_faces_alone(small_dataset):
-    from bench.__main__ import judge_per_domain_line
-    from vae.judge import MIN_DOMAIN_POSITIVES, cross_validate, face_groups, tag_accuracy
+    from vae.eval.judge import MIN_DOMAIN_POSITIVES, cross_validate, face_groups, per_domain_line, tag_accuracy
 
     tags = np.zeros((4, len(EXPRESSIONS)), np.float32)
     tags[:2, 0] = 1  # two smiling faces of four: the first found, the third wrongly seen smiling
@@ -326,81 +266,7 @@ def test_the_judges_accuracy_is_scored_on_each_domains_faces_alone(small_dataset
         scored = {t for t, count in zip(EXPRESSIONS, matrix.sum(axis=0)) if count >= MIN_DOMAIN_POSITIVES}
         assert set(report["per_domain"][domain]["tags"]) == scored and scored
         assert 0 <= report["per_domain"][domain]["mean_balanced_accuracy"] <= 1
-    line = judge_per_domain_line(report)
+    line = per_domain_line(report)
     assert "lego faces alone" in line and "emoji faces alone" in line
     report["per_domain"]["lego"] = {"tags": {}, "mean_balanced_accuracy": None}  # no tag on 3 Lego faces
-    assert "lego faces alone: no tag" in judge_per_domain_line(report)
-
-
-def test_the_bench_reports_a_spatial_codes_vector_part_only_when_there_is_one():
-    from bench.__main__ import vector_part_rows
-
-    assert vector_part_rows({"domain_accuracy": {"accuracy": 0.9}}) == []
-    (row,) = vector_part_rows({"vector_part": {"dims": 96, "domain_accuracy": {"accuracy": 0.812},
-                                               "expression_neighbours": {"ratio": 4.25}}})
-    assert "96 dims" in row[0] and row[1] == "0.81 / 4.25x"
-
-
-def test_a_dropped_map_leaves_the_picture_to_the_vector_part(small_dataset, tmp_path):
-    import tensorflow as tf
-
-    cfg = preset("tiny-shared").override(epochs=1, latent_dim=16 + 8 * 8, spatial_channels=1,
-                                         spatial_in_adversaries=False, spatial_dropout=0.5)
-    model, history = train(cfg, small_dataset, tmp_path, verbose=0)
-    assert np.isfinite(float(history[-1]["loss"])) and load_model_folder(tmp_path).cfg.spatial_dropout == 0.5
-    images = small_dataset.images[:8].astype(np.float32) / 255.0
-    data = {"images": images, "domain": np.zeros((8, 1), np.float32),
-            "tags": small_dataset.tag_matrix()[:8], "tagged": np.ones(8, np.float32)}
-    for share, reaches in ((0.999, False), (0.0, True)):  # every map dropped; none
-        model.cfg = cfg.override(spatial_dropout=share)
-        with tf.GradientTape() as tape:
-            values = model.losses_for(data, training=True)
-        map_head = [w for w in model.encoder.trainable_weights if "spatial_mean" in w.path]
-        gradients = tape.gradient(values["mse"], map_head)
-        assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in gradients) == reaches
-    # so a face drawn in the other domain is drawn by its vector part, the map (its domain's look) zeroed
-    from vae.space import LatentSpace
-
-    real = small_dataset.real()
-    means = np.asarray(model.encode(real.images)[0], np.float64)
-    z = means[0]
-    for dropout, kept in ((0.5, 16), (0.0, cfg.latent_dim)):
-        space = LatentSpace.of_model(cfg.override(spatial_dropout=dropout), means, real.domain, real.tag_matrix())
-        away = space.translate(z, "lego", "emoji")
-        assert np.array_equal(away[:kept], z[:kept]) and not away[kept:].any()
-        assert np.array_equal(space.translate(z, "lego", "lego"), z)
-    assert np.abs(z[16:]).max() > 0
-    with pytest.raises(ValueError, match="spatial_dropout needs a spatial part"):
-        preset("tiny-shared").override(spatial_dropout=0.5)
-
-
-def test_a_bounded_map_keeps_its_code_in_bounds_and_the_content_adversary_can_read_it(small_dataset, tmp_path):
-    cfg = preset("tiny-shared").override(epochs=1, latent_dim=16 + 8 * 8, spatial_channels=1,
-                                         spatial_in_adversaries=False, spatial_in_content_adversary=True,
-                                         spatial_bound=5.0)
-    model, history = train(cfg, small_dataset, tmp_path, verbose=0)
-    assert np.isfinite(float(history[-1]["loss"]))
-    assert model.content_adversary.input_shape[-1] == cfg.latent_dim - cfg.expression_dims == 76
-    # the map's means and log-variances start where an unbounded map's do, and never pass the bound
-    fresh = build_vae(cfg)
-    mean, log_var, _ = fresh.encoder(small_dataset.images[:4].astype(np.float32) / 255.0)
-    assert np.allclose(mean[:, 16:], 0.0) and np.allclose(log_var[:, 16:], -4.0, atol=1e-5)
-    for weight in fresh.encoder.trainable_weights:
-        if "spatial_mean" in weight.path or "spatial_log_var" in weight.path:
-            weight.assign(np.full(weight.shape, 1e3 if "bias" in weight.path else -1e3, np.float32))
-    mean, log_var, _ = (np.asarray(part) for part in fresh.encoder(small_dataset.images[:4] / 255.0))
-    assert np.abs(mean[:, 16:]).max() <= 5.0 and np.abs(log_var[:, 16:]).max() <= 5.0
-    assert np.abs(mean[:, 16:]).max() > 4.9  # bounded, not cut to zero
-    # the content adversary's answer moves with the map: the tags are kept out of it too
-    reloaded = load_model_folder(tmp_path)
-    data = {"images": small_dataset.images[:8].astype(np.float32) / 255.0, "domain": np.zeros((8, 1), np.float32),
-            "tags": small_dataset.tag_matrix()[:8], "tagged": np.ones(8, np.float32)}
-    before = float(reloaded.losses_for(data, training=False)["content_adversary"])
-    for weight in reloaded.encoder.trainable_weights:
-        if "spatial_mean" in weight.path and "bias" in weight.path:
-            weight.assign(weight + 3.0)
-    assert abs(float(reloaded.losses_for(data, training=False)["content_adversary"]) - before) > 1e-4
-    with pytest.raises(ValueError, match="spatial_in_content_adversary needs a map"):
-        preset("tiny-shared").override(latent_dim=16 + 64, spatial_channels=1, spatial_in_content_adversary=True)
-    with pytest.raises(ValueError, match="spatial_bound needs a spatial part"):
-        preset("tiny-shared").override(spatial_bound=5.0)
+    assert "lego faces alone: no tag" in per_domain_line(report)

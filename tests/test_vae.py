@@ -3,8 +3,8 @@ import pytest
 
 from common.errors import UserError
 from vae.config import PRESETS, VAEConfig, preset
-from vae.evaluate import evaluate
 from vae.families import build_vae, load_model_folder, load_vae
+from vae.metrics import evaluate
 from vae.train import main as train_main
 from vae.train import read_history, train
 
@@ -82,7 +82,7 @@ def test_resume_continues_epochs_and_history(small_dataset, tmp_path):
     small_dataset.save(data)
     out = tmp_path / "run"
     # a list override must survive the round trip through config.json, or --resume refuses the run
-    args = ["--data", str(data), "--preset", "tiny", "--out", str(out), "--quiet",
+    args = ["--data", str(data), "--preset", "tiny", "--out", str(out), "--quiet", "--stage", "vae",
             "--set", "encoder_filters=[8, 16, 16, 16]"]
     assert train_main(args + ["--epochs", "2"]) == 0
     first = read_history(out / "history.csv")
@@ -97,7 +97,8 @@ def test_resume_continues_epochs_and_history(small_dataset, tmp_path):
     refused = train_main(args + ["--epochs", "4", "--resume", "--set", "beta=0.25"])
     assert refused == 2
     # `--resume` alone carries on with the run's own config, its --set included
-    assert train_main(["--data", str(data), "--out", str(out), "--quiet", "--epochs", "4", "--resume"]) == 0
+    assert train_main(["--data", str(data), "--out", str(out), "--quiet", "--stage", "vae", "--epochs", "4",
+                       "--resume"]) == 0
     assert [int(r["epoch"]) for r in read_history(out / "history.csv")] == [1, 2, 3, 4]
     assert VAEConfig.load(out / "config.json") == saved.override(epochs=4)
 
@@ -132,7 +133,7 @@ def test_resume_without_the_runs_config_is_one_sentence(small_dataset, tmp_path,
     data = tmp_path / "data.npz"
     small_dataset.save(data)
     out = tmp_path / "run"
-    args = ["--data", str(data), "--preset", "tiny", "--out", str(out), "--quiet", "--epochs", "1"]
+    args = ["--data", str(data), "--preset", "tiny", "--out", str(out), "--quiet", "--epochs", "1", "--stage", "vae"]
     assert train_main(args) == 0
     (out / "config.json").unlink()
     assert train_main(args + ["--resume"]) == 2
@@ -211,6 +212,23 @@ def test_no_family_imports_the_registry_or_a_subclass():
     assert "vae.families" not in imported("shared")
 
 
+def test_neither_the_model_nor_the_app_imports_the_research_tools():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sources = [p for folder in ("vae", "explorer", "data", "common") for p in (root / folder).rglob("*.py")
+               if "eval" not in p.relative_to(root).parts] + [root / "streamlit_app.py"]
+    found = {}
+    for path in sources:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        found[path.relative_to(root).as_posix()] = {n for n in names if n == "vae.eval" or n.startswith("vae.eval.")}
+    assert "vae/export.py" in found and "explorer/engine.py" in found  # the walk reached both sides
+    assert not {path: names for path, names in found.items() if names}
+
+
 @pytest.mark.parametrize("name", ["tiny", "tiny-shared"])
 def test_a_built_model_has_the_capabilities_its_config_promises(name):
     cfg = preset(name)
@@ -233,29 +251,19 @@ def test_half_precision_weights_halve_the_file_and_decode_alike(tmp_path):
     assert np.abs(half.decode(z, 1.0) - model.decode(z, 1.0)).max() < 0.01
 
 
-def test_a_spatial_code_is_the_codes_last_dims_and_each_cell_draws_its_own_place(tmp_path):
-    cfg = preset("tiny-shared").override(latent_dim=16 + 8 * 8 * 2, spatial_channels=2)
-    assert (cfg.vector_dims, cfg.spatial_dims) == (16, 128)
-    model = build_vae(cfg)
-    images = np.random.default_rng(0).random((2, 64, 64, 3)).astype(np.float32)
-    mean, log_var = model.encode(images)
-    assert mean.shape == log_var.shape == (2, cfg.latent_dim)
-    # the spatial part is a map: moving its top-left cell changes the top-left of the picture only
-    moved = mean.copy()
-    moved[:, cfg.vector_dims:cfg.vector_dims + cfg.spatial_channels] += 5.0
-    change = np.abs(model.decode(moved, 0.0) - model.decode(mean, 0.0)).mean(axis=(0, 3))  # (64, 64)
-    assert change[:16, :16].mean() > 1e-3 and change[32:, 32:].max() < 1e-6
-    model.save(tmp_path / "model.keras")
-    assert np.array_equal(load_vae(tmp_path / "model.keras").decode(mean, 0.0), model.decode(mean, 0.0))
+def test_a_config_saved_with_a_retired_experiment_off_loads_and_one_with_it_on_is_refused(tmp_path):
+    import json
 
+    from vae.config import RETIRED_FIELDS, read_config
 
-def test_a_spatial_code_needs_the_shared_family_and_a_side_both_networks_have():
-    with pytest.raises(ValueError, match="only the shared family"):
-        preset("tiny").override(latent_dim=16 + 64, spatial_channels=1)
-    with pytest.raises(ValueError, match="spatial_side 6"):
-        preset("tiny-shared").override(latent_dim=16 + 36, spatial_channels=1, spatial_side=6)
-    with pytest.raises(ValueError, match="less the spatial part"):
-        preset("tiny-shared").override(spatial_channels=1)  # 64 spatial dims in a 16-d code
+    cfg = preset("tiny-shared")
+    saved = {**json.loads(cfg.to_json()), **RETIRED_FIELDS}  # a config written while they existed
+    (tmp_path / "off.json").write_text(json.dumps(saved))
+    assert read_config(tmp_path / "off.json", "train it again") == cfg
+    assert VAEConfig.from_dict(saved) == cfg  # as a saved model.keras rebuilds its config
+    (tmp_path / "on.json").write_text(json.dumps({**saved, "spatial_channels": 2}))
+    with pytest.raises(UserError, match=r"on.json turns on spatial_channels=2, an experiment this version no longer"):
+        read_config(tmp_path / "on.json", "train it again")
 
 
 @pytest.mark.parametrize("name", ["tiny", "tiny-shared"])
@@ -287,7 +295,7 @@ def test_a_fitted_code_draws_its_picture_closer_than_the_encoders_guess(name, sm
     # the evaluation reports the SSIM of the same fitted redraws beside the encoder's
     import tensorflow as tf
 
-    from vae.evaluate import image_metrics
+    from vae.metrics import image_metrics
 
     metrics = image_metrics(model, images, 1.0, fit_steps=25)
     redrawn = tf.image.ssim(tf.constant(images / 255.0, tf.float32), tf.constant(model.decode(fitted, 1.0)), 1.0)

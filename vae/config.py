@@ -10,10 +10,19 @@ from common.files import atomic_write_text
 from data.labels import EXPRESSIONS
 
 FAMILY_NAMES = ("plain", "shared")
-SPATIAL_LOG_VAR_START = -4.0  # the spatial map's first log-variance
 # fields the shared family's training step never reads: they must keep these values there
 PLAIN_ONLY = {"ssim_weight": 0.0, "edge_weight": 0.0, "batch_norm": False, "dropout": 0.0,
               "decoder_upsampling": "transpose", "output_layer": "conv"}
+# fields of experiments that did not ship (results/spatial-code.md, patch-critic.md,
+# swap-term.md): configs saved while they existed hold them, and at these values they changed
+# nothing, so such a config loads without them
+RETIRED_FIELDS = {"swap_weight": 0.0, "patch_weight": 0.0, "patch_start_epoch": 0, "spatial_channels": 0,
+                  "spatial_side": 8, "spatial_in_adversaries": True, "spatial_dropout": 0.0,
+                  "spatial_in_content_adversary": False, "spatial_bound": 0.0}
+
+
+class RetiredExperiment(ValueError):
+    """A saved config turns on an experiment this version no longer builds."""
 
 
 @dataclass(frozen=True)
@@ -56,33 +65,7 @@ class VAEConfig:
     # printed head and its emoji; one emoji in two art styles), its other dims its identity
     # partner's (a printed head and its base; the two sides of a head); the partner is a target
     pair_weight: float = 0.0
-    # cross-reconstruction: an image with both partners, decoded from the expression partner's
-    # expression dims and the identity partner's other dims, is that image (a printed head from
-    # its emoji and its base: the studio's move, with its answer); 1 weighs it like reconstruction
-    swap_weight: float = 0.0
-    # a PatchGAN critic (Isola et al. 2017) on the reconstructions, conditioned on the domain:
-    # the model is scored on the critic taking its reconstructions for originals (non-saturating),
-    # per 64x64 image like the other auxiliary terms; the term counts from patch_start_epoch
-    patch_weight: float = 0.0
-    patch_start_epoch: int = 0
     extra_convs: bool = False  # a second 3x3 conv in each encoder and decoder block at <= 32 px
-    # a spatial part of the code (shared family): the last spatial_side^2 * spatial_channels dims
-    # of latent_dim are a (spatial_side, spatial_side, spatial_channels) map, read off the
-    # encoder's feature map of that side and fed to the decoder's block of that side
-    spatial_channels: int = 0
-    spatial_side: int = 8
-    # whether the domain discrepancy and the domain and content adversaries read the map too
-    # (False: the vector part only, so the map may hold what tells the domains apart)
-    spatial_in_adversaries: bool = True
-    # the share of training images whose map the decoder does not get (zeros, the prior's mean
-    # in its place), so that the vector part alone must still draw the whole face
-    spatial_dropout: float = 0.0
-    # whether the content adversary reads the map too, when the domain terms do not: the tags
-    # are then kept out of the map, so the expression dims still draw the expression
-    spatial_in_content_adversary: bool = False
-    # a soft bound (tanh) on the map's posterior means and log-variances, 0 for none: its KL per
-    # dim stays below about bound^2 / 2 + bound, so a run's KL cannot run away through the map
-    spatial_bound: float = 0.0
     batch_size: int = 64
     epochs: int = 60
     # the length of the cosine schedule the optimizer was built with (0: `epochs`); a run
@@ -112,54 +95,8 @@ class VAEConfig:
                                  + ", ".join(f"{key}={PLAIN_ONLY[key]!r}" for key in ignored))
         if self.reconstruction_loss not in ("weighted", "sigma"):
             raise ValueError("reconstruction_loss must be 'weighted' or 'sigma'")
-        if self.spatial_channels and self.family != "shared":
-            raise ValueError("only the shared family has a spatial part of the code: set spatial_channels=0")
-        if not self.spatial_in_adversaries and not self.spatial_channels:
-            raise ValueError("spatial_in_adversaries=False needs a spatial part: set spatial_channels")
-        if self.spatial_in_content_adversary and (self.spatial_in_adversaries or not self.spatial_channels):
-            raise ValueError("spatial_in_content_adversary needs a map the domain terms do not read: "
-                             "set spatial_channels and spatial_in_adversaries=False")
-        if self.spatial_bound and not (self.spatial_channels and self.spatial_bound > -SPATIAL_LOG_VAR_START):
-            raise ValueError(f"spatial_bound needs a spatial part and a bound above {-SPATIAL_LOG_VAR_START:g} "
-                             "(the map's first log-variance)")
-        if self.spatial_dropout and not (self.spatial_channels and 0 < self.spatial_dropout < 1):
-            raise ValueError("spatial_dropout needs a spatial part and a share between 0 and 1")
-        if self.spatial_channels and not (self.spatial_side in self._encoder_sides
-                                          and self.spatial_side in self._decoder_sides):
-            raise ValueError(f"spatial_side {self.spatial_side} must be the side of an encoder block "
-                             f"({self._encoder_sides}) and of a decoder block ({self._decoder_sides})")
-        if not 0 <= self.expression_dims < self.vector_dims:
-            raise ValueError("expression_dims must be at least 0 and below latent_dim "
-                             "(less the spatial part's dims)")
-
-    @property
-    def spatial_dims(self) -> int:
-        """Dims of the code's spatial part: its last ones."""
-        return self.spatial_side ** 2 * self.spatial_channels
-
-    @property
-    def vector_dims(self) -> int:
-        """Dims of the code read from the encoder's last features: its first ones."""
-        return self.latent_dim - self.spatial_dims
-
-    @property
-    def adversary_dims(self) -> int:
-        """Leading code dims that the domain terms and the content adversary read."""
-        return self.latent_dim if self.spatial_in_adversaries else self.vector_dims
-
-    @property
-    def content_dims(self) -> int:
-        """Code dims the content adversary reads: past the expression dims, up to adversary_dims
-        (the whole code, map included, with spatial_in_content_adversary)."""
-        return (self.latent_dim if self.spatial_in_content_adversary else self.adversary_dims) - self.expression_dims
-
-    @property
-    def _encoder_sides(self) -> tuple[int, ...]:
-        return tuple(self.image_size // 2 ** (index + 1) for index in range(len(self.encoder_filters)))
-
-    @property
-    def _decoder_sides(self) -> tuple[int, ...]:
-        return tuple(self.decoder_start_size * 2 ** (index + 1) for index in range(len(self.decoder_filters)))
+        if not 0 <= self.expression_dims < self.latent_dim:
+            raise ValueError("expression_dims must be at least 0 and below latent_dim")
 
     @property
     def schedule_length(self) -> int:
@@ -178,13 +115,6 @@ class VAEConfig:
         return self.expression_dims if self.domain_conditioned else 0
 
     @property
-    def translation_dims(self) -> int:
-        """Leading code dims a face keeps when it is drawn in the other domain: a spatial map the
-        decoder learnt to do without (`spatial_dropout`) holds the source domain's look
-        (results/spatial-code.md), so translation sets it to zero and the vector part draws."""
-        return self.vector_dims if self.spatial_dropout else self.latent_dim
-
-    @property
     def upsamplings(self) -> int:
         return len(self.decoder_filters) + (self.output_layer == "transpose")
 
@@ -201,7 +131,7 @@ class VAEConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "VAEConfig":
-        return cls(**typed_fields(values))
+        return cls(**typed_fields(without_retired(values)))
 
     @classmethod
     def load(cls, path: str | Path) -> "VAEConfig":
@@ -210,6 +140,15 @@ class VAEConfig:
     def override(self, **changes) -> "VAEConfig":
         """A copy with `changes`, each checked against its field's type (ValueError naming it)."""
         return replace(self, **typed_fields(changes))
+
+
+def without_retired(values: dict) -> dict:
+    """`values` less the RETIRED_FIELDS, each of which must hold its off value."""
+    used = [f"{key}={values[key]!r}" for key, off in RETIRED_FIELDS.items() if key in values and values[key] != off]
+    if used:
+        raise RetiredExperiment(f"turns on {', '.join(used)}, an experiment this version no longer builds: "
+                                "train it again, or load it with a commit from before the experiment left")
+    return {key: value for key, value in values.items() if key not in RETIRED_FIELDS}
 
 
 def typed_fields(values: dict) -> dict:
@@ -301,6 +240,8 @@ def read_config(path: Path, hint: str) -> VAEConfig:
         raise UserError(f"{path} is missing: {hint}.")
     try:
         return VAEConfig.load(path)
+    except RetiredExperiment as error:
+        raise UserError(f"{path} {error}.") from error
     except (OSError, ValueError, TypeError) as error:
         raise UserError(f"{path} is not a readable model config ({error}): {hint}.") from error
 

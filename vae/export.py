@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from common.cli import run_cli
+from common.errors import UserError
 from common.files import atomic_path, atomic_write_text
 from common.static_files import STATIC_FOLDER, write_static_files
 from data.dataset import FaceDataset
 from vae.config import read_config
-from vae.evaluate import encode_in_batches, evaluate
 from vae.latent import fit_gaussian_mixture, fit_pca, pca_project
+from vae.metrics import encode_in_batches, evaluate
 
 GRID_SIZE = 40
 MIXTURE_COMPONENTS = 6
@@ -61,30 +62,50 @@ WEIGHTS_FILE = "model.weights.h5"  # inside a .keras zip
 def write_half_precision_model(source: Path, target: Path) -> None:
     """A copy of a .keras file whose float32 weights are stored as float16, zip-compressed:
     half the bytes; Keras casts them back to float32 when it loads the model."""
-    import h5py
-
     with zipfile.ZipFile(source) as archive:
         members = {info.filename: archive.read(info) for info in archive.infolist()}
-    with h5py.File(io.BytesIO(members[WEIGHTS_FILE]), "r") as weights:
-        buffer = io.BytesIO()
-        with h5py.File(buffer, "w") as half:
-            def copy(name, item):
-                if isinstance(item, h5py.Dataset):
-                    data = item[()]
-                    half.create_dataset(name, data=data.astype(np.float16) if data.dtype == np.float32 else data)
-                else:
-                    half.require_group(name)
-                for key, value in item.attrs.items():
-                    half[name].attrs[key] = value
-
-            for key, value in weights.attrs.items():
-                half.attrs[key] = value
-            weights.visititems(copy)
-    members[WEIGHTS_FILE] = buffer.getvalue()
+    members[WEIGHTS_FILE] = half_precision_weights(members[WEIGHTS_FILE])
     with atomic_path(target) as temporary:
         with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in members.items():
                 archive.writestr(name, data)
+
+
+def half_precision_weights(data: bytes) -> bytes:
+    """An HDF5 weights file (Keras's .weights.h5) with its float32 arrays stored as float16."""
+    import h5py
+
+    buffer = io.BytesIO()
+    with h5py.File(io.BytesIO(data), "r") as weights, h5py.File(buffer, "w") as half:
+        def copy(name, item):
+            if isinstance(item, h5py.Dataset):
+                array = item[()]
+                half.create_dataset(name, data=array.astype(np.float16) if array.dtype == np.float32 else array)
+            else:
+                half.require_group(name)
+            for key, value in item.attrs.items():
+                half[name].attrs[key] = value
+
+        for key, value in weights.attrs.items():
+            half.attrs[key] = value
+        weights.visititems(copy)
+    return buffer.getvalue()
+
+
+def ship_refiner(run: Path, out: Path) -> bool:
+    """Copy a run's refiner (vae.refiner: its config, history and weights, stored as float16)
+    into `out`; False where the run has none (the model then draws its raw pictures)."""
+    from vae.refiner import CONFIG_FILE, HISTORY_FILE
+    from vae.refiner import WEIGHTS_FILE as REFINER_WEIGHTS
+
+    if not (run / REFINER_WEIGHTS).is_file():
+        return False
+    with atomic_path(out / REFINER_WEIGHTS) as temporary:
+        temporary.write_bytes(half_precision_weights((run / REFINER_WEIGHTS).read_bytes()))
+    for name in (CONFIG_FILE, HISTORY_FILE):
+        with atomic_path(out / name) as temporary:
+            shutil.copyfile(run / name, temporary)
+    return True
 
 
 def umap_maps(latents: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,6 +170,7 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0, static: Pa
         atomic_write_text(out / "evaluation.json", json.dumps(evaluation, indent=2))
         atomic_write_text(out / "ATTRIBUTION.md", ATTRIBUTION)
         write_static_files(FaceDataset.load(out / "dataset.npz"), static)
+        ship_refiner(run, out)
         half.replace(out / "model.keras")
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # also when the export stops half way
@@ -165,9 +187,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the dashboard's static pictures go (default: static/ beside streamlit_app.py)")
     parser.add_argument("--static-only", action="store_true",
                         help="only write the static pictures of the model already exported to --out")
+    parser.add_argument("--refiner-only", action="store_true",
+                        help="only ship the run's refiner (trained by `python -m vae.train --stage refiner`) into "
+                             "the model already exported to --out")
     args = parser.parse_args(argv)
 
     def run() -> int:
+        if args.refiner_only:
+            if not ship_refiner(args.run, args.out):
+                raise UserError(f"{args.run} has no refiner: train one with `python -m vae.train --stage refiner "
+                                f"--model {args.run}`.")
+            print(f"shipped the refiner of {args.run} into {args.out}")
+            return 0
         if args.static_only:
             names = write_static_files(FaceDataset.load(args.out / "dataset.npz"), args.static)
             print(f"{args.static}: {', '.join(names)}")

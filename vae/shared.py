@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from vae.config import SPATIAL_LOG_VAR_START, VAEConfig
+from vae.config import VAEConfig
 from vae.model import PACKAGE, VAE, as_float_images, inference_graph, kl_per_dimension, latent_batch
 
 REFERENCE_PIXELS = 64 * 64 * 3  # auxiliary weights are per 64x64 image and scale with the pixel count
@@ -57,75 +57,25 @@ class DomainFiLM(layers.Layer):
         return {**super().get_config(), "channels": self.channels}
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class SoftBound(layers.Layer):
-    """bound * tanh(x / bound): near x for small values, never past +-bound."""
-
-    def __init__(self, bound: float, **kwargs):
-        super().__init__(**kwargs)
-        self.bound = bound
-
-    def call(self, x):
-        return self.bound * ops.tanh(x / self.bound)
-
-    def get_config(self):
-        return {**super().get_config(), "bound": self.bound}
-
-
 def _residual_conv(x, filters: int, name: str):
     y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv")(x)
     y = layers.LeakyReLU(negative_slope=0.2, name=f"{name}_act")(y)
     return layers.Add(name=f"{name}_add")([x, y])
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class SplitCode(layers.Layer):
-    """A code (B, L) -> its vector part (B, L - s*s*C) and its spatial part as a map (B, s, s, C)."""
-
-    def __init__(self, side: int, channels: int, **kwargs):
-        super().__init__(**kwargs)
-        self.side, self.channels = side, channels
-
-    def call(self, z):
-        split = ops.shape(z)[-1] - self.side * self.side * self.channels
-        return z[:, :split], ops.reshape(z[:, split:], (-1, self.side, self.side, self.channels))
-
-    def get_config(self):
-        return {**super().get_config(), "side": self.side, "channels": self.channels}
-
-
 def build_shared_encoder(cfg: VAEConfig) -> keras.Model:
-    """images (B, S, S, 3) -> mean (B, L), log_var (B, L), domain logit (B, 1). With a spatial
-    part, the code's last dims are a 1x1 conv of the features at `spatial_side`, flattened."""
+    """images (B, S, S, 3) -> mean (B, L), log_var (B, L), domain logit (B, 1)."""
     images = keras.Input((cfg.image_size, cfg.image_size, 3), name="images")
     x, side = images, cfg.image_size
-    spatial = None
     for index, filters in enumerate(cfg.encoder_filters):
         x = layers.Conv2D(filters, 3, strides=2, padding="same", name=f"enc_conv{index}")(x)  # halves H and W
         x = layers.LeakyReLU(negative_slope=0.2, name=f"enc{index}_act")(x)
         side //= 2
         if cfg.extra_convs and side <= HIGH_DETAIL_SIDE:
             x = _residual_conv(x, filters, f"enc{index}_res")
-        if cfg.spatial_channels and side == cfg.spatial_side:
-            spatial = x
     features = layers.Flatten(name="flatten")(x)  # (B, s * s * C)
-    mean = layers.Dense(cfg.vector_dims, name="z_mean")(features)
-    log_var = layers.Dense(cfg.vector_dims, name="z_log_var")(features)
-    if spatial is not None:
-        # normalised features and a small first variance (e^-4): the decoder sees the map's
-        # signal before its noise. Read by the domain terms too, it stays at the prior anyway
-        # (results/spatial-code.md); spatial_in_adversaries=False leaves it out of them
-        spatial = layers.LayerNormalization(name="spatial_norm")(spatial)
-        parts = []
-        for part, start in (("mean", 0.0), ("log_var", SPATIAL_LOG_VAR_START)):
-            bias = cfg.spatial_bound * np.arctanh(start / cfg.spatial_bound) if cfg.spatial_bound else start
-            head = layers.Conv2D(cfg.spatial_channels, 1, kernel_initializer="zeros",
-                                 bias_initializer=keras.initializers.Constant(bias), name=f"spatial_{part}")(spatial)
-            if cfg.spatial_bound:
-                head = SoftBound(cfg.spatial_bound, name=f"spatial_{part}_bound")(head)
-            parts.append(layers.Flatten(name=f"spatial_{part}_flat")(head))
-        mean = layers.Concatenate(name="z_mean_all")([mean, parts[0]])
-        log_var = layers.Concatenate(name="z_log_var_all")([log_var, parts[1]])
+    mean = layers.Dense(cfg.latent_dim, name="z_mean")(features)
+    log_var = layers.Dense(cfg.latent_dim, name="z_log_var")(features)
     # the image's own domain, read from the features (the code is kept free of it): an upload's domain
     domain_logit = layers.Dense(1, name="domain_logit")(layers.LayerNormalization(name="domain_norm")(features))
     return keras.Model(images, [mean, log_var, domain_logit], name="encoder")
@@ -137,10 +87,8 @@ def build_shared_decoder(cfg: VAEConfig) -> keras.Model:
     domain = keras.Input((1,), name="domain")
     condition = layers.Concatenate(name="condition")([1.0 - domain, domain])  # (B, 2): Lego and emoji weights
     side, channels = cfg.decoder_start_size, cfg.decoder_filters[0]
-    vector, spatial = SplitCode(cfg.spatial_side, cfg.spatial_channels, name="split_code")(z) \
-        if cfg.spatial_channels else (z, None)
     x = layers.Dense(side * side * channels, name="dec_dense")(
-        layers.Concatenate(name="z_and_domain")([vector, condition]))
+        layers.Concatenate(name="z_and_domain")([z, condition]))
     x = layers.Reshape((side, side, channels), name="dec_reshape")(x)  # (B, s, s, C)
     x = layers.LeakyReLU(negative_slope=0.2, name="dec_in_act")(x)
     for index, filters in enumerate(cfg.decoder_filters):
@@ -149,27 +97,10 @@ def build_shared_decoder(cfg: VAEConfig) -> keras.Model:
         side *= 2
         x = DomainFiLM(filters, name=f"dec{index}_film")([x, condition])
         x = layers.LeakyReLU(negative_slope=0.2, name=f"dec{index}_act")(x)
-        if spatial is not None and side == cfg.spatial_side:  # the spatial part joins at its own side
-            x = layers.Conv2D(filters, 3, padding="same", name=f"dec{index}_spatial")(
-                layers.Concatenate(name=f"dec{index}_with_spatial")([x, spatial]))
-            x = layers.LeakyReLU(negative_slope=0.2, name=f"dec{index}_spatial_act")(x)
         if cfg.extra_convs and side <= HIGH_DETAIL_SIDE:
             x = _residual_conv(x, filters, f"dec{index}_res")
     images = layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="dec_out")(x)
     return keras.Model([z, domain], images, name="decoder")
-
-
-def build_patch_critic(cfg: VAEConfig) -> keras.Model:
-    """PatchGAN critic: three stride-2 4x4 convs and a 3x3 conv to one logit per patch (each
-    sees about 46 px), told the domain by a FiLM after its first conv."""
-    image, domain = keras.Input((cfg.image_size, cfg.image_size, 3)), keras.Input((1,))
-    x = image
-    for filters in (32, 64, 128):
-        x = layers.Conv2D(filters, 4, strides=2, padding="same")(x)
-        if filters == 32:
-            x = DomainFiLM(filters)([x, domain])
-        x = layers.LeakyReLU(negative_slope=0.2)(x)
-    return keras.Model([image, domain], layers.Conv2D(1, 3, padding="same")(x), name="patch_critic")
 
 
 def _mlp(inputs: int, outputs: int, name: str, hidden: int = 128) -> keras.Model:
@@ -231,11 +162,8 @@ class SharedVAE(VAE):
 
     domain_conditioned = True
 
-    @property
-    def loss_names(self) -> tuple[str, ...]:
-        names = ("loss", "reconstruction", "kl", "mse", "ssim", "frequency", "domain_mmd", "domain_adversary",
-                 "expression", "content_adversary", "domain_head", "pair", "swap")
-        return names + (("patch", "patch_critic") if self.cfg.patch_weight else ())
+    loss_names = ("loss", "reconstruction", "kl", "mse", "ssim", "frequency", "domain_mmd", "domain_adversary",
+                  "expression", "content_adversary", "domain_head", "pair")
 
     @property
     def expression_dims(self) -> int:
@@ -244,8 +172,6 @@ class SharedVAE(VAE):
     def __init__(self, config: dict | VAEConfig, **kwargs):
         super().__init__(config, **kwargs)
         self.adversary_scale = keras.Variable(1.0, trainable=False, name="adversary_scale")
-        if self.cfg.patch_weight:  # set by vae.train: 0 before patch_start_epoch, then patch_balance
-            self.patch_scale = keras.Variable(1.0, trainable=False, name="patch_scale")
         cfg = self.cfg
         zeros = np.zeros((1, cfg.image_size, cfg.image_size, 3), np.float32)
         self.losses_for({"images": zeros, "domain": np.zeros((1, 1), np.float32),
@@ -262,15 +188,11 @@ class SharedVAE(VAE):
         self.encoder = build_shared_encoder(cfg)
         self.decoder = build_shared_decoder(cfg)
         # two domain adversaries: a small MLP, and a linear probe like the one that measures the space
-        self.domain_adversary = _mlp(cfg.adversary_dims, 1, "domain_adversary")
-        self.domain_probe = _mlp(cfg.adversary_dims, 1, "domain_probe", hidden=0)
+        self.domain_adversary = _mlp(cfg.latent_dim, 1, "domain_adversary")
+        self.domain_probe = _mlp(cfg.latent_dim, 1, "domain_probe", hidden=0)
         self.expression_classifier = _mlp(max(cfg.expression_dims, 1), self.tag_count, "expression_classifier",
                                           hidden=0)  # linear: tags are directions of the expression dims
-        self.content_adversary = _mlp(cfg.content_dims, self.tag_count, "content_adversary")
-        if cfg.patch_weight:
-            self.patch_critic = build_patch_critic(cfg)
-        if cfg.spatial_dropout:
-            self.map_dropout_seed = keras.random.SeedGenerator(cfg.seed + 1, name="map_dropout_seed")
+        self.content_adversary = _mlp(cfg.latent_dim - cfg.expression_dims, self.tag_count, "content_adversary")
 
     def call(self, images, training=False):
         mean, log_var, domain_logit = self.encoder(images, training=training)
@@ -283,10 +205,6 @@ class SharedVAE(VAE):
         images, domain = data["images"], tf.reshape(tf.cast(data["domain"], tf.float32), (-1, 1))
         mean, log_var, domain_logit = self.encoder(images, training=training)
         z = self.sampling([mean, log_var])
-        if training and cfg.spatial_dropout:  # these images' maps are zeros: the vector part draws them
-            kept = tf.cast(keras.random.uniform((tf.shape(z)[0], 1), seed=self.map_dropout_seed)
-                           >= cfg.spatial_dropout, z.dtype)
-            z = tf.concat([z[:, :cfg.vector_dims], z[:, cfg.vector_dims:] * kept], axis=1)
         decoded = self.decoder([z, domain], training=training)
         pixels = float(cfg.image_size * cfg.image_size * 3)
         mse = tf.reduce_mean(tf.square(images - decoded))
@@ -305,22 +223,21 @@ class SharedVAE(VAE):
         kl = tf.reduce_mean(tf.reduce_sum(kl_per_dimension(mean, log_var), axis=1))
 
         hard_domain = tf.round(domain)
-        seen = mean[:, :cfg.adversary_dims]  # what the domain terms and the content adversary read
-        values["domain_mmd"] = domain_mmd(seen, hard_domain) if cfg.domain_mmd_weight else tf.constant(0.0)
+        values["domain_mmd"] = domain_mmd(mean, hard_domain) if cfg.domain_mmd_weight else tf.constant(0.0)
         values["domain_head"] = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
             labels=hard_domain, logits=domain_logit))
         tags = tf.cast(data["tags"], tf.float32)
         tagged = tf.cast(data["tagged"], tf.float32)
         split = cfg.expression_dims
-        content = mean[:, split:split + cfg.content_dims]
+        content = mean[:, split:]
         # the adversaries learn from frozen codes; the encoder is scored on leaving them uninformed
         uninformed = tf.ones_like(hard_domain) * _uninformed(hard_domain)
         values["domain_adversary"] = domain_confusion = 0.0
         for adversary in (self.domain_adversary, self.domain_probe):
             values["domain_adversary"] += tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-                labels=hard_domain, logits=adversary(tf.stop_gradient(seen))))
+                labels=hard_domain, logits=adversary(tf.stop_gradient(mean))))
             domain_confusion += tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-                labels=uninformed, logits=adversary(seen)))
+                labels=uninformed, logits=adversary(mean)))
         if split:
             values["expression"] = _masked_tag_loss(tags, self.expression_classifier(mean[:, :split]), tagged)
             values["content_adversary"] = _masked_tag_loss(tags, self.content_adversary(tf.stop_gradient(content)),
@@ -329,56 +246,22 @@ class SharedVAE(VAE):
                                                  self.content_adversary(content), tagged)
         else:
             values["expression"] = values["content_adversary"] = content_confusion = tf.constant(0.0)
-        values["pair"] = values["swap"] = swap_term = tf.constant(0.0)
-        if (cfg.pair_weight or cfg.swap_weight) and "expression_partner" in data:
-            partners = self._partner_codes(data)
-            values["pair"] = self._pair_error(data, mean, *partners)
-            if cfg.swap_weight:
-                values["swap"], swapped = self._swap_error(data, images, domain, *partners, training)
-                swap_term = cfg.swap_weight * 0.5 * pixels * precision * values["swap"] * swapped
+        values["pair"] = tf.constant(0.0)
+        if cfg.pair_weight and "expression_partner" in data:
+            values["pair"] = self._pair_error(data, mean, *self._partner_codes(data))
         size = pixels / REFERENCE_PIXELS
-        patch_term = adversaries = tf.constant(0.0)
-        if cfg.patch_weight:
-            values["patch_critic"], values["patch"] = self._patch_errors(images, decoded, domain)
-            patch_term = self.patch_scale * cfg.patch_weight * values["patch"]  # scale-free: see patch_balance
-            adversaries = size * cfg.patch_weight * values["patch_critic"]
         scale = self.adversary_scale
-        total = (reconstruction + swap_term + cfg.beta * self.kl_scale * kl
+        total = (reconstruction + cfg.beta * self.kl_scale * kl
                  + size * cfg.domain_mmd_weight * values["domain_mmd"]
                  + size * scale * cfg.domain_adversary_weight * domain_confusion
                  + size * cfg.expression_weight * values["expression"]
                  + size * scale * cfg.content_adversary_weight * content_confusion
                  + size * 10.0 * values["domain_head"]
-                 + size * cfg.pair_weight * values["pair"] + patch_term)
-        adversaries += size * (cfg.domain_adversary_weight * values["domain_adversary"]
-                               + cfg.content_adversary_weight * values["content_adversary"])
+                 + size * cfg.pair_weight * values["pair"])
+        adversaries = size * (cfg.domain_adversary_weight * values["domain_adversary"]
+                              + cfg.content_adversary_weight * values["content_adversary"])
         values.update(loss=total, reconstruction=reconstruction, kl=kl, adversaries_loss=adversaries)
         return values
-
-    def _patch_errors(self, images, decoded, domain):
-        """The critic's cross-entropy (originals 1, reconstructions 0, the model's output held
-        fixed) and the model's (its reconstructions taken for originals), per patch."""
-        images = tf.convert_to_tensor(images, tf.float32)
-        def entropy(logits, label):
-            return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.fill(tf.shape(logits), label),
-                                                                           logits=logits))
-
-        critic = entropy(self.patch_critic([images, domain]), 1.0) + entropy(
-            self.patch_critic([tf.stop_gradient(decoded), domain]), 0.0)
-        return critic, entropy(self.patch_critic([decoded, domain]), 1.0)
-
-    def patch_balance(self, data, limit: float = 1e4) -> float:
-        """How much larger the reconstruction's gradient is than the critic term's at the
-        decoder's last kernel, on one batch (VQGAN's adaptive weight, Esser et al. 2021, taken
-        once an epoch): the critic term weighted by patch_weight times this pulls on the last
-        layer patch_weight times as hard as the reconstruction."""
-        last = self.decoder.trainable_weights[-2]  # the output conv's kernel
-        with tf.GradientTape(persistent=True) as tape:
-            values = self.losses_for(data, training=False)
-        reconstruction, critic = (tape.gradient(values[key], last) for key in ("reconstruction", "patch"))
-        del tape
-        ratio = float(tf.norm(reconstruction) / (tf.norm(critic) + 1e-8))
-        return min(ratio, limit)
 
     def _partner_codes(self, data):
         """The posterior means of each image's expression and identity partners, held fixed as
@@ -398,27 +281,9 @@ class SharedVAE(VAE):
         return sum(tf.reduce_sum(w * e) for w, e in zip(weights, errors)) / tf.maximum(
             tf.reduce_sum(weights[0]) + tf.reduce_sum(weights[1]), 1.0)
 
-    def _swap_error(self, data, images, domain, expression_target, identity_target, training):
-        """The studio's own move, learnt where the data holds its answer: an image with both
-        partners (a printed head: its emoji and its base) decoded from the expression partner's
-        expression dims and the identity partner's other dims should be that image. Returns the
-        pixel MSE over those images and their share of the batch."""
-        split = self.cfg.expression_dims
-        both = tf.cast(data["expression_paired"], tf.float32) * tf.cast(data["identity_paired"], tf.float32)
-        rows = tf.where(both > 0.5)[:, 0]
-        rows = tf.cond(tf.size(rows) > 0, lambda: rows, lambda: tf.zeros((1,), rows.dtype))  # never an empty batch
-        z = tf.gather(tf.concat([expression_target[:, :split], identity_target[:, split:]], axis=1), rows)
-        decoded = self.decoder([z, tf.gather(domain, rows)], training=training)
-        weight = tf.gather(both, rows)  # 0 for the stand-in row of a batch without pairs
-        squared = tf.reduce_mean(tf.square(tf.gather(images, rows) - decoded), axis=(1, 2, 3))
-        count = tf.reduce_sum(weight)
-        share = count / tf.cast(tf.shape(images)[0], tf.float32)
-        return tf.reduce_sum(weight * squared) / tf.maximum(count, 1.0), share
-
     def adversary_weights(self) -> list:
-        critic = self.patch_critic.trainable_weights if self.cfg.patch_weight else []
         return (self.domain_adversary.trainable_weights + self.domain_probe.trainable_weights
-                + self.content_adversary.trainable_weights + critic)
+                + self.content_adversary.trainable_weights)
 
     def train_step(self, data):
         """Two players, one optimiser step: the model minimises "loss" (in which the

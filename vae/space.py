@@ -1,6 +1,6 @@
 """The operations of the latent space that do not need the model: where a face's expression,
 an expression tag or the other domain lies. Pure numpy; `explorer.engine` pairs it with the
-model and `vae.alignment` measures it.
+model and `vae.eval.alignment` measures it.
 
 The answers follow the model's capabilities, never its family's name:
 - with a domain condition the code holds content only, and translation keeps the code and
@@ -42,7 +42,7 @@ class LatentSpace:
     """The dataset's posterior means with their domains and tags, and the operations on them."""
 
     def __init__(self, means: np.ndarray, domains: np.ndarray, tags: np.ndarray, domain_conditioned: bool = False,
-                 expression_dims: int = 0, translation_dims: int | None = None):
+                 expression_dims: int = 0):
         if len(means) != len(domains) or len(means) != len(tags):
             raise ValueError("means, domains and tags must have one row per image")
         self.means = np.asarray(means, np.float64)
@@ -50,13 +50,12 @@ class LatentSpace:
         self.tags = np.asarray(tags, bool)  # (N, len(EXPRESSIONS))
         self.domain_conditioned = bool(domain_conditioned)
         self.expression_dims = int(expression_dims)
-        self.translation_dims = self.means.shape[1] if translation_dims is None else int(translation_dims)
         self._targets: dict[str, np.ndarray] = {}
 
     @classmethod
     def of_model(cls, cfg, means: np.ndarray, domains: np.ndarray, tags: np.ndarray) -> "LatentSpace":
         """The space of a model's codes, with the capabilities its config (a VAEConfig) gives it."""
-        return cls(means, domains, tags, cfg.domain_conditioned, cfg.expression_part, cfg.translation_dims)
+        return cls(means, domains, tags, cfg.domain_conditioned, cfg.expression_part)
 
     def domain_mean(self, domain: str) -> np.ndarray:
         return self.means[self.domains == domain].mean(axis=0)
@@ -116,14 +115,9 @@ class LatentSpace:
 
     def translate(self, z: np.ndarray, from_domain: str, to_domain: str) -> np.ndarray:
         """The code to decode in `to_domain`: with a domain condition the condition does the work
-        and the code is kept (its dims past `translation_dims` set to zero), else shifted by the
-        difference of the domains' mean codes."""
+        and the code is kept, else shifted by the difference of the domains' mean codes."""
         z = np.asarray(z, np.float64)
-        if from_domain == to_domain:
-            return z
-        if self.domain_conditioned:
-            z = z.copy()
-            z[..., self.translation_dims:] = 0.0
+        if from_domain == to_domain or self.domain_conditioned:
             return z
         return z + self.domain_mean(to_domain) - self.domain_mean(from_domain)
 

@@ -1,7 +1,10 @@
-"""Train a VAE on a dataset built by `python -m data.build`: `python -m vae.train --help`.
+"""Train a VAE, then its refiner, on a dataset built by `python -m data.build`:
+`python -m vae.train --help`.
 
 Every epoch writes a checkpoint and the CSV history atomically, so an interrupted run loses
-at most the epoch in progress and `--resume` carries on from the last checkpoint.
+at most the epoch in progress and `--resume` carries on from the last checkpoint. The refiner
+(vae.refiner, the decoder's second stage) trains after the VAE, or alone on a trained run with
+`--stage refiner --model RUN`.
 """
 from __future__ import annotations
 
@@ -84,7 +87,7 @@ def write_history(path: Path, rows: list[dict], columns: tuple[str, ...]) -> Non
     atomic_write_text(path, buffer.getvalue())
 
 
-def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_budget: float | None, probe=None):
+def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_budget: float | None):
     """KL and adversary warm-ups, per-epoch checkpoint + history, an optional wall-clock budget,
     and a stop at the first step whose loss is not finite (the epoch's checkpoint is then not
     written, so the last one is the last good epoch; `diverged` holds the epoch)."""
@@ -110,8 +113,6 @@ def make_callbacks(model, cfg: VAEConfig, out: Path, history: list[dict], time_b
             if hasattr(model, "adversary_scale"):
                 warmup = cfg.adversary_warmup_epochs
                 model.adversary_scale.assign(min(1.0, (epoch + 1) / warmup) if warmup else 1.0)
-            if hasattr(model, "patch_scale"):  # the critic learns alone until patch_start_epoch
-                model.patch_scale.assign(model.patch_balance(probe) if epoch >= cfg.patch_start_epoch else 0.0)
             self.epoch, self.epoch_started = epoch, time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
@@ -181,7 +182,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
 
     from vae.families import build_vae, load_vae
 
-    pairs = bool(cfg.pair_weight or cfg.swap_weight) and cfg.domain_conditioned
+    pairs = bool(cfg.pair_weight) and cfg.domain_conditioned
 
     if dataset.size != cfg.image_size:
         raise UserError(f"the dataset holds {dataset.size}px images but the model expects {cfg.image_size}px: "
@@ -221,9 +222,6 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
                                                        alpha=0.05)
             model.compile(optimizer=keras.optimizers.Adam(learning_rate))
             cfg.save(out / "config.json")
-    probe = None  # one training batch on which the critic term's weight is balanced each epoch
-    if cfg.patch_weight and cfg.domain_conditioned:
-        probe = next(iter(make_tf_dataset(dataset, train_mask, cfg.batch_size, True, cfg.seed, pairs, cfg.expressions)))
     if initial_epoch >= cfg.epochs:
         if verbose:
             print(f"{out} already finished its {cfg.epochs} epochs")
@@ -233,7 +231,7 @@ def train(cfg: VAEConfig, dataset: FaceDataset, out: Path, resume: bool = False,
             validation_data=make_tf_dataset(dataset, val_mask, cfg.batch_size, False, cfg.seed, pairs, cfg.expressions)
             if val_mask.any() else None,
             epochs=cfg.epochs, initial_epoch=initial_epoch, verbose=verbose,
-            callbacks=(callbacks := make_callbacks(model, cfg, out, history, time_budget, probe)),
+            callbacks=(callbacks := make_callbacks(model, cfg, out, history, time_budget)),
         )
         if callbacks[0].diverged is not None:
             kept = f"its checkpoint holds epoch {len(history)}: `--resume` carries on from it" if history \
@@ -265,8 +263,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
     parser.add_argument("--strategy", default="default", choices=("default", "mirrored"),
                         help="mirrored: data-parallel over the local devices (tf.distribute.MirroredStrategy)")
+    parser.add_argument("--stage", choices=("all", "vae", "refiner"), default="all",
+                        help="all: the VAE, then its refiner (default); vae: the VAE alone; refiner: the refiner "
+                             "alone, of the trained run in --model (with --resume, carry on its refiner)")
+    parser.add_argument("--model", type=Path, help="with --stage refiner: the trained run (or exported model "
+                        "folder) whose refiner to train; its refiner files are written there")
+    parser.add_argument("--refiner-set", dest="refiner_overrides", type=parse_override, action="append", default=[],
+                        metavar="KEY=VALUE", help="override a refiner setting, e.g. --refiner-set minutes=10")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    if args.stage == "refiner":
+        if args.model is None:
+            parser.error("--stage refiner needs --model RUN: the trained run whose refiner to train")
+        return train_refiner_stage(args.model, args.data, dict(args.refiner_overrides), args.resume, args.quiet)
     overrides = dict(args.overrides)
     if args.epochs:
         overrides["epochs"] = args.epochs
@@ -284,12 +293,45 @@ def main(argv: list[str] | None = None) -> int:
     def run() -> int:
         config = cfg or read_config(out / "config.json", resume_hint(out)).override(**overrides)
         dataset = FaceDataset.load(args.data or Path(str(DEFAULT_DATA).format(size=config.image_size)))
-        train(config, dataset, out, resume=args.resume, time_budget=args.time_budget,
-              verbose=0 if args.quiet else 1, strategy=args.strategy, init_from=args.init_from)
+        model, _ = train(config, dataset, out, resume=args.resume, time_budget=args.time_budget,
+                         verbose=0 if args.quiet else 1, strategy=args.strategy, init_from=args.init_from)
         print(f"wrote {out / 'model.keras'}, {out / 'history.csv'}")
+        if args.stage == "all":
+            refine_run(model, dataset, out, dict(args.refiner_overrides), resume=args.resume, quiet=args.quiet)
         return 0
 
     return run_cli(run, on_interrupt=f"the last finished epoch is saved in {out}; continue with --resume")
+
+
+def refine_run(model, dataset: FaceDataset, out: Path, overrides: dict, resume: bool, quiet: bool) -> None:
+    """Train (or carry on) the refiner of `model` into `out` and print its validation figures."""
+    from vae.refiner import Refiner, RefinerConfig, train_refiner, validation_figures
+
+    cfg = RefinerConfig().override(**overrides)
+    last = train_refiner(model, dataset, out, cfg, resume=resume, verbose=not quiet)
+    figures = validation_figures(model, Refiner.load(out), dataset)
+    print(f"refiner: {last.get('step')} steps in {last.get('seconds', 0)} s; validation SSIM "
+          + ", ".join(f"{d} {figures[f'{d}_raw_ssim']} -> {figures[f'{d}_refined_ssim']}" for d in ("lego", "emoji")
+                      if f"{d}_raw_ssim" in figures))
+
+
+def train_refiner_stage(run: Path, data: Path | None, overrides: dict, resume: bool, quiet: bool) -> int:
+    """`--stage refiner --model RUN`: the refiner alone, on a trained run's VAE."""
+
+    def stage() -> int:
+        from vae.families import load_model_folder
+
+        if not (run / "model.keras").is_file():
+            raise UserError(f"{run} holds no model.keras: pass a run trained by `python -m vae.train` to --model.")
+        model = load_model_folder(run)
+        dataset = FaceDataset.load(data or Path(str(DEFAULT_DATA).format(size=model.cfg.image_size)))
+        if dataset.size != model.cfg.image_size:
+            raise UserError(f"{data} holds {dataset.size} px images and the model draws {model.cfg.image_size} px: "
+                            f"build the dataset with --size {model.cfg.image_size}.")
+        refine_run(model, dataset, run, overrides, resume, quiet)
+        return 0
+
+    return run_cli(stage, on_interrupt=f"the refiner's last checkpoint is saved in {run}; continue with --resume")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ from explorer.engine import Engine
 from explorer.ui import get_engine, query_choice, query_float, query_int, show_faces, sync_url
 
 PRIORS = {"posterior": "fitted mixture", "normal": "N(0, I)"}
+REFINER_NOTE = ("Every picture passes through the model's refiner, a second stage that draws the VAE's picture "
+                "sharply; it does not move a point in the latent space.")
 
 
 def render_generate() -> None:
@@ -34,9 +36,14 @@ def samples_panel(engine: Engine) -> None:
                               "or the VAE's standard normal prior")
     seed = right.number_input("Seed", 0, 10_000, query_int("seed", 0, 0, 10_000), key="gen_seed")
     sync_url(seed=str(seed), temperature=f"{temperature:.2f}", prior=prior)
+    if engine.refined:
+        st.caption(REFINER_NOTE + " Each row of samples is followed by the same codes in the VAE's own pictures.")
     for domain in ("lego", "emoji"):
-        faces = samples(str(engine.folder), 12, float(temperature), int(seed), domain, prior if mixture else "normal")
-        show_faces(faces, [""] * 12, columns=12, width=96)
+        drawn = (False, True) if engine.refined else (False,)
+        for raw in drawn:
+            faces = samples(str(engine.folder), 12, float(temperature), int(seed), domain,
+                            prior if mixture else "normal", raw)
+            show_faces(faces, [""] * 12, columns=12, width=96)
 
 
 @st.fragment
@@ -47,10 +54,13 @@ def gallery_panel(engine: Engine) -> None:
                        format_func=lambda s: {"val": "validation (unseen)", "train": "training"}[s])
     shuffle = int(right.number_input("Shuffle", 0, 10_000, query_int("gallery", 0, 0, 10_000), key="gallery_seed"))
     sync_url(gallery=str(shuffle))
-    picks, originals, reconstructions = gallery(str(engine.folder), split, shuffle)
-    st.caption("Originals above, the model's reconstructions below.")
+    picks, originals, reconstructions, raw = gallery(str(engine.folder), split, shuffle)
+    st.caption("Originals, then the model's reconstructions" + (", then the VAE's own (before the refiner)."
+                                                                  if engine.refined else "."))
     show_faces(originals, [""] * len(picks), columns=12, width=96)
     show_faces(reconstructions, [""] * len(picks), columns=12, width=96)
+    if engine.refined:
+        show_faces(raw, [""] * len(picks), columns=12, width=96)
 
 
 def training_curves(engine: Engine) -> None:

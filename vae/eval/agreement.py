@@ -1,7 +1,7 @@
 """How far to trust a judge: its verdicts beside a person's, cell by cell, on the contact sheets.
 
-`python -m vae.agreement --verdicts results/by-eye-fitted.json` rebuilds every sheet that a
-person judged blind (the same real Lego faces x target emoji as `python -m vae.sheet`, made the
+`python -m vae.eval.agreement --verdicts results/by-eye-fitted.json` rebuilds every sheet that a
+person judged blind (the same real Lego faces x target emoji as `python -m vae.eval.sheet`, made the
 way the file's "ways" name), asks each judge the person's two questions of every cell, and
 reports how often each says yes and how often it agrees with the person:
 
@@ -28,9 +28,9 @@ from common.cli import run_cli
 from common.errors import UserError
 from common.files import atomic_write_text
 from data.dataset import FaceDataset
-from vae.alignment import Judge, identity_kept, target_expressions
+from vae.eval.alignment import Judge, identity_kept, target_expressions
+from vae.eval.sheet import PRINT_ITSELF, latent_space, sheet_faces, transfer_sheet
 from vae.printing import METHODS
-from vae.sheet import PRINT_ITSELF, latent_space, sheet_faces, transfer_sheet
 
 QUESTIONS = ("shown", "kept")
 DRIFT = 2.0  # grey levels a cell's mean may move (another machine's float rounding) and still be the cell judged
@@ -98,7 +98,7 @@ def check_sheet(sheet: str, verdicts: dict, results: np.ndarray) -> None:
 def judge_sheets(model, dataset: FaceDataset, verdicts: dict, cnn: bool = True) -> dict:
     """Per judge (the pixel judge; with `cnn` the CNN judge too) and sheet, and over every sheet
     together, each question's agreement with the person."""
-    from vae.judge import CNNJudge
+    from vae.eval.judge import CNNJudge
 
     space = latent_space(model, dataset)
     sheets = {sheet: sheet_results(model, space, dataset, way["method"], int(way.get("fit_steps", 0)))
@@ -140,7 +140,7 @@ def judge_sheets(model, dataset: FaceDataset, verdicts: dict, cnn: bool = True) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae.agreement", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m vae.eval.agreement", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--verdicts", type=Path, required=True, help="a person's blind verdicts (JSON)")
     parser.add_argument("--model", type=Path, default=Path("assets"))

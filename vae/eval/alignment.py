@@ -6,7 +6,7 @@
   still look Lego, and still look like the chosen face (among its 5 nearest Lego originals)?
 - translation: is a translated face judged the other domain, with its expression kept?
 
-`python -m vae.evaluate` and `python -m bench` both report these.
+`python -m vae.eval.evaluate` and `python -m bench` both report these.
 """
 from __future__ import annotations
 
@@ -201,9 +201,9 @@ def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: fl
                      fit_steps: int = FIT_STEPS) -> dict:
     """Every figure above for one model and its dataset's real originals, by the pixel judge
     and (with `cnn`) by the CNN judge too (trained here unless given, e.g. once for several
-    models); with `groups` (see vae.judge.face_groups) the CNN judge's own cross-validated
+    models); with `groups` (see vae.eval.judge.face_groups) the CNN judge's own cross-validated
     accuracy is reported beside its figures."""
-    from vae.judge import CNNJudge, cross_validate
+    from vae.eval.judge import CNNJudge, cross_validate
 
     expressions = target_expressions(space)
     judge = Judge(images, space.domains, space.tags, expressions)
@@ -214,14 +214,6 @@ def alignment_report(model, space: LatentSpace, images: np.ndarray, strength: fl
         "transfer": transfer_quality(found, space, images, judge),
         "translation": translation_quality(model, space, judge),
     }
-    vector = model.cfg.vector_dims
-    if vector < space.means.shape[1]:
-        # a spatial code's map says where each mark is, so it tells the domain by itself; the
-        # vector part is what the domain terms read
-        report["vector_part"] = {"dims": vector,
-                                 "domain_accuracy": domain_accuracy(space.means[:, :vector], space.domains),
-                                 "expression_neighbours": expression_neighbour_rate(space.means[:, :vector],
-                                                                                    space.domains, space.tags)}
     if cnn:
         cnn_judge = cnn_judge or CNNJudge(images, space.domains, space.tags, expressions)
         report["cnn"] = {"judge": cnn_judge.description,

@@ -1,4 +1,4 @@
-"""Look at a trained model as a person would: `python -m vae.sheet --model runs/default`.
+"""Look at a trained model as a person would: `python -m vae.eval.sheet --model runs/default`.
 
 Writes a contact sheet of real Lego faces given every expression, the way the studio does it
 (from an emoji: the top row shows each target emoji; then one row per face: the original, its
@@ -20,9 +20,9 @@ from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset, contact_sheet
 from data.labels import EXPRESSIONS
 from data.printed import print_or_keep
-from vae.alignment import alignment_report, decode_uint8
-from vae.evaluate import encode_in_batches
-from vae.judge import face_groups
+from vae.eval.alignment import alignment_report, decode_uint8
+from vae.eval.judge import face_groups
+from vae.metrics import encode_in_batches
 from vae.printing import METHODS, studio_codes
 from vae.refine import STEPS as FIT_STEPS
 from vae.refine import fitted_codes
@@ -90,7 +90,7 @@ def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae.sheet", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m vae.eval.sheet", description=__doc__)
     parser.add_argument("--model", type=Path, default=Path("assets"))
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<size>.npz)")
     parser.add_argument("--strength", type=float, default=1.0)

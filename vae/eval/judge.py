@@ -102,7 +102,7 @@ def _predict(network, inputs: np.ndarray) -> np.ndarray:
 
 
 class CNNJudge:
-    """A convolutional judge with the same questions as the pixel judge (vae.alignment.Judge)."""
+    """A convolutional judge with the same questions as the pixel judge (vae.eval.alignment.Judge)."""
 
     description = ("a small CNN trained on the real un-augmented originals of both domains (flips, colour "
                    "jitter), never on printed heads or model output")
@@ -141,6 +141,20 @@ def cross_validate(images: np.ndarray, domains: np.ndarray, tags: np.ndarray, gr
         report["per_domain"][domain] = {"tags": scores, "mean_balanced_accuracy": round(float(np.mean(
             [v["balanced_accuracy"] for v in scores.values()])), 3) if scores else None}
     return report
+
+
+def per_domain_line(cross_validation: dict) -> str:
+    """One sentence of cross_validate's accuracy on each domain's faces alone, naming the weakest tags."""
+    parts = []
+    for domain, found in cross_validation["per_domain"].items():
+        if not found["tags"]:
+            parts.append(f"{domain} faces alone: no tag on {MIN_DOMAIN_POSITIVES} faces")
+            continue
+        weakest = sorted(found["tags"].items(), key=lambda item: item[1]["balanced_accuracy"])[:3]
+        parts.append(f"{domain} faces alone, {found['mean_balanced_accuracy']:.3f} mean balanced accuracy over "
+                     f"{len(found['tags'])} tags (weakest: " + ", ".join(
+                         f"{t} {v['balanced_accuracy']:.2f}" for t, v in weakest) + ")")
+    return "Split by domain: " + "; ".join(parts) + "."
 
 
 def tag_accuracy(tags: np.ndarray, probabilities: np.ndarray, least: int = 1) -> dict:

@@ -1,4 +1,4 @@
-"""Which change bought what: `python -m vae.ablation --budget 150`.
+"""Which change bought what: `python -m vae.eval.ablation --budget 150`.
 
 Trains, for the same wall-clock budget on the 64 px build, the first round's model and the
 shared design with its parts added one at a time, and writes results/ablation.md (and .json,
@@ -17,8 +17,8 @@ from pathlib import Path
 from common.cli import run_cli
 from common.files import atomic_write_text
 from data.dataset import FaceDataset
-from vae.compare import compare, format_report
 from vae.config import preset
+from vae.eval.compare import compare, format_report
 
 FAST = preset("fast")
 NO_ADVERSARIES = dict(domain_mmd_weight=0.0, domain_adversary_weight=0.0, content_adversary_weight=0.0)
@@ -56,12 +56,12 @@ def printed_study(dataset: FaceDataset, budget: float, out: Path, cnn: bool = Tr
         else:
             merged["presets"].update(report["presets"])
     merged["train_images"] = f"{counts[0]} (with printed heads) or {counts[1]} (without)"
-    merged["command"] = f"python -m vae.ablation --study printed --budget {budget:g}"
+    merged["command"] = f"python -m vae.eval.ablation --study printed --budget {budget:g}"
     return merged
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae.ablation", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m vae.eval.ablation", description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("build") / "dataset-64.npz")
     parser.add_argument("--budget", type=float, default=150.0, help="seconds of training per variant")
     parser.add_argument("--study", choices=("design", "printed"), default="design")

@@ -1,4 +1,6 @@
-"""Validation metrics per domain: `python -m vae.evaluate --model runs/default/model.keras`."""
+"""Validation metrics per domain and the shared-space figures (see vae.eval.alignment):
+`python -m vae.eval.evaluate --model runs/default/model.keras`.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,68 +8,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from common.cli import run_cli
 from common.files import atomic_write_text
 from data.dataset import FaceDataset
+from vae.metrics import encode_in_batches, evaluate
 from vae.refine import STEPS as FIT_STEPS
-
-ACTIVE_UNIT_THRESHOLD = 0.01  # a dimension is active when its posterior-mean variance exceeds this
-BATCH = 256
-
-
-def encode_in_batches(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior means and log-variances (N, L) of uint8 images, a batch at a time."""
-    parts = [model.encode(images[i:i + BATCH]) for i in range(0, len(images), BATCH)]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-
-def decode_in_batches(model, z: np.ndarray, domain: float) -> np.ndarray:
-    return np.concatenate([model.decode(z[i:i + BATCH], domain) for i in range(0, len(z), BATCH)])
-
-
-def image_metrics(model, images: np.ndarray, domain: float, fit_steps: int = 0) -> dict:
-    """Pixel MSE, SSIM (TensorFlow's tf.image.ssim), KL per dimension and active units; with
-    `fit_steps`, also the SSIM of the pictures drawn from codes fitted to them (vae.refine)."""
-    import tensorflow as tf
-
-    from vae.model import as_float_images, kl_per_dimension
-
-    mean, log_var = encode_in_batches(model, images)
-    reconstructions = decode_in_batches(model, mean, domain)
-    originals = as_float_images(images)
-    ssim = tf.image.ssim(tf.constant(originals), tf.constant(reconstructions), max_val=1.0).numpy()
-    kl = np.asarray(kl_per_dimension(mean, log_var)).mean(axis=0)
-    variance = mean.var(axis=0)
-    fitted = {}
-    if fit_steps:
-        from vae.refine import fitted_codes
-
-        redrawn = decode_in_batches(model, fitted_codes(model, images, domain, fit_steps), domain)
-        fitted = {"fit_steps": fit_steps, "ssim_fitted": float(np.mean(
-            tf.image.ssim(tf.constant(originals), tf.constant(redrawn), max_val=1.0).numpy()))}
-    return {
-        "images": int(len(images)),
-        "mse": float(np.mean((originals - reconstructions) ** 2)),
-        "ssim": float(np.mean(ssim)),
-        "kl": float(kl.sum()),
-        "kl_per_dimension": [round(float(v), 5) for v in kl],
-        "active_units": int((variance > ACTIVE_UNIT_THRESHOLD).sum()),
-        "latent_dim": int(mean.shape[1]),
-        **fitted,
-    }
-
-
-def evaluate(model, dataset: FaceDataset, split: str = "val", fit_steps: int = 0) -> dict:
-    """Image metrics per domain on one split, each domain reconstructed in its own domain."""
-    chosen = dataset.split == split
-    results = {}
-    for domain in ("lego", "emoji"):
-        mask = chosen & (dataset.domain == domain)
-        if mask.any():
-            results[domain] = image_metrics(model, dataset.images[mask], float(domain == "emoji"), fit_steps)
-    return results
 
 
 def format_alignment(alignment: dict) -> str:
@@ -75,11 +20,6 @@ def format_alignment(alignment: dict) -> str:
     d, n = alignment["domain_accuracy"], alignment["expression_neighbours"]
     lines = [f"domain accuracy from the code: {d['accuracy']:.3f} (majority class {d['majority']:.3f})",
              f"expression neighbours: {n['rate']:.3f} against chance {n['chance']:.3f} ({n['ratio']:.2f}x)"]
-    if "vector_part" in alignment:
-        v = alignment["vector_part"]
-        lines.append(f"the code's vector part alone ({v['dims']} dims): domain accuracy "
-                     f"{v['domain_accuracy']['accuracy']:.3f}, expression neighbours "
-                     f"{v['expression_neighbours']['ratio']:.2f}x chance")
     for mode, r in alignment["transfer"].items():
         if isinstance(r, dict):
             lines.append(f"studio ({mode}): expression shown {r['success']:.0%}, identity kept "
@@ -105,7 +45,7 @@ def format_table(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     from vae.families import load_model_folder
 
-    parser = argparse.ArgumentParser(prog="python -m vae.evaluate", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m vae.eval.evaluate", description=__doc__)
     parser.add_argument("--model", type=Path, default=Path("assets"), help="model folder or .keras file")
     parser.add_argument("--data", type=Path, help="dataset file (default build/dataset-<model size>.npz)")
     parser.add_argument("--split", default="val", choices=("train", "val"))
@@ -118,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def run() -> int:
-        from vae.alignment import alignment_report
-        from vae.judge import face_groups
+        from vae.eval.alignment import alignment_report
+        from vae.eval.judge import face_groups
         from vae.space import LatentSpace, default_strength
 
         model = load_model_folder(args.model)

@@ -1,10 +1,10 @@
 """Train several presets for the same wall-clock budget on one dataset and compare them.
 
-`python -m vae.compare --budget 240` trains `seed` (the seed project's VAE), `plain` (the first
+`python -m vae.eval.compare --budget 240` trains `seed` (the seed project's VAE), `plain` (the first
 round's model) and `fast` (the shared design at 64 px) and writes results/compare.json,
 results/compare.md and results/reconstructions.png (originals, then each preset's
 reconstructions). Beside reconstruction, it measures how shared each model's latent space is
-(vae.alignment).
+(vae.eval.alignment).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset, contact_sheet
 from vae.config import PRESETS as PRESET_NAMES
 from vae.config import preset
-from vae.evaluate import evaluate
+from vae.metrics import evaluate
 from vae.space import default_strength
 
 PRESETS = ("seed", "plain", "fast")
@@ -40,9 +40,9 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
     """Train each preset (or each named config of `configs`) for `budget` seconds, evaluate on
     validation, write the report; `cnn=False` judges with the pixel judge only."""
     from data.labels import EXPRESSIONS
-    from vae.alignment import alignment_report
-    from vae.judge import CNNJudge
-    from vae.sheet import latent_space
+    from vae.eval.alignment import alignment_report
+    from vae.eval.judge import CNNJudge
+    from vae.eval.sheet import latent_space
     from vae.train import train
 
     results, models = {}, {}
@@ -65,7 +65,8 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
             "alignment": alignment_report(model, space, originals.images, default_strength(cfg.expression_part), pairs,
                                           cnn=cnn, cnn_judge=cnn_judge),
         }
-    command = f"python -m vae.{'ablation' if configs.keys() - set(PRESET_NAMES) else 'compare'} --budget {budget:g}"
+    tool = "ablation" if configs.keys() - set(PRESET_NAMES) else "compare"
+    command = f"python -m vae.eval.{tool} --budget {budget:g}"
     report = {"budget_seconds": budget, "train_images": train_images, "image_size": dataset.size,
               "presets": results, "command": command}
     atomic_write_text(out / "compare.json", json.dumps(report, indent=2))
@@ -104,7 +105,7 @@ def format_report(report: dict) -> str:
         lines.append(f"| {name} | {alignment_row(r['alignment'])} |")
     judged = {name: r["alignment"]["cnn"] for name, r in report["presets"].items() if "cnn" in r["alignment"]}
     if judged:
-        lines += ["", "By the CNN judge (vae/judge.py):", "",
+        lines += ["", "By the CNN judge (vae/eval/judge.py):", "",
                   "| preset | studio: expression shown / identity kept / both | Lego -> emoji: judged emoji / "
                   "expression kept | emoji -> Lego: judged Lego / expression kept |", "|---|---|---|---|"]
         for name, cnn in judged.items():
@@ -131,7 +132,7 @@ def write_reconstructions(dataset: FaceDataset, models: dict, path: Path, per_do
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae.compare", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m vae.eval.compare", description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("build") / "dataset-64.npz")
     parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=sorted(PRESET_NAMES))
     parser.add_argument("--budget", type=float, default=240.0, help="seconds of training per preset")

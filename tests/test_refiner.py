@@ -1,0 +1,130 @@
+"""The refiner (vae.refiner), the decoder's second stage: trained on a real (tiny) run, shipped
+by the export, and what every picture of the engine goes through."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer.engine import Engine
+from vae.refiner import (
+    CONFIG_FILE,
+    HISTORY_FILE,
+    WEIGHTS_FILE,
+    Refiner,
+    RefinerConfig,
+    build_refiner,
+    fine_detail,
+    read_refiner_history,
+)
+
+TINY = ["--refiner-set", "max_steps=6", "--refiner-set", "log_every=3", "--refiner-set", "samples_per_image=1",
+        "--refiner-set", "crop=32", "--refiner-set", "batch_size=8"]
+
+
+@pytest.fixture(scope="module")
+def refined_run(plain_exported, tmp_path_factory):
+    """The tiny plain run of `plain_exported` with a refiner trained for six steps, exported
+    into a model folder of its own."""
+    import shutil
+
+    from vae.export import main as export_main
+    from vae.train import main as train_main
+
+    root = plain_exported.parent
+    run = tmp_path_factory.mktemp("refined") / "run"
+    shutil.copytree(root / "run", run)
+    assert train_main(["--stage", "refiner", "--model", str(run), "--data", str(root / "data.npz"), *TINY]) == 0
+    folder = tmp_path_factory.mktemp("refined-assets") / "assets"
+    shutil.copytree(plain_exported, folder)
+    assert export_main(["--run", str(run), "--out", str(folder), "--refiner-only"]) == 0
+    return run, folder
+
+
+def test_a_refiner_trains_resumes_and_writes_its_files(refined_run, plain_exported):
+    from vae.train import main as train_main
+
+    run, _ = refined_run
+    assert {CONFIG_FILE, WEIGHTS_FILE, HISTORY_FILE} <= {p.name for p in run.iterdir()}
+    assert [int(row["step"]) for row in read_refiner_history(run / HISTORY_FILE)] == [3, 6]
+    assert train_main(["--stage", "refiner", "--model", str(run), "--data", str(plain_exported.parent / "data.npz"),
+                       "--resume", *TINY[:2], "--refiner-set", "max_steps=9"]) == 0
+    rows = read_refiner_history(run / HISTORY_FILE)
+    assert [int(row["step"]) for row in rows] == [3, 6, 9]
+    assert float(rows[-1]["seconds"]) > float(rows[1]["seconds"])  # the clock carries on
+    assert all(np.isfinite(float(row["loss"])) for row in rows)
+
+
+def test_training_trains_the_vae_then_its_refiner(plain_exported, tmp_path):
+    from vae.train import main as train_main
+
+    out = tmp_path / "run"
+    assert train_main(["--data", str(plain_exported.parent / "data.npz"), "--preset", "tiny", "--epochs", "1",
+                       "--out", str(out), "--quiet", *TINY]) == 0
+    assert {"model.keras", "history.csv", CONFIG_FILE, WEIGHTS_FILE} <= {p.name for p in out.iterdir()}
+    assert Refiner.load(out).refine(np.zeros((1, 64, 64, 3), np.float32), 0.0).shape == (1, 64, 64, 3)
+
+
+def test_the_refiner_stage_without_a_run_is_one_sentence(tmp_path, capsys):
+    from vae.train import main as train_main
+
+    assert train_main(["--stage", "refiner", "--model", str(tmp_path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "model.keras" in error
+
+
+def test_the_engine_draws_through_its_refiner_and_raw_is_the_vaes_own(refined_run):
+    from vae.model import to_uint8
+
+    engine = Engine(refined_run[1])
+    assert engine.refined
+    z = engine.maps.means[:4]
+    raw = engine.decode(z, "emoji", raw=True)
+    assert np.array_equal(raw, to_uint8(engine.model.decode(z, np.ones(4, np.float32))))
+    refined = engine.decode(z, "emoji")
+    expected = to_uint8(Refiner.load(refined_run[1]).refine(engine.model.decode(z, np.ones(4, np.float32)), 1.0))
+    assert np.abs(refined.astype(int) - expected).max() <= 1  # the shipped weights are float16
+    assert not np.array_equal(refined, raw)
+    assert np.array_equal(engine.sample(3, seed=1, domain="emoji", prior="normal", raw=True),
+                          engine.decode(np.random.default_rng(1).standard_normal((3, z.shape[1])), "emoji", raw=True))
+
+
+def test_the_domain_reaches_the_refiner(refined_run, monkeypatch):
+    engine = Engine(refined_run[1])
+    seen = []
+    refine = engine._refiner.refine
+    monkeypatch.setattr(engine._refiner, "refine", lambda pictures, domains: seen.append(domains) or
+                        refine(pictures, domains))
+    engine.decode(engine.maps.means[:3], [0.0, 0.5, 1.0])
+    assert np.allclose(np.ravel(seen[0]), [0.0, 0.5, 1.0])
+    # and the network reads it: with weights that are not all zero, the domain changes the picture
+    network = build_refiner(RefinerConfig(filters=(4, 8)))
+    rng = np.random.default_rng(0)
+    network.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in network.get_weights()])
+    picture = rng.random((1, 16, 16, 3)).astype(np.float32)
+    lego, emoji = (np.asarray(network([picture, np.array([[d]], np.float32)])) for d in (0.0, 1.0))
+    assert np.abs(lego - emoji).mean() > 1e-3
+
+
+def test_a_model_folder_without_a_refiner_opens_with_its_notice(plain_engine, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.cache import MODEL_ENV
+    from explorer.ui import NO_REFINER
+
+    assert not plain_engine.refined
+    z = plain_engine.maps.means[:2]
+    assert np.array_equal(plain_engine.decode(z, "lego"), plain_engine.decode(z, "lego", raw=True))
+    monkeypatch.setenv(MODEL_ENV, str(plain_engine.folder))
+    app = AppTest.from_string("from explorer.pages.generate import render_generate\nrender_generate()\n",
+                              default_timeout=120)
+    app.run()
+    assert not app.exception
+    assert [c.value for c in app.sidebar.caption].count(NO_REFINER) == 1
+
+
+def test_fine_detail_grows_with_edges_and_ignores_flat_colour():
+    flat = np.full((2, 16, 16, 3), 200, np.uint8)
+    stripes = flat.copy()
+    stripes[:, :, ::2] = 20
+    assert fine_detail(flat) == 0.0 and fine_detail(stripes) > 0.5
+    assert fine_detail(stripes) == pytest.approx(fine_detail(stripes.astype(np.float32) / 255.0))
