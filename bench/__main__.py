@@ -266,8 +266,11 @@ def markdown(results: dict) -> str:
         "| figure | value | goal | |", "|---|---|---|---|",
         f"| cold start of `streamlit run` until the map is drawn in headless Chromium | {a['cold_start_seconds']} s | "
         f"<= 10 s | {verdict(a['cold_start_seconds'], 10)} |",
-        f"| peak server memory, 1 session | {a['peak_rss_mb_1_session']:.0f} MB | <= 1024 MB | "
-        f"{verdict(a['peak_rss_mb_1_session'], 1024)} |",
+        f"| peak server memory, 1 session on the map | {a['peak_rss_mb_1_session']:.0f} MB | | |",
+        *([f"| peak server memory, 1 session through every page (Community Cloud's floor: 690 MB) | "
+           f"{a['peak_rss_mb_1_session_all_pages']:.0f} MB | <= 690 MB | "
+           f"{verdict(a['peak_rss_mb_1_session_all_pages'], 690)} |"] if "peak_rss_mb_1_session_all_pages" in a
+          else []),
         f"| peak server memory, {sessions} sessions | {a[f'peak_rss_mb_{sessions}_sessions']:.0f} MB | <= 1024 MB | "
         f"{verdict(a[f'peak_rss_mb_{sessions}_sessions'], 1024)} |",
         f"| cold `import tensorflow` / `import umap` (fresh interpreter) | {a['import_tensorflow_seconds']} s / "

@@ -12,6 +12,7 @@ from tests.browser import launch_chromium, streamlit_server, wait_for_map, wait_
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSION_TTL = 30  # server.disconnectedSessionTTL in .streamlit/config.toml
+ALL_PAGES = ("", "mirror", "morph", "map", "directions", "distributions", "generate", "upload")
 
 
 def _status_mb(pid: int, field: str) -> float:
@@ -187,6 +188,11 @@ def measure_app(sessions: int = 8, soak_seconds: float = 600.0) -> dict:
         cold_start = time.perf_counter() - started
         first.wait_for_timeout(1000)
         one_session = _peak_rss_mb(server.pid)
+        for path in ALL_PAGES:  # the same session through every page, each drawn whole
+            first.goto(f"{url}/{path}")
+            first.wait_for_selector("h1", timeout=120_000)
+            wait_idle(first)
+        one_session_all_pages = _peak_rss_mb(server.pid)
         pages = [first]
         for _ in range(sessions - 1):
             pages.append(_open_map(browser, url))
@@ -206,5 +212,6 @@ def measure_app(sessions: int = 8, soak_seconds: float = 600.0) -> dict:
             soak = measure_soak(browser, url, server.pid, picture, seconds=soak_seconds) if soak_seconds else None
         browser.close()
     return {"cold_start_seconds": round(cold_start, 2), "peak_rss_mb_1_session": round(one_session, 1),
+            "peak_rss_mb_1_session_all_pages": round(one_session_all_pages, 1),
             f"peak_rss_mb_{sessions}_sessions": round(many_sessions, 1), "sessions": sessions, "churn": churn,
             "soak": soak}

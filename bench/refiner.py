@@ -114,3 +114,62 @@ def refiner_markdown(r: dict) -> list[str]:
 
 def verdict(met: bool) -> str:
     return "met" if met else "missed"
+
+
+def write_sheets(engine: Engine, folder, seed: int = 0) -> list:
+    """The refiner's contact sheets, raw beside refined, real faces only: 8 Lego faces given each
+    expression the studio's way (the print redrawn from its fitted code); reconstructions of 16
+    validation faces of each domain; 16 samples of each domain; one Lego-to-emoji morph strip.
+    Returns the paths written (PNG)."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from common.files import atomic_path
+    from vae import latent
+    from vae.eval.sheet import sheet_emoji, sheet_faces
+
+    folder, dataset = Path(folder), engine.dataset
+    side = dataset.size
+    targets = {tag: index for tag, index in sheet_emoji(dataset, engine.space).items()
+               if engine.can_print(dataset.images[index])}
+    faces = sheet_faces(dataset, 8, seed)
+    header = [np.full((side, side, 3), 255, np.uint8)] + [dataset.images[i] for i in targets.values()]
+    rows = [np.concatenate(header, axis=1)]
+    for face in faces:
+        codes = [engine.printed_transfer(dataset.images[face], engine.maps.means[face], dataset.images[target], 1.0)
+                 for target in targets.values()]
+        for raw in (True, False):
+            drawn = engine.decode(np.stack(codes), "lego", raw=raw)
+            first = dataset.images[face] if raw else np.full((side, side, 3), 255, np.uint8)
+            rows.append(np.concatenate([first, *drawn], axis=1))
+    sheets = {"refiner-expressions.png": np.concatenate(rows)}
+    rows = []
+    for domain in ("lego", "emoji"):
+        val = np.flatnonzero((dataset.split == "val") & (dataset.domain == domain))[:16]
+        value = float(domain == "emoji")
+        rows += [dataset.images[val], engine.decode(engine.maps.means[val], value, raw=True),
+                 engine.decode(engine.maps.means[val], value)]
+    for domain in ("lego", "emoji"):
+        rows += [engine.sample(16, 1.0, seed, domain, raw=True), engine.sample(16, 1.0, seed, domain)]
+    rng = np.random.default_rng(seed)
+    z0 = engine.maps.means[rng.choice(engine.indices("lego"))]
+    z1 = engine.maps.means[rng.choice(engine.indices("emoji"))]
+    codes, domains = latent.interpolate_latents(z0, z1, 16, "slerp"), np.linspace(0.0, 1.0, 16)
+    rows += [engine.decode(codes, domains, raw=True), engine.decode(codes, domains)]
+    sheets["refiner-reconstructions-samples-morph.png"] = np.concatenate([np.concatenate(list(r), axis=1)
+                                                                           for r in rows])
+    written = []
+    for name, pixels in sheets.items():
+        with atomic_path(folder / name) as temporary:
+            Image.fromarray(pixels).save(temporary, format="PNG", optimize=True)
+        written.append(folder / name)
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    target = sys.argv[1] if len(sys.argv) > 1 else "results"
+    for path in write_sheets(Engine(), target):
+        print(f"wrote {path}")

@@ -155,7 +155,7 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0, static: Pa
         pca_xy = pca_project(means, pca_mean, pca_components).astype(np.float32)
         umap_xy, umap_grid, umap_extent = umap_maps(means, seed)
         # the code-sized arrays in float16 (the dashboard reads them back as float32): the
-        # differences are far below what a decoded face shows, and a spatial code's are large
+        # differences are far below what a decoded face shows
         stored = {key: value.astype(np.float16) for key, value in
                   dict(means=means, log_vars=log_vars, umap_grid=umap_grid, **mixtures).items()}
         with atomic_path(out / "latents.npz") as temporary:
