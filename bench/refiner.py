@@ -120,7 +120,7 @@ def write_sheets(engine: Engine, folder, seed: int = 0) -> list:
     """The refiner's contact sheets, raw beside refined, real faces only: 8 Lego faces given each
     expression the studio's way (the print redrawn from its fitted code); reconstructions of 16
     validation faces of each domain; 16 samples of each domain; one Lego-to-emoji morph strip.
-    Returns the paths written (PNG)."""
+    Returns the paths written (JPEG)."""
     from pathlib import Path
 
     from PIL import Image
@@ -143,7 +143,7 @@ def write_sheets(engine: Engine, folder, seed: int = 0) -> list:
             drawn = engine.decode(np.stack(codes), "lego", raw=raw)
             first = dataset.images[face] if raw else np.full((side, side, 3), 255, np.uint8)
             rows.append(np.concatenate([first, *drawn], axis=1))
-    sheets = {"refiner-expressions.png": np.concatenate(rows)}
+    sheets = {"refiner-expressions.jpg": np.concatenate(rows)}
     rows = []
     for domain in ("lego", "emoji"):
         val = np.flatnonzero((dataset.split == "val") & (dataset.domain == domain))[:16]
@@ -157,12 +157,12 @@ def write_sheets(engine: Engine, folder, seed: int = 0) -> list:
     z1 = engine.maps.means[rng.choice(engine.indices("emoji"))]
     codes, domains = latent.interpolate_latents(z0, z1, 16, "slerp"), np.linspace(0.0, 1.0, 16)
     rows += [engine.decode(codes, domains, raw=True), engine.decode(codes, domains)]
-    sheets["refiner-reconstructions-samples-morph.png"] = np.concatenate([np.concatenate(list(r), axis=1)
+    sheets["refiner-reconstructions-samples-morph.jpg"] = np.concatenate([np.concatenate(list(r), axis=1)
                                                                            for r in rows])
     written = []
     for name, pixels in sheets.items():
         with atomic_path(folder / name) as temporary:
-            Image.fromarray(pixels).save(temporary, format="PNG", optimize=True)
+            Image.fromarray(pixels).save(temporary, format="JPEG", quality=88)
         written.append(folder / name)
     return written
 
