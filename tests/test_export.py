@@ -159,8 +159,10 @@ def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_d
     from vae.eval.ablation import main as ablation_main
 
     dataset = built_dataset[0]
-    keep = ~dataset.augmented & ~dataset.synthetic  # every real face, to judge on
+    real = ~dataset.augmented & ~dataset.synthetic
+    keep = real & (dataset.domain == "lego")  # every real Lego face and 24 real emoji, to judge on
     rng = np.random.default_rng(4)
+    keep[rng.choice(np.flatnonzero(real & (dataset.domain == "emoji")), 24, replace=False)] = True
     keep[rng.choice(np.flatnonzero(dataset.augmented & ~dataset.synthetic), 100, replace=False)] = True
     keep[rng.choice(np.flatnonzero(dataset.synthetic), 60, replace=False)] = True
     dataset.subset(keep).save(tmp_path / "small.npz")

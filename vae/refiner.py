@@ -61,6 +61,13 @@ class RefinerConfig:
         return RefinerConfig(**values)
 
 
+def resumed_config(out: Path, overrides: dict) -> RefinerConfig:
+    """The config a resumed refiner run carries on with: the one it was trained with, where its
+    folder has one, with `overrides` (a longer max_steps or minutes) on top."""
+    stored = read_refiner_config(out / CONFIG_FILE) if (Path(out) / CONFIG_FILE).is_file() else RefinerConfig()
+    return stored.override(**overrides)
+
+
 def read_refiner_config(path: Path) -> RefinerConfig:
     try:
         raw = json.loads(path.read_text())
@@ -228,16 +235,15 @@ def validation_figures(vae, refiner: Refiner | None, dataset) -> dict:
 
 def train_refiner(vae, dataset, out: Path, cfg: RefinerConfig = RefinerConfig(), resume: bool = False,
                   verbose: bool = True) -> dict:
-    """Train (or, with `resume`, carry on training) the refiner of the VAE `vae` on `dataset`'s
-    training images; writes refiner.json, refiner.weights.h5 and refiner-history.csv into
-    `out` atomically (a checkpoint every cfg.log_every steps). Returns the last history row."""
+    """Train (or, with `resume`, carry on from the checkpoint and history in `out`, with `cfg`:
+    see `resumed_config`) the refiner of the VAE `vae` on `dataset`'s training images; writes
+    refiner.json, refiner.weights.h5 and refiner-history.csv into `out` atomically (a
+    checkpoint every cfg.log_every steps). Returns the last history row."""
     import keras
     import tensorflow as tf
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if resume and (out / CONFIG_FILE).is_file():
-        cfg = read_refiner_config(out / CONFIG_FILE)
     history = read_refiner_history(out / HISTORY_FILE) if resume else []
     done = int(history[-1]["step"]) if history else 0
     elapsed = float(history[-1]["seconds"]) if history else 0.0

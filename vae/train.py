@@ -305,9 +305,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def refine_run(model, dataset: FaceDataset, out: Path, overrides: dict, resume: bool, quiet: bool) -> None:
     """Train (or carry on) the refiner of `model` into `out` and print its validation figures."""
-    from vae.refiner import Refiner, RefinerConfig, train_refiner, validation_figures
+    from vae.refiner import Refiner, RefinerConfig, resumed_config, train_refiner, validation_figures
 
-    cfg = RefinerConfig().override(**overrides)
+    cfg = resumed_config(out, overrides) if resume else RefinerConfig().override(**overrides)
     last = train_refiner(model, dataset, out, cfg, resume=resume, verbose=not quiet)
     figures = validation_figures(model, Refiner.load(out), dataset)
     print(f"refiner: {last.get('step')} steps in {last.get('seconds', 0)} s; validation SSIM "
