@@ -228,14 +228,14 @@ def markdown(results: dict) -> str:
         "## Data build",
         "",
         "| figure | value | goal | |", "|---|---|---|---|",
-        f"| full build from the shared sources | {b['build_seconds']} s ({b['images']} images) | <= 120 s | "
+        f"| full 64 px build from the full sources | {b['build_seconds']} s ({b['images']} images) | <= 120 s | "
         f"{verdict(b['build_seconds'], 120)} |",
         f"| LDraw heads rendered | {b['ldraw_render_images_per_second']} images/s ({b['ldraw_renders']} renders at "
         "256 px, 4x supersampled) | | |",
         "",
         "## Training",
         "",
-        f"`seed`, `plain` (the first round's model) and `fast` (the shared design at 64 px) trained for "
+        f"`seed`, `plain` (one code for both domains) and `fast` (the shared design at 64 px) trained for "
         f"{t['budget_seconds']:g} s each on the 64 px build, one after the other, then judged like the shipped "
         "model below.",
         "",
