@@ -110,9 +110,14 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
         download.value.save_as(tmp_path / name)
     with Image.open(tmp_path / "strip.png") as strip, Image.open(tmp_path / "morph.gif") as gif:
         assert strip.size == (10 * 256 + 9 * 4, 256) and gif.n_frames == 10 + 8
-    # after a change, the button downloads the new strip
+    # after a change, once the new strip is shown, the button downloads the new strip (a click
+    # while the panel reruns can be lost: the button's callable goes with the run that made it)
+    strip_before = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
     page.get_by_role("slider", name="Steps").press("ArrowRight")
+    page.wait_for_function("(old) => { const img = document.querySelector('[data-testid=stImage] img');"
+                           " return img && img.src !== old; }", arg=strip_before, timeout=60_000)
     wait_idle(page)
+    page.wait_for_timeout(1000)
     with page.expect_download() as download:
         page.get_by_role("button", name="Download PNG").click()
     download.value.save_as(tmp_path / "strip-after-change.png")
@@ -253,8 +258,9 @@ def test_the_studio_walk_picks_mixes_and_shares(server, page, tmp_path):
     assert mixed[:STUDIO_RESULT] == picked[:STUDIO_RESULT] and mixed[STUDIO_RESULT] != picked[STUDIO_RESULT]
     # the card downloads the result shown, made on click (a click while the panel reruns can be
     # lost: the button's callable goes with the run that made it)
-    page.get_by_role("slider", name="Strength").press("ArrowLeft")
+    slide_until_the_result_changes(page, "Strength", "ArrowLeft", 1, mixed[STUDIO_RESULT], STUDIO_RESULT)
     wait_idle(page)
+    page.wait_for_timeout(1000)
     for name in ("card-after-slider.png", "card.png"):
         with page.expect_download() as download:
             page.get_by_role("button", name="Download the card (PNG)").click()
