@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from tests.browser import CHROMIUM, ROOT, launch_chromium, open_page, streamlit_server, wait_idle
 from tests.conftest import downloads
+from tests.test_app import page
 
 PAGES = {  # url path -> (page module, title)
     "": ("studio", "Expression studio"),
@@ -41,8 +41,7 @@ def checkout_tree(root: Path) -> dict[str, tuple[int, int]]:
 def test_every_page_and_download_writes_nothing_into_the_checkout(engine, made_on_click):
     before = checkout_tree(ROOT)
     for module, title in PAGES.values():
-        app = AppTest.from_string(f"from explorer.pages.{module} import render_{module}\nrender_{module}()\n",
-                                  default_timeout=120)
+        app = page(module)
         app.run()
         assert not app.exception, (module, app.exception[0].message if app.exception else "")
         assert app.title[0].value == title
