@@ -8,6 +8,7 @@ from explorer.memory import bound_server_memory
 
 bound_server_memory()  # before TensorFlow loads and any session allocates: see explorer/memory.py
 
+from explorer.pages.analogy import render_analogy
 from explorer.pages.directions import render_directions
 from explorer.pages.distributions import render_distributions
 from explorer.pages.generate import render_generate
@@ -23,6 +24,7 @@ pages = [
     st.Page(render_studio, title="Expression studio", icon="🎭", default=True),
     st.Page(render_mirror, title="Mirror", icon="🪞", url_path="mirror"),
     st.Page(render_morph, title="Morph", icon="🔀", url_path="morph"),
+    st.Page(render_analogy, title="Analogies", icon="🧩", url_path="analogy"),
     st.Page(render_latent_map, title="Latent map", icon="🗺️", url_path="map"),
     st.Page(render_directions, title="Your own directions", icon="🧭", url_path="directions"),
     st.Page(render_distributions, title="Latent distributions", icon="📊", url_path="distributions"),

@@ -11,11 +11,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from common import static_files
-from explorer import figures, images
+from explorer import figures, images, map_layers
 from explorer.engine import DEFAULT_ASSETS, Engine
-from vae.latent import kl_per_dimension
+from vae.latent import direction_coordinates, direction_inverse, kl_per_dimension
 
 MODEL_ENV = "LEGOMOJI_MODEL"
+DIRECTIONS = "Directions"  # the map's projection whose axes are two directions a person names
 
 
 def model_folder(argv: list[str] | None = None) -> Path:
@@ -74,22 +75,69 @@ def _map_groups(engine: Engine, colour_by: str) -> np.ndarray:
     return np.array([t.split("|")[0] if t else "untagged" for t in engine.dataset.tags])
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def direction_axes(folder: str, axes: tuple[str, str, str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """The Directions projection's axes, named by their groups (across from, to, up from, to;
+    vae.space.LatentSpace.group_names): their directions (2, L) and the plane's centre (L,),
+    the mean code."""
+    space = load_engine(folder).space
+    directions = np.stack([space.group_direction(space.group_mask(start), space.group_mask(end))
+                           for start, end in (axes[:2], axes[2:])])
+    return directions, space.means.mean(axis=0)
+
+
+def map_points(folder: str, projection: str, axes: tuple[str, str, str, str] | None = None) -> np.ndarray:
+    """(N, 2) places of the dataset's images on a map: UMAP, PCA, or two named directions."""
+    engine = load_engine(folder)
+    if projection == DIRECTIONS:
+        directions, centre = direction_axes(folder, axes)
+        return direction_coordinates(engine.maps.means, centre, directions)
+    return engine.maps.xy(projection)
+
+
+def map_to_latent(folder: str, projection: str, points: np.ndarray,
+                  axes: tuple[str, str, str, str] | None = None) -> np.ndarray:
+    """Latents (P, L) for points (P, 2) of a map (Maps.plane_to_latent; the Directions plane's
+    pseudo-inverse)."""
+    if projection == DIRECTIONS:
+        directions, centre = direction_axes(folder, axes)
+        return direction_inverse(points, centre, directions)
+    return load_engine(folder).maps.plane_to_latent(projection, points)
+
+
+@st.cache_resource(show_spinner="Finding the map's clusters...", max_entries=8)
+def map_overlays(folder: str, projection: str, axes: tuple[str, str, str, str] | None = None
+                 ) -> tuple[dict[str, map_layers.Contours], list[map_layers.ClusterLabel]]:
+    """Each domain's density contours and the clusters' labels of a map, once per projection."""
+    engine = load_engine(folder)
+    xy = map_points(folder, projection, axes)
+    contours = map_layers.density_contours(xy, {domain: engine.dataset.domain == domain
+                                                for domain in ("lego", "emoji")})
+    return contours, map_layers.cluster_labels(xy, list(engine.dataset.tags), list(engine.dataset.name))
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
-def map_figure(folder: str, projection: str, colour_by: str) -> go.Figure:
-    """The map, built once per (projection, colouring) and shared: rebuilding it would clear
-    the selection. Never modify it: `figures.with_star` copies it."""
+def map_figure(folder: str, projection: str, colour_by: str, layers: tuple[str, ...] = (),
+               axes: tuple[str, str, str, str] | None = None) -> go.Figure:
+    """The map, built once per (projection, colouring, layers, axes) and shared: rebuilding it
+    would clear the selection. Never modify it: `figures.with_star` copies it. `layers` holds
+    "contours" and/or "labels"."""
     engine = load_engine(folder)
     hover = [f"{engine.dataset.name[i]}<br>{engine.dataset.source[i]} · {engine.dataset.tags[i] or 'no tag'}"
              for i in range(len(engine.dataset))]
-    return figures.map_figure(engine.maps.xy(projection), _map_groups(engine, colour_by), hover)
+    contours, labels = map_overlays(folder, projection, axes) if layers else ({}, [])
+    titles = (f"{axes[0]} → {axes[1]}", f"{axes[2]} → {axes[3]}") if projection == DIRECTIONS else None
+    return figures.map_figure(map_points(folder, projection, axes), _map_groups(engine, colour_by), hover,
+                              contours if "contours" in layers else None, labels if "labels" in layers else None,
+                              titles)
 
 
 @st.cache_resource(show_spinner="Placing every face on the map...", max_entries=4)
-def faces_map_figure(folder: str, projection: str, colour_by: str) -> go.Figure:
+def faces_map_figure(folder: str, projection: str, colour_by: str, layers: tuple[str, ...] = (),
+                     axes: tuple[str, str, str, str] | None = None) -> go.Figure:
     """The map with every image drawn at its point (32 px thumbnails)."""
-    engine = load_engine(folder)
-    return figures.with_faces(map_figure(folder, projection, colour_by), engine.maps.xy(projection),
-                              thumbnail_urls(folder))
+    return figures.with_faces(map_figure(folder, projection, colour_by, layers, axes),
+                              map_points(folder, projection, axes), thumbnail_urls(folder))
 
 
 @st.cache_resource(show_spinner="Drawing the histograms...", max_entries=16)

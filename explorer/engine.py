@@ -359,6 +359,17 @@ class Engine:
         """Expressions carried by images of both domains (the ones a target can be built for)."""
         return self.space.available_expressions()
 
+    def analogy_grid(self, a_index: int, b_index: int, c_index: int, steps: int) -> np.ndarray:
+        """uint8 (steps, steps, S, S, 3): the analogy grid of three dataset images (latent.analogy_codes),
+        A top left, B top right, C bottom left, B + C - A bottom right, decoded in one batch. Each
+        cell's domain follows the same rule from the three images' domains, clipped to [0, 1]."""
+        picks = [a_index, b_index, c_index]
+        codes = latent.analogy_codes(*self.maps.means[picks], steps)  # (steps, steps, L)
+        domains = np.array([domain_value(domain) for domain in self.dataset.domain[picks]])[:, None]  # (3, 1)
+        mixes = np.clip(latent.analogy_codes(*domains, steps)[..., 0], 0.0, 1.0)  # (steps, steps)
+        pictures = self.decode(codes.reshape(steps * steps, -1), mixes.reshape(-1))  # (steps * steps, S, S, 3)
+        return pictures.reshape(steps, steps, *pictures.shape[1:])
+
 
 def history_columns(path: Path) -> dict[str, np.ndarray]:
     """Columns of the training history (vae.train's CSV) as float arrays; empty when missing,

@@ -2,9 +2,13 @@
 says what is wrong with a ValueError, as umap's plot module does."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from explorer.map_layers import ClusterLabel, Contours
 
 PALETTE = ("#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8e5572", "#17bebb", "#ff8c42", "#6d6875",
            "#2a9d8f", "#e76f51", "#264653", "#b5838d", "#588157", "#9d4edd", "#f28482", "#3a86ff")
@@ -36,9 +40,16 @@ def _check_points(xy: np.ndarray, *columns) -> np.ndarray:
     return xy
 
 
-def map_figure(xy: np.ndarray, groups: np.ndarray, hover: list[str]) -> go.Figure:
+MAP_META = "legomoji-map"  # the map's layout.meta: the hover pictures (explorer.hover) find the map by it
+
+
+def map_figure(xy: np.ndarray, groups: np.ndarray, hover: list[str], contours: dict[str, Contours] | None = None,
+               labels: list[ClusterLabel] | None = None, axis_titles: tuple[str, str] | None = None) -> go.Figure:
     """Every point coloured by its group over a clickable grid of empty space; each point trace
-    carries the points' row numbers as customdata, so a selection names the images."""
+    carries the points' row numbers as customdata, so a selection names the images. Optional
+    layers: each domain's density `contours` (drawn after the points, so the points' trace
+    numbers stay 1, 2, ...; they take no hover or click), cluster `labels` as annotations, and
+    axis titles (a projection whose axes mean something)."""
     xy = _check_points(xy, groups, hover)
     low, high = xy.min(axis=0), xy.max(axis=0)
     pad = 0.04 * (high - low)
@@ -50,19 +61,34 @@ def map_figure(xy: np.ndarray, groups: np.ndarray, hover: list[str]) -> go.Figur
         marker=dict(size=9, color="rgba(250,251,252,0.01)", symbol="square"),
     ))
     groups = np.asarray(groups)
+    colours = {}
     for number, group in enumerate(sorted(set(groups), key=lambda g: (g == "untagged", g))):
         members = np.flatnonzero(groups == group)
+        colours[str(group)] = PALETTE[number % len(PALETTE)]
         figure.add_trace(go.Scatter(
             x=xy[members, 0], y=xy[members, 1], mode="markers", name=str(group), customdata=members,
             text=[hover[i] for i in members], hovertemplate="%{text}<extra></extra>",
-            marker=dict(size=7, color=PALETTE[number % len(PALETTE)], line=dict(width=0.5, color="white")),
+            marker=dict(size=7, color=colours[str(group)], line=dict(width=0.5, color="white")),
             selected=dict(marker=dict(size=13)), unselected=dict(marker=dict(opacity=0.55)),
         ))
+    for name, contour in (contours or {}).items():
+        colour = colours.get(name, DOMAIN_COLOURS.get(name, "#6d6875"))  # a group's points' own colour
+        high, low = contour.levels[0], contour.levels[-1]
+        figure.add_trace(go.Contour(
+            x=np.round(contour.x, 4), y=np.round(contour.y, 4), z=np.round(contour.density, 6), name=f"{name} density",
+            contours=dict(coloring="lines", start=low, end=high, size=max(high - low, 1e-9), showlabels=False),
+            colorscale=[[0, colour], [1, colour]], showscale=False, line=dict(width=1.5), opacity=0.8,
+            hoverinfo="skip", showlegend=False,
+        ))
+    titled = axis_titles is not None
     figure.update_layout(
-        height=560, margin=dict(l=10, r=10, t=30, b=10), hoverdistance=HOVER_REACH,
+        height=560, margin=dict(l=10, r=10, t=30, b=10), hoverdistance=HOVER_REACH, meta=MAP_META,
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), plot_bgcolor="#fafbfc",
-        xaxis=dict(showticklabels=False, title=None, zeroline=False), yaxis=dict(showticklabels=False, title=None,
-                                                                                zeroline=False),
+        xaxis=dict(showticklabels=titled, title=axis_titles[0] if titled else None, zeroline=titled),
+        yaxis=dict(showticklabels=titled, title=axis_titles[1] if titled else None, zeroline=titled),
+        annotations=[dict(x=label.x, y=label.y, text=html.escape(label.text), showarrow=False,
+                          font=dict(size=11, color="#1f2430"), bgcolor="rgba(255,255,255,0.78)", borderpad=2)
+                     for label in labels or ()],
     )
     return figure
 
@@ -88,7 +114,8 @@ def with_faces(figure: go.Figure, xy: np.ndarray, thumbnails: list[str], size: f
                                      xanchor="center", yanchor="middle", layer="below", sizing="contain")
                                 for url, (x, y) in zip(thumbnails, xy)])
     for trace in drawn.data[1:]:
-        trace.marker.opacity = 0.25
+        if trace.type == "scatter":
+            trace.marker.opacity = 0.25
     return drawn
 
 

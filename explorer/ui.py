@@ -194,6 +194,19 @@ def query_choice(name: str, default: str, choices) -> str:
     return raw
 
 
+def query_list(name: str, default, choices) -> list[str]:
+    """Comma-separated choices from the URL (`layers=contours,labels`, or empty for none); a link
+    naming anything else gets the notice and `default`."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return list(default)
+    values = [value for value in raw.split(",") if value]
+    if not set(values) <= set(choices):
+        url_notice(name, raw, ", ".join(default) or "nothing")
+        return list(default)
+    return values
+
+
 def face_list(engine: Engine, domain: str) -> str:
     """The URL of a domain's face list and atlas (cache.face_list_url), which the face grids and
     Surprise me's reel draw from."""

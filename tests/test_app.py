@@ -426,7 +426,8 @@ def test_an_emoji_index_where_a_lego_face_belongs_is_named(engine):
     assert engine.dataset.domain[studio_choice(app)[0]] == "lego"
 
 
-MAP_KEY = "map_{}_{}_False_False"  # projection, colouring; no faces drawn, no upload
+MAP_KEY = "map_{}_{}_False_False_contours-labels_"  # projection, colouring; no faces drawn, no upload,
+                                                       # both layers, no direction axes
 
 
 def select_on_map(app: AppTest, key: str, points=(), box=(), lasso=()):

@@ -180,7 +180,7 @@ def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_d
     assert "none.npz" in one_line_error(capsys)
 
 
-PAGES = ("studio", "mirror", "morph", "latent_map", "directions", "distributions", "generate", "your_image")
+PAGES = ("studio", "mirror", "morph", "analogy", "latent_map", "directions", "distributions", "generate", "your_image")
 
 
 @pytest.mark.parametrize("name", PAGES)

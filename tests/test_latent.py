@@ -112,3 +112,35 @@ def test_slerp_between_opposite_codes_stays_finite():
     path = latent.interpolate_latents(z, -z, 7, "slerp")
     assert np.isfinite(path).all()
     assert np.allclose(path[0], z) and np.allclose(path[-1], -z)
+
+
+def test_a_direction_between_two_halves_of_one_group_is_noise_and_a_real_one_is_steady():
+    rng = np.random.default_rng(0)
+    group = rng.standard_normal((60, 32))
+    assert latent.split_half_agreement(group[:30], group[30:]) < 0.3
+    shifted = rng.standard_normal((60, 32)) + 4.0 * np.eye(32)[0]  # the same spread, moved along z0
+    assert latent.split_half_agreement(group, shifted) > 0.8
+    with pytest.raises(ValueError, match="at least 2"):
+        latent.split_half_agreement(group[:1], group)
+
+
+def test_angles_between_directions():
+    u = np.eye(8)[0]
+    assert latent.angle_between(u, 3 * u) == pytest.approx(0, abs=1e-6)
+    assert latent.angle_between(u, np.eye(8)[1]) == pytest.approx(90)
+    assert latent.angle_between(u, -u) == pytest.approx(180)
+    with pytest.raises(ValueError, match="length 0"):
+        latent.angle_between(u, np.zeros(8))
+
+
+def test_the_directions_plane_measures_along_each_direction_and_inverts_on_it():
+    rng = np.random.default_rng(1)
+    directions = rng.standard_normal((2, 16))  # not orthogonal
+    centre = rng.standard_normal(16)
+    along = centre + 2.0 * directions[0] / np.linalg.norm(directions[0])
+    assert latent.direction_coordinates(along, centre, directions)[0, 0] == pytest.approx(2.0)
+    points = rng.standard_normal((5, 2))
+    codes = latent.direction_inverse(points, centre, directions)
+    np.testing.assert_allclose(latent.direction_coordinates(codes, centre, directions), points, atol=1e-9)
+    with pytest.raises(ValueError, match="nonzero length"):
+        latent.direction_coordinates(along, centre, np.zeros((2, 16)))

@@ -40,6 +40,7 @@ PAGE_PARAMS = {
     "studio": ("mode", "strength"),
     "mirror": ("from", "mix"),
     "morph": ("method", "steps"),
+    "analogy": ("a", "steps"),
     "latent_map": ("projection", "k"),
     "directions": ("a", "t"),
     "generate": ("seed", "gallery"),

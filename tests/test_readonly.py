@@ -17,13 +17,14 @@ PAGES = {  # url path -> (page module, title)
     "": ("studio", "Expression studio"),
     "mirror": ("mirror", "Mirror"),
     "morph": ("morph", "Morph"),
+    "analogy": ("analogy", "Analogies"),
     "map": ("latent_map", "Latent map"),
     "directions": ("directions", "Your own directions"),
     "distributions": ("distributions", "Latent distributions"),
     "generate": ("generate", "Generate and inspect"),
     "upload": ("your_image", "Your own image"),
 }
-DOWNLOADS = {"": ["Download the card (PNG)"], "morph": ["Download PNG", "Download GIF"]}
+DOWNLOADS = {"": ["Download the card (PNG)"], "morph": ["Download PNG", "Download GIF"], "analogy": ["Download PNG"]}
 SKIPPED = {"__pycache__", ".pytest_cache", ".git", ".ruff_cache"}
 
 

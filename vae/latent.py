@@ -110,6 +110,57 @@ def place_on_map(z: np.ndarray, latents: np.ndarray, embedding: np.ndarray, k: i
     return (embedding[nearest] * weights[:, None]).sum(axis=0) / weights.sum()
 
 
+def split_half_agreement(group_a: np.ndarray, group_b: np.ndarray, splits: int = 100, seed: int = 0) -> float:
+    """How steady the direction from group A's mean code to group B's is: the mean cosine between
+    two directions, each built from a random half of each group (A (Na, L), B (Nb, L), at least
+    2 codes each). Near 1 the halves point the same way; near 0 or below they are unrelated, as
+    for two random groups, and the direction is noise."""
+    group_a, group_b = np.asarray(group_a, np.float64), np.asarray(group_b, np.float64)
+    if min(len(group_a), len(group_b)) < 2:
+        raise ValueError("each group needs at least 2 codes to be split in halves")
+    rng = np.random.default_rng(seed)
+    cosines = np.empty(splits)
+    for split in range(splits):
+        a, b = rng.permutation(len(group_a)), rng.permutation(len(group_b))
+        half_a, half_b = len(a) // 2, len(b) // 2
+        first = group_b[b[:half_b]].mean(axis=0) - group_a[a[:half_a]].mean(axis=0)  # (L,)
+        second = group_b[b[half_b:]].mean(axis=0) - group_a[a[half_a:]].mean(axis=0)
+        cosines[split] = first @ second / max(np.linalg.norm(first) * np.linalg.norm(second), 1e-12)
+    return float(cosines.mean())
+
+
+def angle_between(u: np.ndarray, v: np.ndarray) -> float:
+    """The angle in degrees between two latent directions: 0 the same way, 90 unrelated, 180 opposite."""
+    u, v = np.asarray(u, np.float64), np.asarray(v, np.float64)
+    norms = np.linalg.norm(u) * np.linalg.norm(v)
+    if norms == 0:
+        raise ValueError("a direction of length 0 has no angle")
+    return float(np.degrees(np.arccos(np.clip(u @ v / norms, -1.0, 1.0))))
+
+
+def direction_coordinates(latents: np.ndarray, centre: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """(N, 2) places of latents (N, L) on a plane whose axes are two directions (2, L): how far
+    each lies from `centre` along each direction, in latent units (the Embedding Projector's
+    custom projection)."""
+    units = _unit_rows(directions)
+    return (np.atleast_2d(latents) - centre) @ units.T
+
+
+def direction_inverse(points: np.ndarray, centre: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """The latents (P, L) nearest `centre` that `direction_coordinates` places at each 2-D point:
+    two directions need not be orthogonal, so the plane's inverse is a pseudo-inverse."""
+    units = _unit_rows(directions)
+    return np.atleast_2d(points) @ np.linalg.pinv(units).T + centre
+
+
+def _unit_rows(directions: np.ndarray) -> np.ndarray:
+    directions = np.asarray(directions, np.float64)
+    norms = np.linalg.norm(directions, axis=1, keepdims=True)
+    if directions.ndim != 2 or np.any(norms == 0):
+        raise ValueError("the axes need directions of nonzero length, one per row")
+    return directions / norms
+
+
 def kl_per_dimension(means: np.ndarray, log_vars: np.ndarray) -> np.ndarray:
     """Mean KL(q(z|x) || N(0, 1)) of each latent dimension over the images: (L,)."""
     return (-0.5 * (1.0 + log_vars - np.square(means) - np.exp(log_vars))).mean(axis=0)
@@ -153,3 +204,18 @@ def sample_gaussian_mixture(mixture: dict[str, np.ndarray], count: int, temperat
     chosen = rng.choice(len(weights), size=count, p=weights / weights.sum())
     noise = rng.standard_normal((count, mixture["means"].shape[1])) * temperature
     return mixture["means"][chosen] + np.einsum("nij,nj->ni", mixture["cholesky"][chosen], noise)
+
+
+def analogy_codes(a: np.ndarray, b: np.ndarray, c: np.ndarray, steps: int) -> np.ndarray:
+    """Tom White's analogy grid ("A is to B as C is to ?"): codes (steps, steps, L) whose row i,
+    column j is a + s_j (b - a) + t_i (c - a), s and t going from 0 to 1. Its corners are a (top
+    left), b (top right), c (bottom left) and the answer b + c - a (bottom right). Computed as
+    weights of a, b and c, so the corners of the three picks are their codes exactly."""
+    if steps < 2:
+        raise ValueError("an analogy grid needs at least 2 steps")
+    a, b, c = (np.asarray(z, np.float64) for z in (a, b, c))  # (L,) each
+    if not a.shape == b.shape == c.shape:
+        raise ValueError(f"a, b and c must have one shape, not {a.shape}, {b.shape} and {c.shape}")
+    fractions = np.linspace(0.0, 1.0, steps)
+    s, t = fractions[None, :, None], fractions[:, None, None]  # (1, steps, 1) across, (steps, 1, 1) down
+    return (1.0 - s - t) * a + s * b + t * c  # (steps, steps, L)

@@ -18,6 +18,9 @@ from data.labels import EXPRESSIONS
 from vae import latent
 
 DOMAINS = {"lego": 0.0, "emoji": 1.0}
+EVERY_FACE = "every face"
+DOMAIN_GROUPS = {"Lego faces": "lego", "emoji faces": "emoji"}  # named groups of a direction's ends
+MIN_GROUP = 3  # faces a group needs before a direction from it can say how steady it is
 
 
 def default_strength(expression_dims: int) -> float:
@@ -112,6 +115,26 @@ class LatentSpace:
         if len(a) == 0 or len(b) == 0:
             raise ValueError("both groups need at least one face")
         return b.mean(axis=0) - a.mean(axis=0)
+
+    def group_names(self) -> list[str]:
+        """The named groups a direction can run between: every face, each domain, each expression."""
+        return [EVERY_FACE, *DOMAIN_GROUPS, *self.available_expressions()]
+
+    def group_mask(self, group: str) -> np.ndarray:
+        """(N,) bool: the faces of a named group (`group_names`)."""
+        if group == EVERY_FACE:
+            return np.ones(len(self.means), bool)
+        if group in DOMAIN_GROUPS:
+            return self.domains == DOMAIN_GROUPS[group]
+        return self.tag_column(group)
+
+    def direction_agreement(self, group_a: np.ndarray, group_b: np.ndarray, splits: int = 100) -> float | None:
+        """How steady `group_direction(group_a, group_b)` is (latent.split_half_agreement: 1 steady,
+        0 or below noise); None when a group has fewer than MIN_GROUP faces to tell."""
+        a, b = self.means[group_a], self.means[group_b]
+        if min(len(a), len(b)) < MIN_GROUP:
+            return None
+        return latent.split_half_agreement(a, b, splits)
 
     def translate(self, z: np.ndarray, from_domain: str, to_domain: str) -> np.ndarray:
         """The code to decode in `to_domain`: with a domain condition the condition does the work

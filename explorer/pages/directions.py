@@ -1,11 +1,11 @@
 """Your own directions: pick two groups of faces; the difference of their means becomes an axis
-to move any face along (as Latent Space Cartography does), named and shared in the URL."""
+to move any face along, with how steady it is and its angle to another direction (as Latent
+Space Cartography does), named and shared in the URL."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from data.labels import EXPRESSIONS
 from explorer.engine import Engine
 from explorer.images import png_bytes, strip_image
 from explorer.ui import (
@@ -19,10 +19,15 @@ from explorer.ui import (
     show_faces,
     sync_url,
 )
+from vae.latent import angle_between
+from vae.space import MIN_GROUP
 
-ALL = "every face"
 NAME_LENGTH = 60
 STRIP_STEPS = 7
+COMPARED = ("sad", "grin")  # the second direction's groups until a person picks others
+CLOSENESS = ((30, "nearly the same way"), (60, "close"), (80, "loosely related"), (100, "unrelated"),
+             (120, "loosely opposed"), (150, "opposed"), (180, "nearly opposite"))  # angle in degrees up to which
+STEADY, UNSTEADY = 0.8, 0.5  # split-half agreement above which a direction is steady, below which noise
 
 
 def group_ui(label: str, key: str, choices: list[str], default: str) -> str:
@@ -36,7 +41,7 @@ def render_directions() -> None:
                "difference between their average codes becomes a direction. Slide any face along it.")
     kept = {f"map selection {n.upper()}": st.session_state[f"map_group_{n}"] for n in ("a", "b")
             if f"map_group_{n}" in st.session_state}
-    choices = [ALL] + engine.available_expressions() + list(kept)
+    choices = engine.space.group_names() + list(kept)
     left, middle, right = st.columns([2, 2, 3])
     with left:
         group_a = group_ui("Group A", "a", choices, "sad")
@@ -54,9 +59,12 @@ def render_directions() -> None:
             mask = np.zeros(len(engine.dataset), bool)
             mask[kept[group]] = True
             return mask
-        return np.ones(len(engine.dataset), bool) if group == ALL else engine.tags[:, EXPRESSIONS.index(group)]
+        return engine.space.group_mask(group)
 
     direction = engine.space.group_direction(members(group_a), members(group_b))
+    certainty_ui(engine.space.direction_agreement(members(group_a), members(group_b)),
+                 (int(members(group_a).sum()), int(members(group_b).sum())))
+    compare_ui(engine, direction, choices, members)
     picker, view = st.columns([2, 3])
     with picker:
         face = face_picker_ui(engine, "lego", "dir_face", domain_default(engine, "lego", "face", 3), height=360)
@@ -81,3 +89,36 @@ def direction_panel(engine: Engine, face: int, direction: np.ndarray, link: dict
     strip = engine.move_along(z, direction, np.linspace(-2.0, 2.0, STRIP_STEPS))
     st.image(png_bytes(strip_image(strip, scale=1)), width="stretch", output_format="PNG")
     st.caption(f"Group A: {sizes[0]} faces, group B: {sizes[1]} faces. Share the link to share the direction.")
+
+
+def certainty_ui(agreement: float | None, sizes: tuple[int, int]) -> None:
+    """How steady the direction is, as one number and what it means."""
+    if agreement is None:
+        st.warning(f"Group A has {sizes[0]} and group B {sizes[1]} faces: a direction needs at least {MIN_GROUP} "
+                   "faces in each group to say how steady it is, so this one may be noise.", icon="⚠️")
+        return
+    verdict = ("Steady" if agreement >= STEADY else "Fairly steady" if agreement >= UNSTEADY
+               else "Uncertain: mostly noise")
+    st.metric("How steady the direction is", f"{agreement:.2f}", help="split-half agreement, from -1 to 1")
+    st.caption(f"**{verdict}.** Built from a random half of each group, then from the other half, two directions "
+               f"point the same way at {agreement:.2f} on average over 100 splits (1: the same way; 0: unrelated, as "
+               "for two random groups).")
+
+
+def compare_ui(engine: Engine, direction: np.ndarray, choices: list[str], members) -> None:
+    """The angle between the direction and a second one, from group C to group D."""
+    with st.expander("Compare with another direction", expanded="c" in st.query_params):
+        left, right, result = st.columns([2, 2, 3])
+        with left:
+            group_c = group_ui("From group C", "c", choices, COMPARED[0])
+        with right:
+            group_d = group_ui("to group D", "d", choices, COMPARED[1])
+        if group_c == group_d:
+            result.info("Pick two different groups.")
+            return
+        if "c" in st.query_params or (group_c, group_d) != COMPARED:
+            sync_url(c=group_c, d=group_d)
+        angle = angle_between(direction, engine.space.group_direction(members(group_c), members(group_d)))
+        closeness = next(words for limit, words in CLOSENESS if angle <= limit)
+        result.metric("Angle between the two directions", f"{angle:.0f}°")
+        result.caption(f"**{closeness.capitalize()}** (0°: the same way; 90°: unrelated; 180°: opposite).")

@@ -1,34 +1,63 @@
-"""Latent map: every image on a 2-D UMAP or PCA map; click a point or an empty spot to decode it."""
+"""Latent map: every image on a 2-D map (UMAP, PCA, or two directions a person names), with each
+domain's density contours, labelled clusters and each face's picture on hover; click a point or
+an empty spot to decode it."""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.cache import faces_map_figure, map_figure
+from explorer.cache import DIRECTIONS, direction_axes, faces_map_figure, map_figure, map_to_latent
 from explorer.figures import with_star
+from explorer.hover import map_hover
 from explorer.ui import (
+    face_list,
     get_engine,
     in_each_domain,
     query_choice,
     query_int,
+    query_list,
     require_model,
     show_faces,
     sync_url,
     uploaded_face,
 )
+from vae.latent import direction_coordinates
+from vae.space import DOMAIN_GROUPS
 
 COLOUR_BY = ("domain", "expression", "source")
+PROJECTIONS = ("UMAP", "PCA", DIRECTIONS)
+LAYERS = ("contours", "labels")
+AXES = (("xa", "sad"), ("xb", "smile"), ("ya", next(iter(DOMAIN_GROUPS))), ("yb", list(DOMAIN_GROUPS)[1]))
 
 
 def map_controls_ui() -> tuple[str, str, int]:
     left, middle, right = st.columns([1, 1, 1])
-    projection = left.radio("Projection", ("UMAP", "PCA"), horizontal=True, key="map_projection",
-                            index=("UMAP", "PCA").index(query_choice("projection", "UMAP", ("UMAP", "PCA"))))
+    projection = left.radio("Projection", PROJECTIONS, horizontal=True, key="map_projection",
+                            index=PROJECTIONS.index(query_choice("projection", "UMAP", PROJECTIONS)),
+                            help="Directions: across and up are two directions you name, each from one group "
+                                 "of faces to another")
     colour_by = middle.radio("Colour by", COLOUR_BY, horizontal=True, key="map_colour",
                              index=COLOUR_BY.index(query_choice("colour", "domain", COLOUR_BY)))
     k = right.slider("Neighbours shown", 3, 12, query_int("k", 6, 3, 12), key="map_k")
     return projection, colour_by, k
+
+
+def axes_ui(groups: list[str]) -> tuple[str, str, str, str]:
+    """The Directions projection's axes: across from one group to another, and up."""
+    columns = st.columns(4)
+    labels = ("Across: from", "to", "Up: from", "to")
+    return tuple(column.selectbox(label, groups, index=groups.index(query_choice(key, default, groups)),
+                                  key=f"map_{key}")
+                 for column, label, (key, default) in zip(columns, labels, AXES))
+
+
+def layers_ui() -> tuple[str, ...]:
+    chosen = st.pills("Draw on the map", LAYERS, selection_mode="multi", key="map_layers",
+                      default=query_list("layers", LAYERS, LAYERS),
+                      help="contours: where half and 90 % of each domain's faces lie; labels: each cluster's "
+                           "most common expression and its most typical face")
+    return tuple(layer for layer in LAYERS if layer in chosen)
 
 
 def selected_target(event, figure: go.Figure) -> tuple[str, object] | None:
@@ -81,16 +110,36 @@ def render_latent_map() -> None:
     st.caption("Every face and emoji, placed by its position in the VAE's latent space. "
                "Click a point to decode it, or click any empty spot to see what the model imagines there.")
     projection, colour_by, k = map_controls_ui()
+    axes = None
+    if projection == DIRECTIONS:
+        axes = axes_ui(engine.space.group_names())
+        if axes[0] == axes[1] or axes[2] == axes[3]:
+            st.info("Pick two different groups for each axis.")
+            return
+        sync_url(**dict(zip((key for key, _ in AXES), axes)))
+    layers = layers_ui()
     faces = st.toggle("Show the faces on the map", value=st.query_params.get("faces") == "1", key="map_faces",
                       help="draws every image at its place; zoom in (drag, or scroll with the zoom tool) to read them")
-    sync_url(projection=projection, colour=colour_by, k=str(k), faces="1" if faces else "0")
+    sync_url(projection=projection, colour=colour_by, k=str(k), faces="1" if faces else "0", layers=",".join(layers))
+    folder = str(engine.folder)
     upload = uploaded_face()
-    extra = tuple(upload[f"{projection.lower()}_xy"]) if upload else None
-    figure = (faces_map_figure if faces else map_figure)(str(engine.folder), projection, colour_by)
+    extra = None
+    if upload and projection == DIRECTIONS:
+        directions, centre = direction_axes(folder, axes)
+        extra = tuple(direction_coordinates(upload["z"], centre, directions)[0])
+    elif upload:
+        extra = tuple(upload[f"{projection.lower()}_xy"])
+    figure = (faces_map_figure if faces else map_figure)(folder, projection, colour_by, layers, axes)
     if extra is not None:
         figure = with_star(figure, extra)
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"),
-                            key=f"map_{projection}_{colour_by}_{faces}_{extra is not None}", width="stretch")
+                            key=f"map_{projection}_{colour_by}_{faces}_{extra is not None}_{'-'.join(layers)}_"
+                                f"{'-'.join(axes or ())}",
+                            width="stretch")
+    map_hover([face_list(engine, domain) for domain in ("lego", "emoji")])
+    if projection == DIRECTIONS:
+        st.caption(f"Across: how far each face lies from the average code along {axes[0]} → {axes[1]}; up: along "
+                   f"{axes[2]} → {axes[3]} (latent units).")
     st.caption("Drag with the box or lasso tool (top right of the map) to select a group of faces.")
     target = selected_target(event, figure)
     if target is None and "image" in st.query_params:
@@ -116,7 +165,7 @@ def render_latent_map() -> None:
         neighbours = engine.neighbours(z, k, exclude=index)
     else:
         st.query_params.pop("image", None)
-        z = engine.maps.plane_to_latent(projection, np.array([value]))[0]
+        z = map_to_latent(folder, projection, np.array([value]), axes)[0]
         st.subheader(f"Empty spot ({value[0]:.2f}, {value[1]:.2f})")
         show_faces(*in_each_domain(engine, z, "decoded from this spot"), columns=6)
         neighbours = engine.neighbours(z, k)

@@ -24,7 +24,7 @@ HEADS = (  # grins, glasses, a scowl, sunglasses, a smirk, a frown, a skull, fou
     "3626bp7c.dat", "3626bpa3.dat", "3626bpac.dat", "3626bp8g.dat", "3626cp75.dat", "3626cp8c.dat",
     "3626cpnd.dat", "3626cp0b.dat", "3626cpd68.dat", "3626cp03.dat", "3626cp81.dat", "3626bp42.dat",
 )
-PLAIN_HEADS = ("3626c.dat", "3626b.dat")
+PLAIN_HEADS = ("3626c.dat", "3626b.dat")  # 3626c's files are also what data/ldraw_part.py's export refers to
 LDRAW_EXTRAS = ("LDConfig.ldr", "CAreadme.txt", "CAlicense4.txt")
 EMOJI = (  # code points: smiling, sad, angry, surprised, winking, kissing, crying, sleepy, cool, neutral...
     "1F600", "1F642", "1F641", "1F620", "1F62E", "1F609", "1F618", "1F622", "1F634", "1F60E", "1F610", "1F923",

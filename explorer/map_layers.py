@@ -1,0 +1,140 @@
+"""What the latent map draws over its points, computed once per model and projection: density
+contours of each group, and labels on the map's clusters (as Apple's Embedding Atlas does). Pure
+numpy, no Streamlit and no plotting; `explorer.figures` draws them."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+CONTOUR_FRACTIONS = (0.5, 0.9)  # each group's contours enclose these shares of its points
+CONTOUR_GRID = 64  # density evaluated on this many x this many points over the map
+CLUSTERS = 12  # clusters found on a map of about a thousand faces
+NAME_LENGTH = 20
+LABEL_ROOM = (0.16, 0.05)  # a label's room, as shares of the map's width and height: a smaller
+                           # cluster's label that would overlap a larger one's is left out
+HEAD_PREFIX = re.compile(r"^minifig head (with )?", re.IGNORECASE)  # what every LDraw head's name starts with
+
+
+@dataclass(frozen=True)
+class Contours:
+    """A group's density on a grid (density[i, j] at x[j], y[i]) and the levels at which its
+    contours enclose CONTOUR_FRACTIONS of the group's points (highest level first)."""
+
+    x: np.ndarray  # (G,)
+    y: np.ndarray  # (G,)
+    density: np.ndarray  # (G, G)
+    levels: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ClusterLabel:
+    """A cluster of the map: where its label goes (its centre), its most common expression tag
+    and its most typical face's name (the member nearest the centre)."""
+
+    x: float
+    y: float
+    tag: str
+    name: str
+    members: np.ndarray  # row numbers of the points it covers
+
+    @property
+    def text(self) -> str:
+        return f"{self.tag} · {self.name}"
+
+
+def _check_xy(xy: np.ndarray) -> np.ndarray:
+    xy = np.asarray(xy, np.float64)
+    if xy.ndim != 2 or xy.shape[1] != 2 or not np.all(np.isfinite(xy)):
+        raise ValueError(f"map points must be finite, with shape (N, 2), not {xy.shape}")
+    return xy
+
+
+def _bandwidth(points: np.ndarray) -> np.ndarray:
+    """Scott's rule per axis, as scipy's gaussian_kde uses."""
+    return np.maximum(points.std(axis=0), 1e-9) * len(points) ** (-1 / 6)
+
+
+def _kde(points: np.ndarray, at: np.ndarray, bandwidth: np.ndarray) -> np.ndarray:
+    """Gaussian kernel density of `points` (N, 2) at `at` (M, 2), in chunks to bound memory."""
+    values = np.empty(len(at))
+    norm = 1.0 / (2 * np.pi * bandwidth.prod() * len(points))
+    for start in range(0, len(at), 1024):
+        offsets = (at[start:start + 1024, None, :] - points[None]) / bandwidth  # (m, N, 2)
+        values[start:start + 1024] = np.exp(-0.5 * np.square(offsets).sum(axis=2)).sum(axis=1) * norm
+    return values
+
+
+def density_contours(xy: np.ndarray, groups: dict[str, np.ndarray], grid: int = CONTOUR_GRID,
+                     fractions: tuple[float, ...] = CONTOUR_FRACTIONS) -> dict[str, Contours]:
+    """Each group's (name -> mask over the points) density and its highest-density contours: the
+    level of fraction f is the density that f of the group's own points lie above."""
+    xy = _check_xy(xy)
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    pad = 0.08 * (high - low)
+    x, y = (np.linspace(low[k] - pad[k], high[k] + pad[k], grid) for k in range(2))
+    plane = np.stack(np.meshgrid(x, y), axis=-1).reshape(-1, 2)  # (G * G, 2), row i of y, column j of x
+    contours = {}
+    for name, mask in groups.items():
+        points = xy[np.asarray(mask, bool)]
+        if len(points) < 3:
+            continue  # no shape to draw from two points
+        bandwidth = _bandwidth(points)
+        at_points = _kde(points, points, bandwidth)
+        levels = tuple(float(np.quantile(at_points, 1 - f)) for f in sorted(fractions))
+        contours[name] = Contours(x, y, _kde(points, plane, bandwidth).reshape(grid, grid), levels)
+    return contours
+
+
+def kmeans(xy: np.ndarray, k: int, seed: int = 0, iterations: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """(centres (k, 2), assignment (N,)): Lloyd's k-means with k-means++ seeding."""
+    xy = _check_xy(xy)
+    if not 1 <= k <= len(xy):
+        raise ValueError(f"k must lie between 1 and the {len(xy)} points, not {k}")
+    rng = np.random.default_rng(seed)
+    centres = [xy[rng.integers(len(xy))]]
+    for _ in range(1, k):
+        distance = np.min(np.square(xy[:, None] - np.array(centres)[None]).sum(axis=2), axis=1)
+        centres.append(xy[rng.choice(len(xy), p=distance / distance.sum())] if distance.sum() else xy[0])
+    centres = np.array(centres)
+    assignment = np.full(len(xy), -1)
+    for _ in range(iterations):
+        new = np.argmin(np.square(xy[:, None] - centres[None]).sum(axis=2), axis=1)
+        if np.array_equal(new, assignment):
+            break
+        assignment = new
+        centres = np.array([xy[assignment == c].mean(axis=0) if np.any(assignment == c) else centres[c]
+                            for c in range(k)])
+    return centres, assignment
+
+
+def most_common_tag(tags: list[str]) -> str:
+    """The expression tag most of these faces carry ("|"-joined tags per face); "untagged" when
+    none carries one. Ties go to the tag met first."""
+    counts = Counter(tag for joined in tags for tag in joined.split("|") if tag)
+    return counts.most_common(1)[0][0] if counts else "untagged"
+
+
+def cluster_labels(xy: np.ndarray, tags: list[str], names: list[str], clusters: int = CLUSTERS,
+                   seed: int = 0) -> list[ClusterLabel]:
+    """A label for each cluster of the map's points: its most common tag and the name of the face
+    nearest its centre, placed at that centre; largest clusters first, without overlaps."""
+    xy = _check_xy(xy)
+    if len(tags) != len(xy) or len(names) != len(xy):
+        raise ValueError(f"tags and names need one entry per point ({len(xy)})")
+    centres, assignment = kmeans(xy, min(clusters, len(xy)), seed)
+    room = np.array(LABEL_ROOM) * np.maximum(np.ptp(xy, axis=0), 1e-9)
+    labels = []
+    for number in np.argsort(-np.bincount(assignment, minlength=len(centres)), kind="stable"):  # largest first
+        centre, members = centres[number], np.flatnonzero(assignment == number)
+        if len(members) == 0 or any(np.all(np.abs(centre - (label.x, label.y)) < room) for label in labels):
+            continue
+        typical = members[np.argmin(np.square(xy[members] - centre).sum(axis=1))]
+        name = HEAD_PREFIX.sub("", str(names[typical])) or str(names[typical])
+        if len(name) > NAME_LENGTH:
+            name = name[:NAME_LENGTH - 1] + "…"
+        labels.append(ClusterLabel(float(centre[0]), float(centre[1]), most_common_tag([tags[i] for i in members]),
+                                   name, members))
+    return labels

@@ -1,0 +1,71 @@
+"""Analogies: A is to B as C is to what? Tom White's grid ("Sampling Generative Networks") of
+A + s (B − A) + t (C − A), its far corner the answer B + C − A; A, B and C are any faces or emoji."""
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.engine import Engine
+from explorer.images import grid_image, png_bytes
+from explorer.ui import as_text, face_picker_ui, get_engine, query_int, show_faces, sync_url
+
+DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
+# each pick's first face, the n-th of its domain: a two-sided Lego head's smiling side is to its
+# sad side as a grinning emoji is to ?
+PICKS = {"a": ("lego", 212), "b": ("lego", 213), "c": ("emoji", 8)}
+SWITCHED = {"lego": 0, "emoji": 8}  # the n-th face a pick moved to the other domain starts on
+STEPS = (3, 9, 5)  # least, most, first
+NAME_LENGTH = 100  # characters of a name in the sentence: the two sides of a head differ at its end
+
+
+def steps_ui() -> int:
+    low, high, first = STEPS
+    return st.slider("Steps along each side", low, high, query_int("steps", first, low, high), key="analogy_steps")
+
+
+def nth_face(engine: Engine, domain: str, position: int) -> int:
+    """The dataset index of a domain's `position`-th image, or its last in a smaller dataset."""
+    indices = engine.indices(domain)
+    return int(indices[min(position, len(indices) - 1)])
+
+
+def pick_ui(engine: Engine, letter: str) -> int:
+    """One of A, B and C: a domain, then a face of it. A link's face (?a=...) opens in its own domain."""
+    linked = query_int(letter, nth_face(engine, *PICKS[letter]), 0, len(engine.dataset) - 1)
+    linked_domain = str(engine.dataset.domain[linked])
+    domain = st.radio(f"{letter.upper()} is", tuple(DOMAIN_NAMES), index=tuple(DOMAIN_NAMES).index(linked_domain),
+                      horizontal=True, key=f"analogy_{letter}_domain", format_func=DOMAIN_NAMES.get)
+    default = linked if domain == linked_domain else nth_face(engine, domain, SWITCHED[domain])
+    return face_picker_ui(engine, domain, f"analogy_{letter}_{domain}", default, height=300)
+
+
+def render_analogy() -> None:
+    engine = get_engine()
+    st.title("Analogies")
+    st.caption("A is to B as C is to what? Pick three faces or emoji: the grid walks from A towards B (across) and "
+               "towards C (down), and its far corner, B + C − A, is the model's answer. Each cell is drawn as Lego, "
+               "emoji or a mix of the two by the same rule from the three picks' domains.")
+    analogy_panel(engine)
+
+
+@st.fragment
+def analogy_panel(engine: Engine) -> None:
+    """The three pickers, steps and the grid: a pick or a slider reruns this panel alone."""
+    pickers, view = st.columns([2, 3])
+    with pickers:
+        picks = {}
+        for letter, tab in zip(PICKS, st.tabs([letter.upper() for letter in PICKS])):
+            with tab:
+                picks[letter] = pick_ui(engine, letter)
+    with view:
+        steps = steps_ui()
+        sync_url(**{letter: str(index) for letter, index in picks.items()}, steps=str(steps))
+        a, b, c = (as_text(engine.dataset.name[index], NAME_LENGTH) for index in picks.values())
+        st.markdown(f"**A** {a} is to **B** {b} as **C** {c} is to **?**")
+        cells = engine.analogy_grid(picks["a"], picks["b"], picks["c"], steps)
+        st.image(png_bytes(grid_image(cells)), width="stretch", output_format="PNG")
+        st.caption("Top left A, top right B, bottom left C; bottom right the answer, B + C − A.")
+        # made when clicked, like the Morph page's files, at twice the cells' size
+        st.download_button("Download PNG", lambda: png_bytes(grid_image(cells, scale=2)), "legomoji-analogy.png",
+                           "image/png", key="analogy_png", on_click="ignore")
+    with pickers:
+        show_faces([engine.dataset.images[index] for index in picks.values()], ["A", "B", "C"], columns=3, width=80)
