@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from common.errors import UserError
+from data.ldraw_part import face_part_mpd
 from explorer.cache import face_list_url, load_engine, model_folder
 from explorer.engine import Engine
 from explorer.images import face_png
@@ -261,3 +262,18 @@ def domain_default(engine: Engine, domain: str, param: str, fallback: int = 0) -
 def uploaded_face() -> dict | None:
     """The face this session uploaded on the "Your image" page: {'image', 'z', 'name'}."""
     return st.session_state.get(UPLOAD_KEY)
+
+
+LDRAW_LABEL = "Download as an LDraw part (.mpd)"
+LDRAW_HELP = ("a minifig head (3626c) with this face printed on as a texture, for LDraw programs such as LDView "
+              "and LPub3D; programs without textures show a plain head")
+
+
+def ldraw_download(picture, stem: str, key: str, into=st) -> None:
+    """A download of a Lego face picture (or a callable that draws one: it runs only when
+    clicked) as an LDraw part (data.ldraw_part), made when clicked, without a rerun."""
+    def make() -> bytes:
+        return face_part_mpd(picture() if callable(picture) else picture, f"legomoji-{stem}")
+
+    into.download_button(LDRAW_LABEL, make, f"legomoji-{stem}.mpd", "application/x-ldraw", key=key,
+                         on_click="ignore", help=LDRAW_HELP)

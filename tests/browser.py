@@ -116,7 +116,8 @@ def emptiest_grid_point(page) -> int:
         """() => {
             const gd = document.querySelector('.js-plotly-plot');
             const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, grid = gd._fullData[0];
-            const data = gd._fullData.slice(1).flatMap(t => Array.from(t.x, (x, i) => [xa.d2p(x), ya.d2p(t.y[i])]));
+            const points = gd._fullData.slice(1).filter(t => t.customdata);  // not the contours
+            const data = points.flatMap(t => Array.from(t.x, (x, i) => [xa.d2p(x), ya.d2p(t.y[i])]));
             let best = 0, bestDistance = -1;
             Array.from(grid.x).forEach((x, i) => {
                 const px = xa.d2p(x), py = ya.d2p(grid.y[i]);

@@ -441,6 +441,27 @@ def spot_images(engine) -> int:
     return 2 if engine.domain_conditioned else 1
 
 
+def test_the_morph_frame_chosen_is_the_face_of_its_ldraw_part(engine, made_on_click):
+    from data.ldraw import read_document
+    from data.ldraw_part import face_texture
+    from explorer.ui import LDRAW_LABEL
+    from vae.latent import interpolate_latents
+
+    lego, emoji = int(engine.indices("lego")[3]), int(engine.indices("emoji")[8])
+    app = page("morph")
+    app.query_params.update(lego=str(lego), emoji=str(emoji), steps="5", method="lerp")
+    run(app)
+    app.slider(key="morph_frame").set_value(2)
+    run(app)
+    data, file_name = downloads(app, made_on_click)[LDRAW_LABEL]
+    document = read_document(data.getvalue().decode("utf-8"))
+    with Image.open(io.BytesIO(next(iter(document.data.values())))) as texture:
+        embedded = np.asarray(texture.convert("RGB"))
+    code = interpolate_latents(engine.maps.means[lego], engine.maps.means[emoji], 5, "lerp")[1]
+    assert file_name == "legomoji-morph.mpd"
+    assert np.array_equal(embedded, face_texture(engine.decode(code, "lego")[0]))
+
+
 def test_map_click_on_a_point_decodes_that_image(engine):
     from explorer.cache import map_figure
 

@@ -82,6 +82,50 @@ def test_map_click_decodes_points_and_empty_spots(server, page, tmp_path):
     keep_screenshots(tmp_path)
 
 
+def isolated_points(page, count: int) -> list[tuple[int, int]]:
+    """(trace, point) of the `count` map points farthest on screen from any other point, clear
+    of the map's edges."""
+    return page.evaluate(
+        """(count) => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const points = gd._fullData.flatMap((t, trace) => trace === 0 || !t.customdata ? [] :
+                Array.from(t.x, (x, i) => [trace, i, xa.d2p(x), ya.d2p(t.y[i])]));
+            const room = points.map(([, , x, y], i) => Math.min(...points.map(([, , qx, qy], j) =>
+                i === j ? Infinity : Math.hypot(x - qx, y - qy))));
+            const inside = (x, y) => x > 80 && y > 60 && x < xa._length - 80 && y < ya._length - 60;
+            const order = points.map((_, i) => i).filter((i) => inside(points[i][2], points[i][3]))
+                .sort((i, j) => room[j] - room[i]);
+            return order.slice(0, count).map((i) => points[i].slice(0, 2));
+        }""",
+        count,
+    )
+
+
+def test_a_hover_on_the_map_shows_that_face(server, page):
+    """The picture beside the pointer is the hovered face's cell of the face pickers' atlas."""
+    open_page(page, f"{server}/map", "Latent map")
+    wait_for_map(page)
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    card = page.locator("#legomoji-map-hover")
+    for trace, n in isolated_points(page, 3):  # no other point within reach: the hover is that face's
+        index = page.evaluate("([t, n]) => document.querySelector('.js-plotly-plot')._fullData[t].customdata[n]",
+                              [trace, n])
+        page.mouse.move(*plot_point(page, trace, n))
+        page.wait_for_function("(i) => { const card = document.getElementById('legomoji-map-hover');"
+                               " return card && card.style.display === 'block' && card.dataset.index == i; }",
+                               arg=index, timeout=10_000)
+        atlas = re.search(r"static/([^/\"]+\.webp)", card.locator("div").get_attribute("style")).group(1)
+        listing = listing_of_atlas(atlas)
+        k = [face[0] for face in listing["faces"]].index(index)
+        shown = np.asarray(Image.open(io.BytesIO(card.locator("div").screenshot())).convert("RGB"), dtype=float)
+        assert matches_cell(atlas_cells(listing), shown, k), (trace, n, index)
+    page.mouse.move(5, 5)
+    page.wait_for_function("() => document.getElementById('legomoji-map-hover').style.display === 'none'",
+                           timeout=10_000)
+
+
 def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     open_page(page, f"{server}/morph", "Morph")
     strong = page.locator('[data-testid="stMain"] [data-testid="stMarkdownContainer"] strong')

@@ -2,6 +2,7 @@
 into its checkout, every page and every download."""
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from data.ldraw import read_document
+from explorer.ui import LDRAW_LABEL
 from tests.browser import CHROMIUM, ROOT, launch_chromium, open_page, streamlit_server, wait_idle
 from tests.conftest import downloads
 from tests.test_app import page
@@ -24,8 +27,20 @@ PAGES = {  # url path -> (page module, title)
     "generate": ("generate", "Generate and inspect"),
     "upload": ("your_image", "Your own image"),
 }
-DOWNLOADS = {"": ["Download the card (PNG)"], "morph": ["Download PNG", "Download GIF"], "analogy": ["Download PNG"]}
+DOWNLOADS = {"": ["Download the card (PNG)", LDRAW_LABEL], "morph": ["Download PNG", "Download GIF", LDRAW_LABEL],
+             "mirror": [LDRAW_LABEL], "analogy": ["Download PNG"]}
 SKIPPED = {"__pycache__", ".pytest_cache", ".git", ".ruff_cache"}
+
+
+def assert_download(data: bytes, file_name: str, label: str) -> None:
+    """A download is a picture (PNG or GIF) or an LDraw part whose texture is the PNG it embeds."""
+    assert file_name.startswith("legomoji-"), label
+    if file_name.endswith(".mpd"):
+        document = read_document(data.decode("utf-8"))
+        assert "0 !TEXMAP START CYLINDRICAL" in data.decode() and len(document.data) == 1, label
+        data = next(iter(document.data.values()))
+    with Image.open(io.BytesIO(data)) as picture:
+        assert picture.format in {"PNG", "GIF"}, label
 
 
 def checkout_tree(root: Path) -> dict[str, tuple[int, int]]:
@@ -47,8 +62,7 @@ def test_every_page_and_download_writes_nothing_into_the_checkout(engine, made_o
         assert not app.exception, (module, app.exception[0].message if app.exception else "")
         assert app.title[0].value == title
         for label, (data, file_name) in downloads(app, made_on_click).items():
-            with Image.open(data) as picture:
-                assert picture.format in {"PNG", "GIF"} and file_name.startswith("legomoji-"), label
+            assert_download(data.getvalue(), file_name, label)
     after = checkout_tree(ROOT)
     assert after == before, sorted(set(after.items()) ^ set(before.items()))[:5]
 
@@ -84,8 +98,7 @@ def test_every_page_and_download_works_from_a_read_only_copy(read_only_checkout,
                     page.get_by_role("button", name=label).click()
                 saved = tmp_path / download.value.suggested_filename
                 download.value.save_as(saved)
-                with Image.open(saved) as picture:
-                    assert picture.format in {"PNG", "GIF"}, label
+                assert_download(saved.read_bytes(), saved.name, label)
                 wait_idle(page)
             assert page.locator('[data-testid="stException"]').count() == 0, path
         browser.close()

@@ -6,7 +6,16 @@ import streamlit as st
 
 from explorer.engine import Engine
 from explorer.images import png_bytes, strip_image
-from explorer.ui import domain_default, face_picker_ui, get_engine, query_choice, query_float, show_faces, sync_url
+from explorer.ui import (
+    domain_default,
+    face_picker_ui,
+    get_engine,
+    ldraw_download,
+    query_choice,
+    query_float,
+    show_faces,
+    sync_url,
+)
 
 DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
 STRIP_STEPS = 7
@@ -48,3 +57,4 @@ def twin_panel(engine: Engine, index: int, source: str) -> None:
     st.markdown(f"**{engine.dataset.name[index]}** as {DOMAIN_NAMES[other]}, step by step")
     strip = engine.mirror(z, source, np.linspace(0.0, 1.0, STRIP_STEPS))
     st.image(png_bytes(strip_image(strip, scale=1)), width="stretch", output_format="PNG")
+    ldraw_download(ends[0], "mirror", "mirror_ldraw")

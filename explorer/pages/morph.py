@@ -10,12 +10,14 @@ from explorer.ui import (
     domain_default,
     face_picker_ui,
     get_engine,
+    ldraw_download,
     query_choice,
     query_int,
     show_faces,
     sync_url,
     uploaded_face,
 )
+from vae import latent
 
 METHODS = ("slerp", "lerp")
 
@@ -56,12 +58,16 @@ def morph_panel(engine: Engine) -> None:
     st.markdown(f"**{start_name}** → **{engine.dataset.name[emoji]}**")
     # shown at the frames' own size (a page's width holds ten of them); the PNG download is twice as large
     st.image(shown, width="stretch", output_format="PNG")
-    a, b, _ = st.columns([1, 1, 3])
+    a, b, c, d = st.columns([1, 1, 2, 2], vertical_alignment="bottom")
     # fetched when clicked: sent with the page, the two files were 630 KB on every pick
     a.download_button("Download PNG", lambda: strip, "legomoji-morph.png", "image/png", key="morph_png",
                       on_click="ignore")
     b.download_button("Download GIF", lambda: gif, "legomoji-morph.gif", "image/gif", key="morph_gif",
                       on_click="ignore")
+    frame = c.slider("Frame to print on a Lego head", 1, steps, (steps + 1) // 2, key="morph_frame")
+    start = upload["z"] if use_upload else engine.maps.means[lego]
+    code = latent.interpolate_latents(start, engine.maps.means[emoji], steps, method)[frame - 1]
+    ldraw_download(lambda: engine.decode(code, "lego")[0], "morph", "morph_ldraw", into=d)  # drawn on click
     with st.expander("Originals"):
         show_faces([upload["image"] if use_upload else engine.dataset.images[lego], engine.dataset.images[emoji]],
                    [start_name, engine.dataset.name[emoji]], columns=4)

@@ -17,6 +17,7 @@ from explorer.ui import (
     face_list,
     face_picker_ui,
     get_engine,
+    ldraw_download,
     query_amounts,
     query_choice,
     query_float,
@@ -195,6 +196,7 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
         # made when clicked (the page sends no bytes for it), and the click does not rerun the page
         st.download_button("Download the card (PNG)", lambda: png_bytes(card), "legomoji-card.png", "image/png",
                            key="studio_card", on_click="ignore")
+        ldraw_download(result, "studio", "studio_ldraw")
     right.caption("The link in the address bar reproduces this result.")
     if mode == MODES[0] and method == "printed":
         st.caption("The studio prints the emoji's eyes, brows and mouth on the face in place of its own, as the "

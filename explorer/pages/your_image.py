@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.ui import UPLOAD_KEY, get_engine, show_faces
+from explorer.ui import UPLOAD_KEY, get_engine, ldraw_download, show_faces
 from explorer.upload import MAX_UPLOAD_MB, UploadError, prepare_upload
 from vae.latent import place_on_map
 
@@ -38,6 +38,7 @@ def render_your_image() -> None:
         images += list(engine.decode(np.stack([current["z"]] * 2), np.array([0.0, 1.0])))
         captions += ["as a Lego face", "as an emoji"]
     show_faces(images, captions, columns=5)
+    ldraw_download(images[2] if engine.domain_conditioned else images[1], "upload", "upload_ldraw")
     neighbours = engine.neighbours(current["z"], 6)
     st.markdown("**Closest faces in latent space**")
     show_faces(engine.dataset.images[neighbours], [engine.dataset.name[i][:28] for i in neighbours], columns=6,
