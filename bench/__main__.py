@@ -291,7 +291,7 @@ def markdown(results: dict) -> str:
                   f"{f' (landed on: {stuck_on})' if stuck_on else ''} | "
                   f"{soak['not_shown_within_30_s']} of {soak['interactions']} | 0 | "
                   f"{verdict(soak['not_shown_within_30_s'], 0)} |"]
-    goals = {"studio pick": 150, "strength change": 150, "morph pick": 300, "map click": 300,
+    goals = {"studio pick": 150, "strength change": 150, "morph pick": 300, "map click": 250,
              "page switch (sidebar)": 300}
     lines += ["", "## Click to updated image (headless Chromium)", "",
               "From the input event to the new picture shown, one browser session, after a warm-up.", "",

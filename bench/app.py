@@ -12,7 +12,7 @@ from tests.browser import launch_chromium, streamlit_server, wait_for_map, wait_
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSION_TTL = 30  # server.disconnectedSessionTTL in .streamlit/config.toml
-ALL_PAGES = ("", "mirror", "morph", "map", "directions", "distributions", "generate", "upload")
+ALL_PAGES = ("", "mirror", "morph", "analogy", "map", "directions", "distributions", "generate", "upload")
 
 
 def _status_mb(pid: int, field: str) -> float:
