@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from explorer import map_layers
 from explorer.picker import REEL_SIDE
 from tests.browser import (
     CHROMIUM,
@@ -102,12 +103,17 @@ def isolated_points(page, count: int) -> list[tuple[int, int]]:
     )
 
 
-def test_a_hover_on_the_map_shows_that_face(server, page):
-    """The picture beside the pointer is the hovered face's cell of the face pickers' atlas."""
+def test_the_map_draws_contours_labels_and_the_hovered_face(server, page, engine):
+    """Each domain's contour lines and the clusters' labels are drawn; the picture beside the
+    pointer is the hovered face's cell of the face pickers' atlas."""
     open_page(page, f"{server}/map", "Latent map")
     wait_for_map(page)
     wait_idle(page)
     page.wait_for_timeout(1000)
+    labels = map_layers.cluster_labels(engine.maps.umap_xy, list(engine.dataset.tags), list(engine.dataset.name))
+    shown = page.locator(".js-plotly-plot .annotation-text").evaluate_all("texts => texts.map((t) => t.textContent)")
+    assert sorted(shown) == sorted(label.text for label in labels)
+    assert page.locator(".js-plotly-plot .contourlines path").count() >= 4  # two lines a domain, at least
     card = page.locator("#legomoji-map-hover")
     for trace, n in isolated_points(page, 3):  # no other point within reach: the hover is that face's
         index = page.evaluate("([t, n]) => document.querySelector('.js-plotly-plot')._fullData[t].customdata[n]",
