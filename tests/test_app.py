@@ -370,7 +370,7 @@ def test_morph_widgets_change_the_strip(engine, made_on_click):
     links = downloads(app, made_on_click)  # the strip at twice the frames' size, the GIF forth and back
     with Image.open(links["Download PNG"][0]) as strip, Image.open(links["Download GIF"][0]) as gif:
         assert strip.size == (6 * 256 + 5 * 4, 256) and (gif.format, gif.n_frames) == ("GIF", 6 + 4)
-    assert [name for _, name in links.values()] == ["legomoji-morph.png", "legomoji-morph.gif"]
+    assert [name for _, name in links.values()] == ["legomoji-morph.png", "legomoji-morph.gif", "legomoji-morph.mpd"]
 
 
 def test_morph_search_filters_the_face_grids():
