@@ -41,6 +41,10 @@ MIXTURE_KEYS = ("weights", "means", "cholesky")
 PRINTS_KEPT = 256  # codes of the studio's recent prints (64-96 floats each)
 PIECES_KEPT = 32  # recent lifted emoji layers and erased faces (64-160 KB each)
 MISSING = object()
+# Pictures decoded (and refined) per model call: the networks' activations grow with the batch.
+# Decoding 48 faces took the loaded server from 725 MB to 1,181 MB at its peak in one call and to
+# 764 MB four at a time, in 1.09 s against 0.94 s (one face: the same 25-30 ms).
+DECODE_CHUNK = 4
 
 
 class Recent:
@@ -219,11 +223,15 @@ class Engine:
 
         z = np.atleast_2d(z)
         domain = np.ascontiguousarray(np.broadcast_to(np.asarray(domain_value(domain), np.float32), (len(z),)))
-        with self.lock:
-            pictures = self.model.decode(z, domain)
-            if self._refiner is not None and not raw:
-                pictures = self._refiner.refine(pictures, domain)
-            return to_uint8(pictures)
+        pictures = np.empty((len(z), self.dataset.size, self.dataset.size, 3), np.uint8)
+        for start in range(0, len(z), DECODE_CHUNK):
+            rows = slice(start, start + DECODE_CHUNK)
+            with self.lock:  # a chunk at a time: another session's call waits for one chunk, not the batch
+                drawn = self.model.decode(z[rows], domain[rows])
+                if self._refiner is not None and not raw:
+                    drawn = self._refiner.refine(drawn, domain[rows])
+            pictures[rows] = to_uint8(drawn)
+        return pictures
 
     def encode(self, images: np.ndarray) -> np.ndarray:
         """Posterior means (B, L) of uint8 images."""
