@@ -57,14 +57,32 @@ def _bandwidth(points: np.ndarray) -> np.ndarray:
     return np.maximum(points.std(axis=0), 1e-9) * len(points) ** (-1 / 6)
 
 
-def _kde(points: np.ndarray, at: np.ndarray, bandwidth: np.ndarray) -> np.ndarray:
-    """Gaussian kernel density of `points` (N, 2) at `at` (M, 2), in chunks to bound memory."""
-    values = np.empty(len(at))
-    norm = 1.0 / (2 * np.pi * bandwidth.prod() * len(points))
-    for start in range(0, len(at), 1024):
-        offsets = (at[start:start + 1024, None, :] - points[None]) / bandwidth  # (m, N, 2)
-        values[start:start + 1024] = np.exp(-0.5 * np.square(offsets).sum(axis=2)).sum(axis=1) * norm
-    return values
+def _smoothing(nodes: np.ndarray, bandwidth: float) -> np.ndarray:
+    """(G, G): the Gaussian kernel between every two nodes of one axis of the grid."""
+    return np.exp(-0.5 * np.square((nodes[:, None] - nodes[None]) / bandwidth))
+
+
+def _binned_kde(points: np.ndarray, x: np.ndarray, y: np.ndarray, bandwidth: np.ndarray) -> np.ndarray:
+    """(G, G) Gaussian kernel density of `points` (N, 2) at the grid's nodes, density[i, j] at
+    (x[j], y[i]): each point counted at its nearest node, the counts smoothed by the kernel along
+    each axis in turn (a binned KDE: milliseconds where the exact sum over every point and node
+    took most of a second, off by at most half a grid cell in where a point lies)."""
+    columns = np.clip(np.rint((points[:, 0] - x[0]) / (x[1] - x[0])), 0, len(x) - 1).astype(int)
+    rows = np.clip(np.rint((points[:, 1] - y[0]) / (y[1] - y[0])), 0, len(y) - 1).astype(int)
+    counts = np.zeros((len(y), len(x)))
+    np.add.at(counts, (rows, columns), 1.0)
+    smoothed = _smoothing(y, bandwidth[1]) @ counts @ _smoothing(x, bandwidth[0]).T
+    return smoothed / (2 * np.pi * bandwidth.prod() * len(points))
+
+
+def _read_grid(grid: np.ndarray, x: np.ndarray, y: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Bilinear reading of a grid (as `_binned_kde` lays it out) at points (N, 2)."""
+    fx = np.clip((points[:, 0] - x[0]) / (x[1] - x[0]), 0, len(x) - 1.000001)
+    fy = np.clip((points[:, 1] - y[0]) / (y[1] - y[0]), 0, len(y) - 1.000001)
+    j, i = fx.astype(int), fy.astype(int)
+    dx, dy = fx - j, fy - i
+    return ((1 - dy) * ((1 - dx) * grid[i, j] + dx * grid[i, j + 1])
+            + dy * ((1 - dx) * grid[i + 1, j] + dx * grid[i + 1, j + 1]))
 
 
 def density_contours(xy: np.ndarray, groups: dict[str, np.ndarray], grid: int = CONTOUR_GRID,
@@ -73,18 +91,17 @@ def density_contours(xy: np.ndarray, groups: dict[str, np.ndarray], grid: int = 
     level of fraction f is the density that f of the group's own points lie above."""
     xy = _check_xy(xy)
     low, high = xy.min(axis=0), xy.max(axis=0)
-    pad = 0.08 * (high - low)
+    pad = 0.08 * np.maximum(high - low, 1e-9)
     x, y = (np.linspace(low[k] - pad[k], high[k] + pad[k], grid) for k in range(2))
-    plane = np.stack(np.meshgrid(x, y), axis=-1).reshape(-1, 2)  # (G * G, 2), row i of y, column j of x
     contours = {}
     for name, mask in groups.items():
         points = xy[np.asarray(mask, bool)]
         if len(points) < 3:
             continue  # no shape to draw from two points
-        bandwidth = _bandwidth(points)
-        at_points = _kde(points, points, bandwidth)
+        density = _binned_kde(points, x, y, _bandwidth(points))
+        at_points = _read_grid(density, x, y, points)
         levels = tuple(float(np.quantile(at_points, 1 - f)) for f in sorted(fractions))
-        contours[name] = Contours(x, y, _kde(points, plane, bandwidth).reshape(grid, grid), levels)
+        contours[name] = Contours(x, y, density, levels)
     return contours
 
 
