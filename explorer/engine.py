@@ -16,6 +16,7 @@ The public calls (the same whatever model family is loaded):
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import zipfile
 from collections.abc import Callable
@@ -41,6 +42,8 @@ MIXTURE_KEYS = ("weights", "means", "cholesky")
 PRINTS_KEPT = 256  # codes of the studio's recent prints (64-96 floats each)
 PIECES_KEPT = 32  # recent lifted emoji layers and erased faces (64-160 KB each)
 MISSING = object()
+BACKEND_ENV = "LEGOMOJI_BACKEND"
+BACKENDS = ("lite", "keras")
 # Pictures decoded (and refined) per model call: the networks' activations grow with the batch.
 # Decoding 48 faces took the loaded server from 725 MB to 1,181 MB at its peak in one call and to
 # 764 MB four at a time, in 1.09 s against 0.94 s (one face: the same 25-30 ms).
@@ -124,10 +127,15 @@ class Maps:
 class Engine:
     """The loaded model, dataset and maps, with the operations the pages need."""
 
-    def __init__(self, folder: str | Path = DEFAULT_ASSETS, background: bool = False):
+    def __init__(self, folder: str | Path = DEFAULT_ASSETS, background: bool = False, backend: str | None = None):
         """Load the dataset and maps now and the model too, or, with `background`, in a thread:
-        TensorFlow takes seconds to import, and the map can be drawn without it."""
+        the model takes seconds to load, and the map can be drawn without it. `backend` is how
+        the networks run: "lite" (the export's LiteRT files, vae/lite.py: no TensorFlow in the
+        server, about 600 MB less), "keras" (model.keras through TensorFlow: faster per picture
+        where its CPU kernels shine) or, by default, $LEGOMOJI_BACKEND, else "lite" where the
+        folder has the files and ai-edge-litert is installed, else "keras"."""
         self.folder = Path(folder)
+        self.backend = choose_backend(self.folder, backend)
         if not self.folder.is_dir():
             raise UserError(f"model folder {self.folder} does not exist: {EXPORT_HINT}.")
         self.dataset = FaceDataset.load(self.folder / "dataset.npz")
@@ -155,17 +163,20 @@ class Engine:
             self.wait_for_model()
 
     def _load_model(self) -> None:
-        with without_keras_extras():  # scikit-learn and IPython: see explorer/memory.py
-            from vae.families import load_model_folder
-
         try:
-            model = load_model_folder(self.folder)
+            if self.backend == "lite":
+                from vae.lite import LiteModel, LiteRefiner
+
+                model, refiner = LiteModel(self.folder), LiteRefiner.load(self.folder)
+            else:
+                with without_keras_extras():  # scikit-learn and IPython: see explorer/memory.py
+                    from vae.families import load_model_folder
+                    from vae.refiner import Refiner
+
+                model, refiner = load_model_folder(self.folder), Refiner.load(self.folder)
             if model.cfg.latent_dim != self.maps.means.shape[1] or model.cfg.image_size != self.dataset.size:
                 raise UserError(f"{self.folder}: the model does not match latents.npz or dataset.npz: "
                                   f"{EXPORT_HINT}.")
-            from vae.refiner import Refiner
-
-            refiner = Refiner.load(self.folder)
             picture = model.decode(self.maps.means[:1], 0.0)  # trace the graphs once, before the first click
             if refiner is not None:
                 refiner.refine(picture, 0.0)
@@ -219,7 +230,7 @@ class Engine:
         """uint8 images (B, S, S, 3) for latents (B, L) or (L,), in a domain ("lego", "emoji",
         a mix in [0, 1], or one value per latent): the VAE's pictures through its refiner, or,
         with `raw` (or where the model has no refiner), the VAE's own."""
-        from vae.model import to_uint8
+        from vae.pixels import to_uint8
 
         z = np.atleast_2d(z)
         domain = np.ascontiguousarray(np.broadcast_to(np.asarray(domain_value(domain), np.float32), (len(z),)))
@@ -377,6 +388,20 @@ class Engine:
         mixes = np.clip(latent.analogy_codes(*domains, steps)[..., 0], 0.0, 1.0)  # (steps, steps)
         pictures = self.decode(codes.reshape(steps * steps, -1), mixes.reshape(-1))  # (steps * steps, S, S, 3)
         return pictures.reshape(steps, steps, *pictures.shape[1:])
+
+
+def choose_backend(folder: Path, backend: str | None = None) -> str:
+    """The backend an Engine runs its networks on (see Engine)."""
+    from vae.lite import has_lite_files, lite_runtime_available
+
+    backend = backend or os.environ.get(BACKEND_ENV) or ("lite" if has_lite_files(folder) and lite_runtime_available()
+                                                          else "keras")
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend {backend!r}: set {BACKEND_ENV} to one of {', '.join(BACKENDS)}.")
+    if backend == "lite" and not has_lite_files(folder):
+        raise UserError(f"{folder} has no LiteRT files for the lite backend: {EXPORT_HINT}, or set "
+                        f"{BACKEND_ENV}=keras.")
+    return backend
 
 
 def history_columns(path: Path) -> dict[str, np.ndarray]:

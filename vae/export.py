@@ -27,6 +27,7 @@ from common.static_files import STATIC_FOLDER, write_static_files
 from data.dataset import FaceDataset
 from vae.config import read_config
 from vae.latent import fit_gaussian_mixture, fit_pca, pca_project
+from vae.lite import REFINER_FILE, export_lite, export_lite_refiner
 from vae.metrics import encode_in_batches, evaluate
 
 GRID_SIZE = 40
@@ -138,6 +139,7 @@ def posterior_mixtures(model, dataset: FaceDataset, seed: int) -> dict[str, np.n
 
 def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0, static: Path = STATIC_FOLDER) -> dict:
     from vae.families import load_model_folder
+    from vae.refiner import Refiner
 
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -171,6 +173,12 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0, static: Pa
         atomic_write_text(out / "ATTRIBUTION.md", ATTRIBUTION)
         write_static_files(FaceDataset.load(out / "dataset.npz"), static)
         ship_refiner(run, out)
+        # the networks as LiteRT files (vae/lite.py), moved in beside the model they come from
+        refiner = Refiner.load(out)
+        for name in export_lite(model, refiner, staging):
+            (staging / name).replace(out / name)
+        if refiner is None:
+            (out / REFINER_FILE).unlink(missing_ok=True)
         half.replace(out / "model.keras")
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # also when the export stops half way
@@ -190,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refiner-only", action="store_true",
                         help="only ship the run's refiner (trained by `python -m vae.train --stage refiner`) into "
                              "the model already exported to --out")
+    parser.add_argument("--lite-only", action="store_true",
+                        help="only write the LiteRT files (vae/lite.py) of the model already exported to --out")
     args = parser.parse_args(argv)
 
     def run() -> int:
@@ -197,7 +207,18 @@ def main(argv: list[str] | None = None) -> int:
             if not ship_refiner(args.run, args.out):
                 raise UserError(f"{args.run} has no refiner: train one with `python -m vae.train --stage refiner "
                                 f"--model {args.run}`.")
+            from vae.refiner import Refiner
+
+            export_lite_refiner(Refiner.load(args.out), args.out,
+                                read_config(args.out / "config.json", "export the model first").image_size)
             print(f"shipped the refiner of {args.run} into {args.out}")
+            return 0
+        if args.lite_only:
+            from vae.families import load_model_folder
+            from vae.refiner import Refiner
+
+            names = export_lite(load_model_folder(args.out), Refiner.load(args.out), args.out)
+            print(f"{args.out}: {', '.join(names)}")
             return 0
         if args.static_only:
             names = write_static_files(FaceDataset.load(args.out / "dataset.npz"), args.static)

@@ -18,6 +18,7 @@ import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 from vae.config import VAEConfig  # noqa: E402
+from vae.pixels import as_float_images, to_uint8  # noqa: E402, F401 - part of the model's interface
 
 PACKAGE = "legomoji"
 
@@ -230,14 +231,6 @@ def as_batch(data) -> dict:
     return {"images": data[0] if isinstance(data, tuple) else data}
 
 
-def as_float_images(images: np.ndarray) -> np.ndarray:
-    """(B, S, S, 3) float32 in [0, 1] from uint8 or float input."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255.0
-    return images.astype(np.float32)
-
-
 def latent_batch(z, latent_dim: int) -> np.ndarray:
     """(B, L) float32 from one latent (L,) or a batch (B, L); ValueError for another width."""
     z = np.asarray(z, np.float32)
@@ -248,5 +241,3 @@ def latent_batch(z, latent_dim: int) -> np.ndarray:
     return z
 
 
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(np.asarray(images) * 255.0), 0, 255).astype(np.uint8)

@@ -28,6 +28,8 @@ def fitted_codes(model, images: np.ndarray, domain=0.0, steps: int = STEPS,
     or one value per image), each the encoder's mean moved `steps` Adam steps towards the
     model's most likely code for that picture; steps=0 gives the encoder's mean. With a `lock`,
     every model call holds it, a few steps at a time, so other callers wait a slice, not the fit."""
+    if getattr(model, "fits_itself", False):  # vae.lite's LiteModel: the same steps, without TensorFlow
+        return model.fitted_codes(images, domain, steps, lock)
     import tensorflow as tf  # here, not above: the dashboard reads STEPS before TensorFlow has loaded
 
     from vae.model import as_float_images
