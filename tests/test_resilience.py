@@ -23,7 +23,7 @@ from common.errors import UserError
 from data.build import main as build_main
 from data.dataset import FaceDataset
 from data.ldraw import LDrawLibrary
-from explorer.engine import DEFAULT_ASSETS, Engine
+from explorer.engine import BACKEND_ENV, DEFAULT_ASSETS, Engine
 from tests.conftest import FIXTURE, zip_folder
 
 STUDIO = "from explorer.pages.studio import render_studio\nrender_studio()\n"
@@ -61,6 +61,7 @@ DAMAGE = {  # name: (the file it breaks, how)
     "missing model": ("model.keras", lambda f: (f / "model.keras").unlink()),
     "truncated model": ("model.keras", lambda f: truncate(f / "model.keras")),
     "incompatible model": ("model.keras", incompatible_model),
+    "truncated LiteRT decoder": ("decoder.tflite", lambda f: truncate(f / "decoder.tflite")),
     "missing dataset": ("dataset.npz", lambda f: (f / "dataset.npz").unlink()),
     "truncated dataset": ("dataset.npz", lambda f: truncate(f / "dataset.npz")),
     "missing latents": ("latents.npz", lambda f: (f / "latents.npz").unlink()),
@@ -73,6 +74,8 @@ DAMAGE = {  # name: (the file it breaks, how)
 def test_broken_assets_give_a_clear_page(tmp_path, monkeypatch, damage):
     damaged, how = DAMAGE[damage]
     folder = broken_copy(tmp_path, damage.replace(" ", "-"), how, damaged)
+    if damaged == "model.keras":  # the Keras backend's file: the LiteRT one reads its own
+        monkeypatch.setenv(BACKEND_ENV, "keras")
     with pytest.raises(UserError, match=r"python -m (vae\.export|vae\.train|data\.build)|git checkout assets"):
         Engine(folder)
     monkeypatch.setenv("LEGOMOJI_MODEL", str(folder))

@@ -180,8 +180,9 @@ def test_shipped_assets_load_and_decode(engine):
     assert mse < 0.02
     np.testing.assert_allclose(engine.encode(images), engine.maps.means[::50], atol=1e-4)
     assert (DEFAULT_ASSETS / "ATTRIBUTION.md").is_file()
-    # a guard against accidental bloat; the 25 MB goal is measured (and missed) in the bench
-    assert sum(p.stat().st_size for p in DEFAULT_ASSETS.iterdir()) < 40 * 2**20
+    # a guard against accidental bloat: the Keras model and its LiteRT files (vae/lite.py) are
+    # about 23 and 25 MB; the bench measures the size against its goal
+    assert sum(p.stat().st_size for p in DEFAULT_ASSETS.iterdir()) < 50 * 2**20
 
 
 def test_a_shipped_model_loads_with_plain_keras_after_importing_the_registry():

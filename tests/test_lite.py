@@ -1,0 +1,86 @@
+"""The networks as LiteRT files (vae/lite.py): the same answers as the Keras model, and a
+dashboard engine that never imports TensorFlow."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from explorer.engine import BACKEND_ENV, DEFAULT_ASSETS, Engine, choose_backend
+from vae.lite import FILES, LiteModel, LiteRefiner
+
+ROOT = Path(__file__).resolve().parents[1]
+pytest.importorskip("ai_edge_litert")
+
+
+@pytest.fixture(scope="module")
+def keras_pair():
+    from vae.families import load_model_folder
+    from vae.refiner import Refiner
+
+    return load_model_folder(DEFAULT_ASSETS), Refiner.load(DEFAULT_ASSETS)
+
+
+def test_the_lite_files_answer_as_the_keras_model(keras_pair, engine):
+    model, refiner = keras_pair
+    lite, lite_refiner = LiteModel(DEFAULT_ASSETS), LiteRefiner.load(DEFAULT_ASSETS)
+    z, domains = engine.maps.means[:4], np.array([0.0, 1.0, 0.5, 0.25], np.float32)
+    pictures = model.decode(z, domains)
+    np.testing.assert_allclose(lite.decode(z, domains), pictures, atol=1e-4)
+    np.testing.assert_allclose(lite_refiner.refine(pictures, domains), refiner.refine(pictures, domains), atol=1e-4)
+    images = engine.dataset.images[:5]
+    for ours, theirs in zip(lite.encode(images), model.encode(images)):
+        np.testing.assert_allclose(ours, theirs, atol=1e-3)
+    np.testing.assert_allclose(lite.domain_of(images), model.domain_of(images), atol=1e-4)
+
+
+def test_the_lite_fit_takes_the_same_steps(keras_pair, engine):
+    from vae.refine import fitted_codes
+
+    model, _ = keras_pair
+    lite, picture = LiteModel(DEFAULT_ASSETS), engine.dataset.images[:1]
+    start = model.encode(picture)[0]
+    ours, theirs = fitted_codes(lite, picture, 0.0, 10), fitted_codes(model, picture, 0.0, 10)
+    assert np.linalg.norm(theirs - start) > 0.1  # the fit moves the code...
+    assert np.abs(ours - theirs).max() < 0.02 * np.linalg.norm(theirs - start)  # ...the same way
+
+
+def test_the_engine_on_lite_files_never_imports_tensorflow():
+    code = ("import sys\nfrom explorer.engine import Engine\ne = Engine()\n"
+            "lego = int(e.indices('lego')[0])\n"
+            "emoji = next(int(i) for i in e.indices('emoji') if e.can_print(e.dataset.images[i]))\n"
+            "e.decode(e.maps.means[:3], 'emoji'); e.reconstruct(e.dataset.images[:2])\n"
+            "e.printed_transfer(e.dataset.images[lego], e.maps.means[lego], e.dataset.images[emoji], 1.0)\n"
+            "print(e.backend, 'tensorflow' in sys.modules, 'keras' in sys.modules)\n")
+    env = {key: value for key, value in __import__("os").environ.items() if key != BACKEND_ENV}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-3:] == ["lite", "False", "False"], out.stderr[-2000:]
+
+
+def test_a_plain_family_export_runs_on_its_lite_files(plain_exported, plain_engine):
+    from vae.families import load_model_folder
+
+    assert all((Path(plain_exported) / name).is_file() for name in FILES.values())
+    assert plain_engine.backend == "lite"
+    model = load_model_folder(plain_exported)
+    z = plain_engine.maps.means[:3]
+    np.testing.assert_allclose(LiteModel(plain_exported).decode(z, 1.0), model.decode(z), atol=1e-4)
+    assert np.all(np.isnan(LiteModel(plain_exported).domain_of(plain_engine.dataset.images[:2])))
+
+
+def test_the_backend_is_chosen_by_files_and_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    assert choose_backend(DEFAULT_ASSETS) == "lite"
+    assert choose_backend(tmp_path) == "keras"  # a folder without the files
+    monkeypatch.setenv(BACKEND_ENV, "keras")
+    assert choose_backend(DEFAULT_ASSETS) == "keras" and Engine(DEFAULT_ASSETS).backend == "keras"
+    monkeypatch.setenv(BACKEND_ENV, "lite")
+    with pytest.raises(UserError, match="no LiteRT files"):
+        choose_backend(tmp_path)
+    monkeypatch.setenv(BACKEND_ENV, "onnx")
+    with pytest.raises(UserError, match="unknown backend 'onnx'"):
+        choose_backend(DEFAULT_ASSETS)
