@@ -421,7 +421,7 @@ def _quality(args) -> dict:
     from bench.quality import morph_smoothness, shipped_alignment
     from explorer.engine import Engine
 
-    engine = Engine()
+    engine = Engine(backend="keras")  # the research tools read the Keras model; LiteRT answers the same
     return {"alignment": shipped_alignment(engine),
             "evaluation": json.loads((ROOT / "assets" / "evaluation.json").read_text()),
             "assets_mb": round(sum(p.stat().st_size for p in (ROOT / "assets").iterdir()) / 1e6, 1),
@@ -432,7 +432,7 @@ def _refiner(args) -> dict:
     from bench.refiner import measure_refiner
     from explorer.engine import Engine
 
-    return {"refiner": measure_refiner(Engine())}
+    return {"refiner": measure_refiner(Engine(backend="keras"))}
 
 
 PARTS = ("build", "app", "uploads", "clicks", "wire", "interaction", "quality", "refiner", "training")
