@@ -1,6 +1,7 @@
 """Everything the dashboard computes, without Streamlit: load the assets once, then encode,
 decode, translate, transfer expressions, morph and sample. Model calls are serialised by a
-lock because TensorFlow models are not safe to call from several sessions' threads at once.
+lock: neither TensorFlow models nor LiteRT interpreters are safe to call from several
+sessions' threads at once.
 
 The public calls (the same whatever model family is loaded):
     encode(images) -> z                        posterior means (B, L) of uint8 images
@@ -12,6 +13,10 @@ The public calls (the same whatever model family is loaded):
     mirror(z, from_domain, mixes) -> images     one face from its Lego to its emoji version
     move_along(z, direction, amounts, domain="lego") -> images
     sample(count, temperature, seed, domain, prior="posterior") -> images
+    analogy_grid(a, b, c, steps) -> images     A + s (B - A) + t (C - A) of three dataset indices
+
+The networks run on LiteRT where the model folder has the export's LiteRT files (vae/lite.py:
+no TensorFlow in the server), else on the Keras model (see Engine's `backend`).
 """
 from __future__ import annotations
 
