@@ -391,10 +391,10 @@ def test_a_map_region_becomes_a_direction(server, page, tmp_path):
 
 
 def test_rapid_page_switches_land_on_the_last_page_clicked(server, page):
-    """36 sidebar clicks in about 14 s, ending on Morph: the app must stay on Morph."""
+    """24 sidebar clicks in about 10 s, ending on Morph: the app must stay on Morph."""
     open_page(page, server, "Expression studio")
     names = ["Morph", "Latent map", "Mirror", "Expression studio", "Generate and inspect", "Your own directions"]
-    for number in range(35):
+    for number in range(23):
         page.get_by_role("link", name=names[number % len(names)]).click()
         page.wait_for_timeout(400)
     page.get_by_role("link", name="Morph").click()

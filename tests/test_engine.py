@@ -108,10 +108,11 @@ def test_compare_trains_each_config_and_judges_its_space(built_dataset, tmp_path
     keep = np.zeros(len(dataset), bool)
     keep[np.random.default_rng(3).choice(len(dataset), 400, replace=False)] = True
     configs = {"tiny": preset("tiny"), "tiny-shared": preset("tiny-shared")}
-    report = compare(dataset.subset(keep), 4.0, tmp_path, configs=configs, pairs=20)
+    report = compare(dataset.subset(keep), 4.0, tmp_path, configs=configs, pairs=10, fit_steps=3)
     assert set(report["presets"]) == set(configs)
     for result in report["presets"].values():
         assert result["epochs"] >= 1 and 0 <= result["validation"]["lego"]["ssim"] <= 1
+        assert result["alignment"]["transfer"]["fit_steps"] == 3 and "cnn" in result["alignment"]
         assert 0.5 <= result["alignment"]["domain_accuracy"]["accuracy"] <= 1
     written = (tmp_path / "compare.md").read_text()
     assert "| tiny |" in written and "| tiny-shared |" in written

@@ -19,6 +19,7 @@ from common.files import atomic_write_text
 from data.dataset import FaceDataset
 from vae.config import preset
 from vae.eval.compare import compare, format_report
+from vae.refine import STEPS as FIT_STEPS
 
 FAST = preset("fast")
 NO_ADVERSARIES = dict(domain_mmd_weight=0.0, domain_adversary_weight=0.0, content_adversary_weight=0.0)
@@ -42,14 +43,15 @@ PRINTED_VARIANTS = {  # name -> (config, train on the printed heads too)
 }
 
 
-def printed_study(dataset: FaceDataset, budget: float, out: Path, cnn: bool = True, pairs: int = 160) -> dict:
+def printed_study(dataset: FaceDataset, budget: float, out: Path, cnn: bool = True, pairs: int = 160,
+                  fit_steps: int = FIT_STEPS) -> dict:
     """The PRINTED_VARIANTS at one budget, merged into one report."""
     merged, counts = None, []
     for printed in (True, False):
         data = dataset if printed else dataset.subset(~dataset.synthetic)
         configs = {name: cfg for name, (cfg, uses) in PRINTED_VARIANTS.items() if uses == printed}
         report = compare(data, budget, out / ("with-printed" if printed else "without-printed"), configs=configs,
-                         cnn=cnn, pairs=pairs)
+                         cnn=cnn, pairs=pairs, fit_steps=fit_steps)
         counts.append(report["train_images"])
         if merged is None:
             merged = report
@@ -70,18 +72,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="the pixel judge only: skip training the CNN judge (minutes)")
     parser.add_argument("--pairs", type=int, default=160,
                         help="random (Lego face, target) pairs the studio is judged on, per variant; each "
-                             "printed pair's code is fitted (30 steps), the most of the time after training")
+                             "printed pair's code is fitted (--fit-steps), the most of the time after training")
+    parser.add_argument("--fit-steps", type=int, default=FIT_STEPS,
+                        help=f"steps each studio print's code is fitted (default {FIT_STEPS}, the studio's)")
     args = parser.parse_args(argv)
 
     def run() -> int:
         dataset = FaceDataset.load(args.data)
         if args.study == "printed":
             report = printed_study(dataset, args.budget, args.out / "ablation-printed", cnn=not args.no_cnn,
-                                   pairs=args.pairs)
+                                   pairs=args.pairs, fit_steps=args.fit_steps)
             name, title = "ablation-printed", "# Ablation: printed heads and pair terms"
         else:
             report = compare(dataset, args.budget, args.out / "ablation", configs=VARIANTS, cnn=not args.no_cnn,
-                             pairs=args.pairs)
+                             pairs=args.pairs, fit_steps=args.fit_steps)
             name, title = "ablation", "# Ablation"
         atomic_write_text(args.out / f"{name}.md", f"{title}\n\n" + format_report(report))
         atomic_write_text(args.out / f"{name}.json", json.dumps(report, indent=2))

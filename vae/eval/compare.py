@@ -23,6 +23,7 @@ from data.dataset import FaceDataset, contact_sheet
 from vae.config import PRESETS as PRESET_NAMES
 from vae.config import preset
 from vae.metrics import evaluate
+from vae.refine import STEPS as FIT_STEPS
 from vae.space import default_strength
 
 PRESETS = ("seed", "plain", "fast")
@@ -36,9 +37,11 @@ def images_per_second(history: list[dict], train_images: int) -> float:
 
 
 def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, ...] = PRESETS,
-            verbose: int = 0, pairs: int = 160, configs: dict | None = None, cnn: bool = True) -> dict:
+            verbose: int = 0, pairs: int = 160, configs: dict | None = None, cnn: bool = True,
+            fit_steps: int = FIT_STEPS) -> dict:
     """Train each preset (or each named config of `configs`) for `budget` seconds, evaluate on
-    validation, write the report; `cnn=False` judges with the pixel judge only."""
+    validation, write the report; `cnn=False` judges with the pixel judge only; `fit_steps` is
+    how far each studio print's code is fitted (vae.refine)."""
     from data.labels import EXPRESSIONS
     from vae.eval.alignment import alignment_report
     from vae.eval.judge import CNNJudge
@@ -63,7 +66,7 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
             "images_per_second": round(images_per_second(history, train_images), 1),
             "validation": evaluate(model, dataset),
             "alignment": alignment_report(model, space, originals.images, default_strength(cfg.expression_part), pairs,
-                                          cnn=cnn, cnn_judge=cnn_judge),
+                                          cnn=cnn, cnn_judge=cnn_judge, fit_steps=fit_steps),
         }
     tool = "ablation" if configs.keys() - set(PRESET_NAMES) else "compare"
     command = f"python -m vae.eval.{tool} --budget {budget:g}"
@@ -137,9 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=sorted(PRESET_NAMES))
     parser.add_argument("--budget", type=float, default=240.0, help="seconds of training per preset")
     parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--fit-steps", type=int, default=FIT_STEPS,
+                        help=f"steps each studio print's code is fitted (default {FIT_STEPS}, the studio's)")
     args = parser.parse_args(argv)
     return run_cli(lambda: print(format_report(compare(FaceDataset.load(args.data), args.budget, args.out,
-                                                       tuple(args.presets)))))
+                                                       tuple(args.presets), fit_steps=args.fit_steps))))
 
 
 if __name__ == "__main__":
