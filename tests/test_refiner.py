@@ -128,3 +128,29 @@ def test_fine_detail_grows_with_edges_and_ignores_flat_colour():
     stripes[:, :, ::2] = 20
     assert fine_detail(flat) == pytest.approx(0.0, abs=1e-6) and fine_detail(stripes) > 0.5
     assert fine_detail(stripes) == pytest.approx(fine_detail(stripes.astype(np.float32) / 255.0))
+
+
+def test_blended_training_pictures_lie_between_the_domains_and_keep_their_image_as_target(plain_exported):
+    """Blends: a code part-way to a face of the other domain, drawn at the blended domain value,
+    the image it starts from as its target (what a morph strip's frames look like)."""
+    from data.dataset import FaceDataset
+    from vae.families import load_model_folder
+    from vae.refiner import training_pairs
+
+    dataset = FaceDataset.load(plain_exported.parent / "data.npz")
+    model = load_model_folder(plain_exported.parent / "run")
+    train = np.flatnonzero(dataset.split == "train")
+    plain, owners, domains = training_pairs(model, dataset, 1, 0)
+    pictures, owners_blended, blended = training_pairs(model, dataset, 1, 0, blends=1, max_blend=0.4)
+    assert len(plain) == 2 * len(train) and len(pictures) == 3 * len(train)
+    np.testing.assert_array_equal(pictures[:len(plain)], plain)  # the same pictures first, then the blends
+    np.testing.assert_array_equal(owners_blended[len(plain):], train)
+    emoji = dataset.domain[train] == "emoji"
+    tail = blended[len(plain):]
+    assert np.all(tail[~emoji] <= 0.4 + 1e-6) and np.all(tail[emoji] >= 0.6 - 1e-6)
+    assert 0.05 < tail[~emoji].mean() < 0.35 and not np.isin(tail, [0.0, 1.0]).all()
+    # each chunk of 64 images is drawn from its means first: those pictures against the blends'
+    means = np.concatenate([plain[2 * start:2 * start + len(train[start:start + 64])]
+                            for start in range(0, len(train), 64)])
+    moved = np.abs(pictures[len(plain):].astype(int) - means.astype(int)).mean(axis=(1, 2, 3))
+    assert (moved > 0).mean() > 0.9

@@ -45,6 +45,8 @@ class RefinerConfig:
     max_steps: int = 8000
     minutes: float = 25.0  # stops at whichever comes first
     samples_per_image: int = 3  # codes drawn from q(z|x) per training image, besides its mean
+    blends_per_image: int = 1  # codes part-way to a training face of the other domain (a morph's frames)
+    max_blend: float = 0.4  # how far at most, drawn in the blended domain; the target stays the image
     ssim_weight: float = 0.5  # loss = L1 + ssim_weight * (1 - SSIM) + the two detail terms
     edge_weight: float = 1.0  # L1 between the Laplacians of the refined picture and the original
     detail_weight: float = 2.0  # |mean |Laplacian| of the refined picture - the original's|, per crop
@@ -181,24 +183,40 @@ def fine_detail(images: np.ndarray) -> float:
     return float(np.abs(laplacian).mean())
 
 
-def training_pairs(vae, dataset, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def training_pairs(vae, dataset, samples: int, seed: int, blends: int = 0,
+                   max_blend: float = 0.4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The refiner's training inputs: for each training image, the VAE's picture of its mean
-    code and of `samples` codes drawn from q(z|x), each decoded in the image's domain.
+    code and of `samples` codes drawn from q(z|x), each decoded in the image's domain, and of
+    `blends` codes a fraction t ~ U(0, max_blend) of the way to the mean of a random training
+    image of the other domain, decoded at the domain value blended alike (what a morph strip
+    draws; the image stays the target, the face the blend is nearest).
     Returns (pictures (M, S, S, 3) uint8, the dataset index each is of (M,), domains (M,))."""
     from vae.model import to_uint8
 
     train = np.flatnonzero(dataset.split == "train")
     domains = (dataset.domain[train] == "emoji").astype(np.float32)
     rng = np.random.default_rng(seed)
-    pictures, owners, owner_domains = [], [], []
+    pictures, owners, owner_domains, means = [], [], [], []
     for start in range(0, len(train), 64):
         chunk, chunk_domains = train[start:start + 64], domains[start:start + 64]
         mean, log_var = (np.asarray(a, np.float32) for a in vae.encode(dataset.images[chunk]))
+        means.append(mean)
         for draw in range(samples + 1):
             z = mean if draw == 0 else mean + np.exp(0.5 * log_var) * rng.standard_normal(mean.shape, np.float32)
             pictures.append(to_uint8(vae.decode(z, chunk_domains)))
             owners.append(chunk)
             owner_domains.append(chunk_domains)
+    means = np.concatenate(means)
+    by_domain = [np.flatnonzero(domains == value) for value in (0.0, 1.0)]
+    for _ in range(blends if all(len(rows) for rows in by_domain) else 0):
+        partners = np.array([rng.choice(by_domain[int(value == 0.0)]) for value in domains])
+        t = rng.uniform(0.0, max_blend, (len(train), 1)).astype(np.float32)
+        codes = (1 - t) * means + t * means[partners]
+        blended = ((1 - t[:, 0]) * domains + t[:, 0] * domains[partners]).astype(np.float32)
+        for start in range(0, len(train), 64):
+            pictures.append(to_uint8(vae.decode(codes[start:start + 64], blended[start:start + 64])))
+        owners.append(train)
+        owner_domains.append(blended)
     return np.concatenate(pictures), np.concatenate(owners), np.concatenate(owner_domains)
 
 
@@ -252,7 +270,8 @@ def train_refiner(vae, dataset, out: Path, cfg: RefinerConfig = RefinerConfig(),
     atomic_write_text(out / CONFIG_FILE, json.dumps(asdict(cfg), indent=2))
     keras.utils.set_random_seed(cfg.seed + done)
     started = time.perf_counter()
-    inputs, owners, domains = training_pairs(vae, dataset, cfg.samples_per_image, cfg.seed)
+    inputs, owners, domains = training_pairs(vae, dataset, cfg.samples_per_image, cfg.seed, cfg.blends_per_image,
+                                             cfg.max_blend)
     if verbose:
         print(f"refiner: {len(inputs)} training pictures drawn in {time.perf_counter() - started:.0f} s")
     network = build_refiner(cfg)
