@@ -4,8 +4,9 @@ A VAE's decoder with a Gaussian likelihood draws the average of the faces a code
 its pictures are soft. The refiner is trained on pairs (the VAE's picture of a training image,
 that image) to add back the detail the average lost, as a residual on the VAE's picture,
 conditioned on the domain (0 Lego, 1 emoji, a mix in between). Its inputs are drawn from codes
-sampled from q(z|x), not only its mean, so that pictures of codes with no original behind them
-(a morph's middle frames, a click in an empty spot of the map, a sample) come out clean too.
+sampled from q(z|x), not only its mean, and from codes part-way to a face of the other domain,
+drawn at the blended domain value, so that pictures of codes with no original behind them (a
+morph's middle frames, a click in an empty spot of the map, a sample) come out clean too.
 
 It sharpens; it does not move a point in the space: the codes, the map, the histograms and
 every direction are the VAE's. Being convolutional, it trains on random crops and runs on whole
