@@ -183,6 +183,7 @@ def test_the_ablation_cli_writes_its_report_or_names_the_missing_dataset(built_d
             for variant in report["presets"].values()} == {(4, 2)}
     words = report["train_images"].split()
     assert int(words[0]) > int(words[-2])  # more with printed heads
+    assert report["command"].endswith("--budget 1 --fit-steps 2")  # how to run it again
     written = (tmp_path / "results" / "ablation-printed.md").read_text()
     assert all(f"| {name} |" in written for name in PRINTED_VARIANTS)
     capsys.readouterr()

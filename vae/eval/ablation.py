@@ -58,7 +58,8 @@ def printed_study(dataset: FaceDataset, budget: float, out: Path, cnn: bool = Tr
         else:
             merged["presets"].update(report["presets"])
     merged["train_images"] = f"{counts[0]} (with printed heads) or {counts[1]} (without)"
-    merged["command"] = f"python -m vae.eval.ablation --study printed --budget {budget:g}"
+    merged["command"] = f"python -m vae.eval.ablation --study printed --budget {budget:g}" + (
+        f" --fit-steps {fit_steps}" if fit_steps != FIT_STEPS else "")
     return merged
 
 

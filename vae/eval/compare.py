@@ -69,7 +69,8 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
                                           cnn=cnn, cnn_judge=cnn_judge, fit_steps=fit_steps),
         }
     tool = "ablation" if configs.keys() - set(PRESET_NAMES) else "compare"
-    command = f"python -m vae.eval.{tool} --budget {budget:g}"
+    command = f"python -m vae.eval.{tool} --budget {budget:g}" + (f" --fit-steps {fit_steps}" if fit_steps != FIT_STEPS
+                                                                  else "")
     report = {"budget_seconds": budget, "train_images": train_images, "image_size": dataset.size,
               "presets": results, "command": command}
     atomic_write_text(out / "compare.json", json.dumps(report, indent=2))
