@@ -8,6 +8,7 @@ import pytest
 from explorer.engine import Engine
 from vae.refiner import (
     CONFIG_FILE,
+    DECODER_HISTORY_FILE,
     HISTORY_FILE,
     WEIGHTS_FILE,
     Refiner,
@@ -17,8 +18,8 @@ from vae.refiner import (
     read_refiner_history,
 )
 
-TINY = ["--refiner-set", "max_steps=6", "--refiner-set", "log_every=3", "--refiner-set", "samples_per_image=1",
-        "--refiner-set", "crop=32", "--refiner-set", "batch_size=8"]
+TINY = ["--refiner-set", "decoder_minutes=0", "--refiner-set", "max_steps=6", "--refiner-set", "log_every=3",
+        "--refiner-set", "samples_per_image=1", "--refiner-set", "crop=32", "--refiner-set", "batch_size=8"]
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,48 @@ def test_training_trains_the_vae_then_its_refiner(plain_exported, tmp_path):
                        "--out", str(out), "--quiet", *TINY]) == 0
     assert {"model.keras", "history.csv", CONFIG_FILE, WEIGHTS_FILE} <= {p.name for p in out.iterdir()}
     assert Refiner.load(out).refine(np.zeros((1, 64, 64, 3), np.float32), 0.0).shape == (1, 64, 64, 3)
+
+
+def test_the_stage_tunes_the_decoder_once_and_every_code_stays(plain_exported, tmp_path, capsys):
+    """First the decoder alone, the encoder frozen: the codes stay, the pictures change. A
+    resumed stage does not tune it again, and shipping the refiner alone into the folder of the
+    untuned decoder is refused in one sentence."""
+    import shutil
+
+    from data.dataset import FaceDataset
+    from vae.export import main as export_main
+    from vae.families import load_model_folder
+    from vae.train import main as train_main
+
+    root = plain_exported.parent
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    images = FaceDataset.load(root / "data.npz").images[:8]
+    domains = np.zeros(8, np.float32)
+    before = load_model_folder(run)
+    codes = np.asarray(before.encode(images)[0])
+    pictures = np.asarray(before.decode(codes, domains))
+    stage = ["--stage", "refiner", "--model", str(run), "--data", str(root / "data.npz"), "--quiet"]
+    assert train_main([*stage, *TINY[2:], "--refiner-set", "decoder_max_steps=4"]) == 0
+    rows = read_refiner_history(run / DECODER_HISTORY_FILE)
+    assert [int(row["step"]) for row in rows] == [3, 4] and all(np.isfinite(float(row["loss"])) for row in rows)
+    tuned = load_model_folder(run)
+    assert all(np.array_equal(a, b) for a, b in zip(tuned.encoder.get_weights(), before.encoder.get_weights()))
+    np.testing.assert_array_equal(np.asarray(tuned.encode(images)[0]), codes)
+    assert sum(not np.array_equal(a, b) for a, b in zip(tuned.decoder.get_weights(), before.decoder.get_weights())) \
+        == len(before.decoder.get_weights())  # every weight of the decoder moved (a few small steps)
+    tuned_pictures = np.asarray(tuned.decode(codes, domains))
+    assert not np.array_equal(tuned_pictures, pictures)
+    assert train_main([*stage, "--resume", "--refiner-set", "max_steps=9"]) == 0
+    assert read_refiner_history(run / DECODER_HISTORY_FILE) == rows
+    assert [int(row["step"]) for row in read_refiner_history(run / HISTORY_FILE)] == [3, 6, 9]
+    np.testing.assert_array_equal(np.asarray(load_model_folder(run).decode(codes, domains)), tuned_pictures)
+    folder = tmp_path / "assets"
+    shutil.copytree(plain_exported, folder)
+    capsys.readouterr()
+    assert export_main(["--run", str(run), "--out", str(folder), "--refiner-only"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "export the whole run" in error
 
 
 def test_the_refiner_stage_without_a_run_is_one_sentence(tmp_path, capsys):

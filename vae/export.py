@@ -96,14 +96,16 @@ def half_precision_weights(data: bytes) -> bytes:
 def ship_refiner(run: Path, out: Path) -> bool:
     """Copy a run's refiner (vae.refiner: its config, history and weights, stored as float16)
     into `out`; False where the run has none (the model then draws its raw pictures)."""
-    from vae.refiner import CONFIG_FILE, HISTORY_FILE
+    from vae.refiner import CONFIG_FILE, DECODER_HISTORY_FILE, HISTORY_FILE
     from vae.refiner import WEIGHTS_FILE as REFINER_WEIGHTS
 
     if not (run / REFINER_WEIGHTS).is_file():
         return False
     with atomic_path(out / REFINER_WEIGHTS) as temporary:
         temporary.write_bytes(half_precision_weights((run / REFINER_WEIGHTS).read_bytes()))
-    for name in (CONFIG_FILE, HISTORY_FILE):
+    (out / DECODER_HISTORY_FILE).unlink(missing_ok=True)  # shipped only with a decoder that was fine-tuned
+    tuned = (DECODER_HISTORY_FILE,) if (run / DECODER_HISTORY_FILE).is_file() else ()
+    for name in (CONFIG_FILE, HISTORY_FILE) + tuned:
         with atomic_path(out / name) as temporary:
             shutil.copyfile(run / name, temporary)
     return True
@@ -204,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def run() -> int:
         if args.refiner_only:
+            from vae.refiner import DECODER_HISTORY_FILE
+
+            if (args.run / DECODER_HISTORY_FILE).is_file() and not (args.out / DECODER_HISTORY_FILE).is_file():
+                raise UserError(f"the decoder of {args.run} was fine-tuned with its refiner, and {args.out} holds "
+                                f"the decoder from before: export the whole run (`python -m vae.export --run "
+                                f"{args.run}`).")
             if not ship_refiner(args.run, args.out):
                 raise UserError(f"{args.run} has no refiner: train one with `python -m vae.train --stage refiner "
                                 f"--model {args.run}`.")

@@ -1,7 +1,11 @@
-"""The decoder's second stage: a small U-Net that draws the VAE's picture sharply.
+"""The decoder's second stage: the decoder fine-tuned, then a small U-Net that draws its picture sharply.
 
 A VAE's decoder with a Gaussian likelihood draws the average of the faces a code could be, so
-its pictures are soft. The refiner is trained on pairs (the VAE's picture of a training image,
+its pictures are soft. The stage first fine-tunes the decoder alone on L1, SSIM and the detail
+terms below, the encoder frozen (`tune_decoder`): every code stays where it was, and the decoder
+learns to draw each code's face, not the blur of its neighbours'. Its codes are drawn from
+q(z|x) at a random fraction of its spread, so that it keeps drawing faces between the codes of
+the training images. Then the refiner is trained on pairs (the VAE's picture of a training image,
 that image) to add back the detail the average lost, as a residual on the VAE's picture,
 conditioned on the domain (0 Lego, 1 emoji, a mix in between). Its inputs are drawn from codes
 sampled from q(z|x), not only its mean, and from codes part-way to a face of the other domain,
@@ -10,7 +14,7 @@ morph's middle frames, a click in an empty spot of the map, a sample) come out c
 
 It sharpens; it does not move a point in the space: the codes, the map, the histograms and
 every direction are the VAE's. Being convolutional, it trains on random crops and runs on whole
-pictures. `python -m vae.train --stage refiner --model runs/X` trains it on an existing run.
+pictures. `python -m vae.train --stage refiner --model runs/X` runs the stage on an existing run.
 """
 from __future__ import annotations
 
@@ -27,11 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import UserError
-from common.files import atomic_write_text
+from common.files import atomic_path, atomic_write_text
 
 CONFIG_FILE = "refiner.json"
 WEIGHTS_FILE = "refiner.weights.h5"
 HISTORY_FILE = "refiner-history.csv"
+DECODER_HISTORY_FILE = "decoder-history.csv"  # the decoder's fine-tuning, once per run
+DECODER_WARMUP_STEPS = 200
 CHECKPOINT_FILE = "refiner-checkpoint.weights.h5"
 
 
@@ -39,18 +45,21 @@ CHECKPOINT_FILE = "refiner-checkpoint.weights.h5"
 class RefinerConfig:
     """One refiner run, saved as refiner.json beside its weights; it rebuilds the network."""
 
+    decoder_minutes: float = 11.0  # first, the VAE's decoder fine-tuned this long, its encoder frozen (0: not)
+    decoder_learning_rate: float = 2e-4  # cosine-decayed to 5 % over decoder_minutes
+    decoder_max_steps: int = 100_000  # stops at whichever comes first
     filters: tuple[int, ...] = (24, 48, 96)  # per U-Net level; each level halves H and W
     crop: int = 64  # training crops (pixels); the network runs on whole pictures
     batch_size: int = 16
-    learning_rate: float = 2e-3  # cosine-decayed to 5 % over max_steps
+    learning_rate: float = 1e-3  # cosine-decayed to 5 % over max_steps; each step's gradient clipped to norm 1
     max_steps: int = 8000
-    minutes: float = 25.0  # stops at whichever comes first
+    minutes: float = 16.5  # stops at whichever comes first
     samples_per_image: int = 3  # codes drawn from q(z|x) per training image, besides its mean
     blends_per_image: int = 1  # codes part-way to a training face of the other domain (a morph's frames)
     max_blend: float = 0.4  # how far at most, drawn in the blended domain; the target stays the image
-    ssim_weight: float = 0.5  # loss = L1 + ssim_weight * (1 - SSIM) + the two detail terms
-    edge_weight: float = 1.0  # L1 between the Laplacians of the refined picture and the original
-    detail_weight: float = 2.0  # |mean |Laplacian| of the refined picture - the original's|, per crop
+    ssim_weight: float = 0.5  # both networks' loss = L1 + ssim_weight * (1 - SSIM) + the two detail terms
+    edge_weight: float = 1.0  # L1 between the Laplacians of the picture drawn and the original
+    detail_weight: float = 2.0  # |mean |Laplacian| of the picture drawn - the original's|, per picture
     log_every: int = 250  # steps between history rows (and checkpoints)
     seed: int = 0
 
@@ -280,23 +289,15 @@ def train_refiner(vae, dataset, out: Path, cfg: RefinerConfig = RefinerConfig(),
     if done and checkpoint.is_file():
         network.load_weights(checkpoint)
     optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.max_steps,
-                                                                             alpha=0.05))
+                                                                             alpha=0.05),
+                                      global_clipnorm=1.0)
     optimizer.build(network.trainable_variables)
     optimizer.iterations.assign(done)  # the schedule carries on; Adam's moments start afresh
 
     @tf.function(reduce_retracing=True)
     def train_step(picture, target, domain):
         with tf.GradientTape() as tape:
-            refined = network([picture, domain], training=True)
-            l1 = tf.reduce_mean(tf.abs(refined - target))
-            ssim = tf.reduce_mean(tf.image.ssim(refined, target, max_val=1.0, filter_size=7))
-            edges, target_edges = laplacian(refined), laplacian(target)
-            edge = tf.reduce_mean(tf.abs(edges - target_edges))
-            # L1 and SSIM alone settle for the average of the likely pictures, which is soft: this
-            # term asks for as much fine detail as the original has
-            detail = tf.reduce_mean(tf.abs(tf.reduce_mean(tf.abs(edges), axis=[1, 2, 3])
-                                           - tf.reduce_mean(tf.abs(target_edges), axis=[1, 2, 3])))
-            loss = l1 + cfg.ssim_weight * (1.0 - ssim) + cfg.edge_weight * edge + cfg.detail_weight * detail
+            loss, l1, ssim = sharpness_loss(network([picture, domain], training=True), target, cfg)
         optimizer.apply_gradients(zip(tape.gradient(loss, network.trainable_variables), network.trainable_variables))
         return loss, l1, ssim
 
@@ -331,6 +332,98 @@ def train_refiner(vae, dataset, out: Path, cfg: RefinerConfig = RefinerConfig(),
                         "loss": "", "l1": "", "crop_ssim": ""})
         write_refiner_history(out / HISTORY_FILE, history)
     return history[-1] if history else {"step": step}
+
+
+def sharpness_loss(drawn, target, cfg: RefinerConfig):
+    """(loss, its L1, its SSIM) of pictures drawn against their originals (B, H, W, 3) in [0, 1]."""
+    import tensorflow as tf
+
+    l1 = tf.reduce_mean(tf.abs(drawn - target))
+    ssim = tf.reduce_mean(tf.image.ssim(drawn, target, max_val=1.0, filter_size=7))
+    edges, target_edges = laplacian(drawn), laplacian(target)
+    edge = tf.reduce_mean(tf.abs(edges - target_edges))
+    # L1 and SSIM alone settle for the average of the likely pictures, which is soft: this term
+    # asks for as much fine detail as the original has
+    detail = tf.reduce_mean(tf.abs(tf.reduce_mean(tf.abs(edges), axis=[1, 2, 3])
+                                   - tf.reduce_mean(tf.abs(target_edges), axis=[1, 2, 3])))
+    return l1 + cfg.ssim_weight * (1.0 - ssim) + cfg.edge_weight * edge + cfg.detail_weight * detail, l1, ssim
+
+
+def decoder_is_tuned(out: Path) -> bool:
+    """Whether the run in `out` has had its decoder fine-tuned (`tune_decoder`)."""
+    return bool(read_refiner_history(Path(out) / DECODER_HISTORY_FILE))
+
+
+def tune_decoder(vae, dataset, out: Path, cfg: RefinerConfig = RefinerConfig(), verbose: bool = True) -> dict:
+    """Fine-tune the decoder of the VAE `vae` for cfg.decoder_minutes (or decoder_max_steps) on `dataset`'s training
+    images (and their mirror images), the encoder frozen; then write the VAE (model.keras) and
+    decoder-history.csv into `out`, atomically. A run tuned already (`decoder_is_tuned`) is left
+    as it is, and so is one with decoder_minutes 0. Returns the last history row ({} if none)."""
+    import keras
+    import tensorflow as tf
+
+    out = Path(out)
+    if cfg.decoder_minutes <= 0 or decoder_is_tuned(out):
+        history = read_refiner_history(out / DECODER_HISTORY_FILE)
+        return history[-1] if history else {}
+    keras.utils.set_random_seed(cfg.seed)
+    train = np.flatnonzero(dataset.split == "train")
+    domains = (dataset.domain[train] == "emoji").astype(np.float32).reshape(-1, 1)
+    codes = []  # (mean, log_var) of the images, then of their mirror images: the encoder is frozen
+    for mirrored in (False, True):
+        parts = []
+        for start in range(0, len(train), 64):
+            images = dataset.images[train[start:start + 64]]
+            mean, log_var = vae.encode(images[:, :, ::-1] if mirrored else images)[:2]
+            parts.append((np.asarray(mean, np.float32), np.asarray(log_var, np.float32)))
+        codes.append(tuple(np.concatenate(column) for column in zip(*parts)))
+    conditioned = bool(getattr(vae, "domain_conditioned", False))
+    decoder = vae.decoder
+    optimizer = keras.optimizers.Adam(cfg.decoder_learning_rate)
+    optimizer.build(decoder.trainable_variables)
+
+    @tf.function(reduce_retracing=True)
+    def train_step(z, domain, target):
+        with tf.GradientTape() as tape:
+            drawn = decoder([z, domain], training=True) if conditioned else decoder(z, training=True)
+            loss, l1, ssim = sharpness_loss(drawn, target, cfg)
+        optimizer.apply_gradients(zip(tape.gradient(loss, decoder.trainable_variables), decoder.trainable_variables))
+        return loss, l1, ssim
+
+    rng = np.random.default_rng(cfg.seed + 2)
+    history, losses, step, budget = [], [], 0, cfg.decoder_minutes * 60
+    clock = time.perf_counter()
+    while step < cfg.decoder_max_steps and (seconds := time.perf_counter() - clock) < budget:
+        # the learning rate warms up over the first steps (Adam's first steps are as large as the rate
+        # whatever the gradient, and would blur a trained decoder), then follows a cosine over the time
+        # budget down to 5 %
+        warm = min(1.0, (step + 1) / DECODER_WARMUP_STEPS)
+        cosine = 0.05 + 0.475 * (1 + np.cos(np.pi * seconds / budget))
+        optimizer.learning_rate.assign(cfg.decoder_learning_rate * warm * cosine)
+        batch, mirrored = rng.integers(len(train), size=cfg.batch_size), bool(rng.random() < 0.5)
+        mean, log_var = (part[batch] for part in codes[mirrored])
+        spread = rng.uniform(0.0, 1.0, (len(batch), 1)).astype(np.float32)  # 0: the mean, 1: a draw of q(z|x)
+        z = mean + spread * np.exp(0.5 * log_var) * rng.standard_normal(mean.shape).astype(np.float32)
+        target = dataset.images[train[batch]]
+        target = target[:, :, ::-1] if mirrored else target
+        losses.append([float(v) for v in train_step(tf.constant(z), tf.constant(domains[batch]),
+                                                    tf.constant(target.astype(np.float32) / 255.0))])
+        step += 1
+        if step % cfg.log_every == 0:
+            loss, l1, ssim = np.mean(losses, axis=0)
+            history.append({"step": step, "seconds": round(time.perf_counter() - clock, 1), "loss": round(loss, 5),
+                            "l1": round(l1, 5), "ssim": round(ssim, 4)})
+            losses = []
+            if verbose:
+                print(f"decoder step {step}: loss {loss:.4f}, SSIM {ssim:.3f} ({history[-1]['seconds']:.0f} s)")
+    if not history or history[-1]["step"] != step:
+        loss, l1, ssim = np.mean(losses, axis=0) if losses else (np.nan,) * 3
+        history.append({"step": step, "seconds": round(time.perf_counter() - clock, 1), "loss": round(loss, 5),
+                        "l1": round(l1, 5), "ssim": round(ssim, 4)})
+    with atomic_path(out / "model.keras") as temporary:
+        vae.save(temporary)
+    write_refiner_history(out / DECODER_HISTORY_FILE, history)  # last: it marks the run tuned
+    return history[-1]
 
 
 def save_weights(network, path: Path) -> None:

@@ -1,10 +1,10 @@
-"""Train a VAE, then its refiner, on a dataset built by `python -m data.build`:
+"""Train a VAE, then its decoder's second stage, on a dataset built by `python -m data.build`:
 `python -m vae.train --help`.
 
 Every epoch writes a checkpoint and the CSV history atomically, so an interrupted run loses
-at most the epoch in progress and `--resume` carries on from the last checkpoint. The refiner
-(vae.refiner, the decoder's second stage) trains after the VAE, or alone on a trained run with
-`--stage refiner --model RUN`.
+at most the epoch in progress and `--resume` carries on from the last checkpoint. The decoder's
+second stage (vae.refiner: the decoder fine-tuned with the encoder frozen, then the refiner)
+runs after the VAE, or alone on a trained run with `--stage refiner --model RUN`.
 """
 from __future__ import annotations
 
@@ -264,8 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strategy", default="default", choices=("default", "mirrored"),
                         help="mirrored: data-parallel over the local devices (tf.distribute.MirroredStrategy)")
     parser.add_argument("--stage", choices=("all", "vae", "refiner"), default="all",
-                        help="all: the VAE, then its refiner (default); vae: the VAE alone; refiner: the refiner "
-                             "alone, of the trained run in --model (with --resume, carry on its refiner)")
+                        help="all: the VAE, then its second stage (default); vae: the VAE alone; refiner: the second "
+                             "stage alone (the decoder fine-tuned once, then the refiner), on the trained run in "
+                             "--model (with --resume, carry on its refiner)")
     parser.add_argument("--model", type=Path, help="with --stage refiner: the trained run (or exported model "
                         "folder) whose refiner to train; its refiner files are written there")
     parser.add_argument("--refiner-set", dest="refiner_overrides", type=parse_override, action="append", default=[],
@@ -304,10 +305,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def refine_run(model, dataset: FaceDataset, out: Path, overrides: dict, resume: bool, quiet: bool) -> None:
-    """Train (or carry on) the refiner of `model` into `out` and print its validation figures."""
-    from vae.refiner import Refiner, RefinerConfig, resumed_config, train_refiner, validation_figures
+    """The decoder's second stage on `model` into `out`: its decoder fine-tuned (once per run),
+    then its refiner trained (or carried on); prints the validation figures."""
+    from vae.refiner import (
+        Refiner,
+        RefinerConfig,
+        decoder_is_tuned,
+        resumed_config,
+        train_refiner,
+        tune_decoder,
+        validation_figures,
+    )
 
     cfg = resumed_config(out, overrides) if resume else RefinerConfig().override(**overrides)
+    if cfg.decoder_minutes > 0 and not decoder_is_tuned(out):
+        before = validation_figures(model, None, dataset)
+        tuned = tune_decoder(model, dataset, out, cfg, verbose=not quiet)
+        after = validation_figures(model, None, dataset)
+        print(f"decoder: fine-tuned {tuned['step']} steps in {tuned['seconds']} s; validation SSIM "
+              + ", ".join(f"{d} {before[f'{d}_raw_ssim']} -> {after[f'{d}_raw_ssim']}" for d in ("lego", "emoji")
+                          if f"{d}_raw_ssim" in before))
+        resume = False  # a refiner trained on the decoder's old pictures does not carry over
     last = train_refiner(model, dataset, out, cfg, resume=resume, verbose=not quiet)
     figures = validation_figures(model, Refiner.load(out), dataset)
     print(f"refiner: {last.get('step')} steps in {last.get('seconds', 0)} s; validation SSIM "
