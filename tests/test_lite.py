@@ -39,14 +39,26 @@ def test_the_lite_files_answer_as_the_keras_model(keras_pair, engine):
 
 
 def test_the_lite_fit_takes_the_same_steps(keras_pair, engine):
+    """The LiteRT fit (Adam in numpy on the file's gradient) against the Keras one, 10 steps from
+    the same codes: they move the same way and gain as much on the fit's objective. (Adam steps
+    as far along a dimension whose gradient is rounding noise, so the codes may differ there.)"""
     from vae.refine import fitted_codes
 
     model, _ = keras_pair
-    lite, picture = LiteModel(DEFAULT_ASSETS), engine.dataset.images[:1]
-    start = model.encode(picture)[0]
-    ours, theirs = fitted_codes(lite, picture, 0.0, 10), fitted_codes(model, picture, 0.0, 10)
-    assert np.linalg.norm(theirs - start) > 0.1  # the fit moves the code...
-    assert np.abs(ours - theirs).max() < 0.02 * np.linalg.norm(theirs - start)  # ...the same way
+    lite, pictures = LiteModel(DEFAULT_ASSETS), engine.dataset.images[[0, 100, 500]]
+    x = pictures.astype(np.float32) / 255.0
+
+    def objective(z):  # vae.refine's, per picture
+        mse = ((np.asarray(model.decode(z, np.zeros(len(z), np.float32))) - x) ** 2).mean(axis=(1, 2, 3))
+        return 0.5 * x[0].size * np.log(mse + 1e-8) + 0.5 * (z * z).sum(axis=1)
+
+    start = np.asarray(model.encode(pictures)[0])
+    ours, theirs = fitted_codes(lite, pictures, 0.0, 10), fitted_codes(model, pictures, 0.0, 10)
+    moved, gained = theirs - start, objective(start) - objective(theirs)
+    assert np.all(np.linalg.norm(moved, axis=1) > 0.1) and np.all(gained > 0)  # the fit moves the codes...
+    cosine = ((ours - start) * moved).sum(axis=1) / np.linalg.norm(ours - start, axis=1) / np.linalg.norm(moved, axis=1)
+    assert np.all(cosine > 0.95)  # ...the same way
+    assert np.all(np.abs(objective(ours) - objective(theirs)) < 0.1 * gained)
 
 
 def test_the_engine_on_lite_files_never_imports_tensorflow():

@@ -178,7 +178,8 @@ def test_shipped_assets_load_and_decode(engine):
     assert decoded.shape == images.shape and decoded.dtype == np.uint8
     mse = np.mean((decoded.astype(np.float32) - images) ** 2) / 255.0 ** 2
     assert mse < 0.02
-    np.testing.assert_allclose(engine.encode(images), engine.maps.means[::50], atol=1e-4)
+    # the shipped codes are stored as float16 (vae.export)
+    np.testing.assert_allclose(engine.encode(images), engine.maps.means[::50], rtol=1e-3, atol=1e-3)
     assert (DEFAULT_ASSETS / "ATTRIBUTION.md").is_file()
     # a guard against accidental bloat: the Keras model and its LiteRT files (vae/lite.py) are
     # about 23 and 25 MB; the bench measures the size against its goal
