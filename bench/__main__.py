@@ -431,8 +431,10 @@ def _quality(args) -> dict:
 def _refiner(args) -> dict:
     from bench.refiner import measure_refiner
     from explorer.engine import Engine
+    from vae.lite import lite_runtime_available
 
-    return {"refiner": measure_refiner(Engine(backend="keras"))}
+    served = Engine(backend="lite") if lite_runtime_available() else None
+    return {"refiner": measure_refiner(Engine(backend="keras"), served=served)}
 
 
 PARTS = ("build", "app", "uploads", "clicks", "wire", "interaction", "quality", "refiner", "training")

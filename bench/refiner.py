@@ -13,14 +13,19 @@ STUDIO_PAIRS = 24
 KEPT_RANK = 5  # the face is kept when its source is among this many nearest Lego originals
 
 
-def measure_refiner(engine: Engine, seed: int = 0) -> dict:
+def measure_refiner(engine: Engine, seed: int = 0, served: Engine | None = None) -> dict:
     """Validation SSIM and detail, raw and refined; detail of samples and of morph strips'
     middle frames; the studio's redraw of its print from the encoder's code and from the fitted
-    one, both refined (SSIM to the print, the face kept, seconds); the refiner's training time."""
+    one, both refined (SSIM to the print, the face kept, seconds); the refiner's training time.
+    With `served` (the same folder on the LiteRT files), its validation figures too."""
     if not engine.refined:
         raise SystemExit(f"{engine.folder} has no refiner: ship one with `python -m vae.export --refiner-only`.")
     dataset, rng = engine.dataset, np.random.default_rng(seed)
     results = {"validation": validation_figures(engine.model, engine._refiner, dataset)}
+    if served is not None and served.refined:
+        results["served"] = {key: value for key, value in validation_figures(served.model, served._refiner,
+                                                                             dataset).items()
+                             if key.endswith(("_ssim", "_worse_share"))}
     detail = {domain: fine_detail(dataset.images[engine.indices(domain)]) for domain in ("lego", "emoji")}
     samples = {}
     for domain in ("lego", "emoji"):
@@ -102,6 +107,11 @@ def refiner_markdown(r: dict) -> list[str]:
             lines.append(f"| {name} | {value[0]} | {value[1]} | 0.85-1.15 ({verdict(0.85 <= value[1] <= 1.15)}) |")
     lines.append(f"| morph strips' middle frames detail | {m['raw']} | {m['refined']} | 0.85-1.15 "
                  f"({verdict(0.85 <= m['refined'] <= 1.15)}) |")
+    if "served" in r:
+        sv = r["served"]
+        lines += ["", "As served (the LiteRT files, whose encoder and refiner store int8 weights): validation SSIM "
+                  + ", ".join(f"{d} {sv[f'{d}_raw_ssim']} raw, {sv[f'{d}_refined_ssim']} refined, "
+                              f"{sv[f'{d}_worse_share']:.1%} worse than raw" for d in ("lego", "emoji")) + "."]
     st = r["studio"]
     lines += ["", f"The studio's printed way on {st['encoder']['pairs']} random pairs, both ways through the refiner:",
               "", "| redraw from | SSIM to the print | face kept (source among 5 nearest) | seconds p50 |",

@@ -26,21 +26,27 @@ def keras_pair():
 
 
 def test_the_lite_files_answer_as_the_keras_model(keras_pair, engine):
+    """The float16 files (decoder, fit) to rounding; the int8 ones (encoder, refiner) within a
+    few levels of a picture and a hundredth of a code's spread."""
     model, refiner = keras_pair
     lite, lite_refiner = LiteModel(DEFAULT_ASSETS), LiteRefiner.load(DEFAULT_ASSETS)
     z, domains = engine.maps.means[:4], np.array([0.0, 1.0, 0.5, 0.25], np.float32)
     pictures = model.decode(z, domains)
     np.testing.assert_allclose(lite.decode(z, domains), pictures, atol=1e-4)
-    np.testing.assert_allclose(lite_refiner.refine(pictures, domains), refiner.refine(pictures, domains), atol=1e-4)
+    refined = refiner.refine(pictures, domains)
+    error = lite_refiner.refine(pictures, domains) - refined
+    assert np.abs(error).max() < 0.05 and np.sqrt(np.mean(error ** 2)) < 0.005  # 0.05: 13 of 255 levels
+    assert np.sqrt(np.mean((refined - pictures) ** 2)) > 0.01  # what the refiner does is far larger
     images = engine.dataset.images[:5]
-    for ours, theirs in zip(lite.encode(images), model.encode(images)):
-        np.testing.assert_allclose(ours, theirs, atol=1e-3)
-    np.testing.assert_allclose(lite.domain_of(images), model.domain_of(images), atol=1e-4)
+    (mean, log_var), (their_mean, their_log_var) = lite.encode(images), model.encode(images)
+    for ours, theirs in ((mean, their_mean), (log_var, their_log_var)):
+        assert np.sqrt(np.mean((ours - theirs) ** 2)) < 0.02 * np.std(theirs)
+    np.testing.assert_allclose(lite.domain_of(images), model.domain_of(images), atol=0.02)
 
 
-def test_the_lite_fit_takes_the_same_steps(keras_pair, engine):
+def test_the_lite_fit_takes_the_same_steps(keras_pair, engine, monkeypatch):
     """The LiteRT fit (Adam in numpy on the file's gradient) against the Keras one, 10 steps from
-    the same codes: they move the same way and gain as much on the fit's objective. (Adam steps
+    the same codes (the LiteRT encoder's): they move the same way and gain as much on the fit's objective. (Adam steps
     as far along a dimension whose gradient is rounding noise, so the codes may differ there.)"""
     from vae.refine import fitted_codes
 
@@ -52,7 +58,8 @@ def test_the_lite_fit_takes_the_same_steps(keras_pair, engine):
         mse = ((np.asarray(model.decode(z, np.zeros(len(z), np.float32))) - x) ** 2).mean(axis=(1, 2, 3))
         return 0.5 * x[0].size * np.log(mse + 1e-8) + 0.5 * (z * z).sum(axis=1)
 
-    start = np.asarray(model.encode(pictures)[0])
+    start = lite.encode(pictures)[0]
+    monkeypatch.setattr(model, "encode", lite.encode)  # the Keras fit starts where the LiteRT one does
     ours, theirs = fitted_codes(lite, pictures, 0.0, 10), fitted_codes(model, pictures, 0.0, 10)
     moved, gained = theirs - start, objective(start) - objective(theirs)
     assert np.all(np.linalg.norm(moved, axis=1) > 0.1) and np.all(gained > 0)  # the fit moves the codes...
@@ -82,6 +89,23 @@ def test_a_plain_family_export_runs_on_its_lite_files(plain_exported, plain_engi
     z = plain_engine.maps.means[:3]
     np.testing.assert_allclose(LiteModel(plain_exported).decode(z, 1.0), model.decode(z), atol=1e-4)
     assert np.all(np.isnan(LiteModel(plain_exported).domain_of(plain_engine.dataset.images[:2])))
+
+
+@pytest.mark.parametrize("folder", ["shipped", "exported"])
+def test_the_lite_files_take_one_row_and_answer_a_batch_row_by_row(folder, plain_exported):
+    """A free batch dimension keeps LiteRT's fast kernels off the graph (five times slower)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    folder = DEFAULT_ASSETS if folder == "shipped" else Path(plain_exported)
+    for path in sorted(folder.glob("*.tflite")):
+        shapes = [detail["shape_signature"] for detail in Interpreter(model_path=str(path)).get_input_details()]
+        assert all(shape[0] == 1 for shape in shapes), (path.name, shapes)
+    lite = LiteModel(folder)
+    z = np.random.default_rng(0).standard_normal((3, lite.cfg.latent_dim)).astype(np.float32)
+    pictures = lite.decode(z, 1.0)
+    assert pictures.shape == (3, lite.cfg.image_size, lite.cfg.image_size, 3)
+    np.testing.assert_array_equal(pictures, np.concatenate([lite.decode(row[None], 1.0) for row in z]))
+    assert lite.decode(z[:0], 1.0).shape == (0, *pictures.shape[1:])
 
 
 def test_the_backend_is_chosen_by_files_and_environment(tmp_path, monkeypatch):

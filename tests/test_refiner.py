@@ -16,6 +16,8 @@ from vae.refiner import (
     build_refiner,
     fine_detail,
     read_refiner_history,
+    refiner_loss,
+    sharpness_loss,
 )
 
 TINY = ["--refiner-set", "decoder_minutes=0", "--refiner-set", "max_steps=6", "--refiner-set", "log_every=3",
@@ -171,6 +173,32 @@ def test_fine_detail_grows_with_edges_and_ignores_flat_colour():
     stripes[:, :, ::2] = 20
     assert fine_detail(flat) == pytest.approx(0.0, abs=1e-6) and fine_detail(stripes) > 0.5
     assert fine_detail(stripes) == pytest.approx(fine_detail(stripes.astype(np.float32) / 255.0))
+
+
+def test_the_refiner_pays_for_a_face_it_draws_worse_than_it_was_given(engine):
+    """Real faces: a blurred copy is the refiner's input; drawing it sharper costs only the
+    sharpness loss, drawing it blurrier costs no_worse_weight times the SSIM it lost on top."""
+    import tensorflow as tf
+    from PIL import Image, ImageFilter
+
+    faces = engine.dataset.images[engine.indices("lego")[:4]]
+
+    def blurred(radius):
+        return tf.constant(np.stack([np.asarray(Image.fromarray(face).filter(ImageFilter.GaussianBlur(radius)))
+                                     for face in faces]).astype(np.float32) / 255.0)
+
+    target, picture, worse = tf.constant(faces.astype(np.float32) / 255.0), blurred(1.0), blurred(2.5)
+    cfg = RefinerConfig(no_worse_weight=4.0)
+    lost = float(tf.reduce_mean(tf.image.ssim(picture, target, 1.0, filter_size=7)
+                                - tf.image.ssim(worse, target, 1.0, filter_size=7)))
+    assert lost > 0.05
+    extra = float(refiner_loss(worse, picture, target, cfg)[0] - sharpness_loss(worse, target, cfg)[0])
+    assert extra == pytest.approx(4.0 * lost, rel=1e-3)
+    assert float(refiner_loss(target, picture, target, cfg)[0]) == pytest.approx(
+        float(sharpness_loss(target, target, cfg)[0]), abs=1e-6)  # better than given: nothing extra
+    off = RefinerConfig(no_worse_weight=0.0)
+    assert float(refiner_loss(worse, picture, target, off)[0]) == pytest.approx(float(sharpness_loss(worse, target,
+                                                                                                     off)[0]))
 
 
 def test_blended_training_pictures_lie_between_the_domains_and_keep_their_image_as_target(plain_exported):

@@ -178,12 +178,14 @@ def test_shipped_assets_load_and_decode(engine):
     assert decoded.shape == images.shape and decoded.dtype == np.uint8
     mse = np.mean((decoded.astype(np.float32) - images) ** 2) / 255.0 ** 2
     assert mse < 0.02
-    # the shipped codes are stored as float16 (vae.export)
-    np.testing.assert_allclose(engine.encode(images), engine.maps.means[::50], rtol=1e-3, atol=1e-3)
+    # the shipped codes are the Keras encoder's, stored as float16 (vae.export); the served
+    # encoder stores int8 weights (vae/lite.py), whose codes stay within a hundredth of their spread
+    codes, shipped = engine.encode(images), engine.maps.means[::50]
+    assert np.sqrt(np.mean((codes - shipped) ** 2)) < 0.01 * np.std(shipped)
     assert (DEFAULT_ASSETS / "ATTRIBUTION.md").is_file()
     # a guard against accidental bloat: the Keras model and its LiteRT files (vae/lite.py) are
-    # about 23 and 25 MB; the bench measures the size against its goal
-    assert sum(p.stat().st_size for p in DEFAULT_ASSETS.iterdir()) < 50 * 2**20
+    # about 23 and 21 MB; the bench measures the size against its goal
+    assert sum(p.stat().st_size for p in DEFAULT_ASSETS.iterdir()) < 45 * 2**20
 
 
 def test_a_shipped_model_loads_with_plain_keras_after_importing_the_registry():

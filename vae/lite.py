@@ -2,10 +2,14 @@
 
 TensorFlow takes about 620 MB of a server's memory the moment it is imported, most of the
 floor a host such as Streamlit Community Cloud gives an app (690 MB). The export therefore also
-writes each network the dashboard calls as a LiteRT flatbuffer (float16 weights, as in
-model.keras), run by `ai-edge-litert`, which takes about 30 MB: the encoder, the decoder, the
-refiner, and the studio's fit, the decoder's objective and its gradient with respect to the code
-(vae.refine), so that Adam's steps run here in numpy. The fit is traced with LeakyReLU written as
+writes each network the dashboard calls as a LiteRT flatbuffer, run by `ai-edge-litert`, which
+takes about 30 MB: the encoder, the decoder, the refiner, and the studio's fit, the decoder's
+objective and its gradient with respect to the code (vae.refine), so that Adam's steps run here
+in numpy. The encoder and the refiner store int8 weights (dynamic-range quantisation: half the
+bytes of float16, and the refiner runs three times as fast); their answers stay within a few
+levels of the float ones (BENCHMARKS.md). The decoder and the fit keep float16 weights, as in
+model.keras: LiteRT has no fast int8 kernel for the decoder's transposed convolutions, and a
+fit through int8 weights lands further from the print. The fit is traced with LeakyReLU written as
 max(x, a x): TensorFlow's own LeakyReLU gradient has no LiteRT kernel, and the two are the same
 function. `python -m vae.export` writes the files (TensorFlow needed); `LiteModel.load` reads
 them (TensorFlow not needed).
@@ -24,6 +28,7 @@ from vae.config import read_config
 FILES = {"encoder": "encoder.tflite", "decoder": "decoder.tflite", "fit": "fit.tflite"}
 OUTPUTS = {"decoder": ("pictures",), "fit": ("gradient", "objective"), "refiner": ("pictures",)}
 REFINER_FILE = "refiner.tflite"
+WEIGHTS = {"encoder": "int8", "decoder": "float16", "fit": "float16", "refiner": "int8"}  # as the docstring says
 THREADS = 2
 
 
@@ -56,13 +61,15 @@ def _leaky_relu_as_maximum():
         backend_nn.leaky_relu = original
 
 
-def _convert(function, path: Path) -> None:
-    """`function` (a tf.function with an input signature, returning a dict) as a LiteRT file."""
+def _convert(function, path: Path, weights: str) -> None:
+    """`function` (a tf.function with an input signature, returning a dict) as a LiteRT file
+    whose weights are stored as `weights`: "float16", or "int8" (dynamic-range quantised)."""
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()])
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.target_spec.supported_types = [tf.float16]
+    if weights == "float16":
+        converter.target_spec.supported_types = [tf.float16]
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     flatbuffer = converter.convert()
     with atomic_path(path) as temporary:
@@ -77,9 +84,11 @@ def export_lite(model, refiner, folder: Path) -> list[str]:
     folder = Path(folder)
     size, dims = model.cfg.image_size, model.cfg.latent_dim
     conditioned = bool(getattr(model, "domain_conditioned", False))
-    images = tf.TensorSpec((None, size, size, 3), tf.float32, name="images")
-    codes = tf.TensorSpec((None, dims), tf.float32, name="z")
-    domains = tf.TensorSpec((None, 1), tf.float32, name="domains")
+    # One row per call: LiteRT hands a graph to its fast (XNNPACK) kernels only when every shape
+    # is fixed. With a free batch dimension one face took 44 ms to decode; with one row, 8 ms.
+    images = tf.TensorSpec((1, size, size, 3), tf.float32, name="images")
+    codes = tf.TensorSpec((1, dims), tf.float32, name="z")
+    domains = tf.TensorSpec((1, 1), tf.float32, name="domains")
 
     def draw(z, domain):
         return model.decoder([z, domain], training=False) if conditioned else model.decoder(z, training=False)
@@ -96,10 +105,7 @@ def export_lite(model, refiner, folder: Path) -> list[str]:
     def decoder(z, domain):
         return {"pictures": draw(z, domain) + 0.0 * tf.reduce_sum(domain)}  # the domain stays an input
 
-    one = [tf.TensorSpec((1, dims), tf.float32, name="z"), tf.TensorSpec((1, size, size, 3), tf.float32, name="images"),
-           tf.TensorSpec((1, 1), tf.float32, name="domains")]
-
-    @tf.function(input_signature=one)
+    @tf.function(input_signature=[codes, images, domains])
     def fit(z, x, domain):
         pixels = float(size * size * 3)
         with tf.GradientTape() as tape:
@@ -108,10 +114,10 @@ def export_lite(model, refiner, folder: Path) -> list[str]:
             objective = tf.reduce_sum(0.5 * pixels * tf.math.log(mse + 1e-8) + 0.5 * tf.reduce_sum(z * z, axis=1))
         return {"objective": objective, "gradient": tape.gradient(objective, z)}
 
-    _convert(encoder, folder / FILES["encoder"])
-    _convert(decoder, folder / FILES["decoder"])
+    _convert(encoder, folder / FILES["encoder"], WEIGHTS["encoder"])
+    _convert(decoder, folder / FILES["decoder"], WEIGHTS["decoder"])
     with _leaky_relu_as_maximum():
-        _convert(fit, folder / FILES["fit"])
+        _convert(fit, folder / FILES["fit"], WEIGHTS["fit"])
     return list(FILES.values()) + export_lite_refiner(refiner, folder, size)
 
 
@@ -126,12 +132,12 @@ def export_lite_refiner(refiner, folder: Path, size: int) -> list[str]:
         path.unlink(missing_ok=True)
         return []
 
-    @tf.function(input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32, name="images"),
-                                  tf.TensorSpec((None, 1), tf.float32, name="domains")])
+    @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32, name="images"),
+                                  tf.TensorSpec((1, 1), tf.float32, name="domains")])  # one row: see export_lite
     def refine(x, domain):
         return {"pictures": refiner.network([x, domain], training=False)}
 
-    _convert(refine, path)
+    _convert(refine, path, WEIGHTS["refiner"])
     return [REFINER_FILE]
 
 
@@ -141,15 +147,20 @@ def export_lite_refiner(refiner, folder: Path, size: int) -> list[str]:
 class _Network:
     """One LiteRT file, called with named float32 arrays (the names of its input signature) and
     answering a dict (its outputs come in the order of the dict's sorted keys, as TensorFlow
-    flattens a dict, named Identity, Identity_1, ...); safe across threads."""
+    flattens a dict, named Identity, Identity_1, ...); safe across threads. A file written for
+    one row per call (see `export_lite`) answers a batch row by row."""
 
     def __init__(self, path: Path, outputs: tuple[str, ...]):
         from ai_edge_litert.interpreter import Interpreter
 
         self._interpreter = Interpreter(model_path=str(path), num_threads=THREADS)
+        details = self._interpreter.get_input_details()
         self._inputs = {detail["name"].split(":")[0].removeprefix("serving_default_"): detail["index"]
-                        for detail in self._interpreter.get_input_details()}
-        by_name = {detail["name"]: detail["index"] for detail in self._interpreter.get_output_details()}
+                        for detail in details}
+        self._row_by_row = all(detail["shape_signature"][0] == 1 for detail in details)
+        output_details = self._interpreter.get_output_details()
+        by_name = {detail["name"]: detail["index"] for detail in output_details}
+        self._row_shapes = {detail["index"]: tuple(detail["shape"][1:]) for detail in output_details}
         names = ["Identity"] + [f"Identity_{k}" for k in range(1, len(by_name))]
         if sorted(by_name) != sorted(names) or len(names) != len(outputs):
             raise ValueError(f"{path.name} has outputs {sorted(by_name)}, not the {len(outputs)} written for it")
@@ -161,16 +172,27 @@ class _Network:
     def __call__(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
         arrays = {name: np.ascontiguousarray(value, np.float32) for name, value in inputs.items()
                   if name in self._inputs}
+        rows = len(next(iter(arrays.values())))
         with self._lock:
-            if any(self._shapes.get(name) != array.shape for name, array in arrays.items()):
-                for name, array in arrays.items():
-                    self._interpreter.resize_tensor_input(self._inputs[name], array.shape)
-                self._interpreter.allocate_tensors()
-                self._shapes = {name: array.shape for name, array in arrays.items()}
+            if not self._row_by_row or rows == 1:
+                return self._invoke(arrays)
+            if rows == 0:
+                return {key: np.zeros((0, *self._row_shapes[index]), np.float32)
+                        for key, index in self._outputs.items()}
+            answers = [self._invoke({name: array[row:row + 1] for name, array in arrays.items()})
+                       for row in range(rows)]
+        return {key: np.concatenate([answer[key] for answer in answers]) for key in self._outputs}
+
+    def _invoke(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if any(self._shapes.get(name) != array.shape for name, array in arrays.items()):
             for name, array in arrays.items():
-                self._interpreter.set_tensor(self._inputs[name], array)
-            self._interpreter.invoke()
-            return {key: self._interpreter.get_tensor(index) for key, index in self._outputs.items()}
+                self._interpreter.resize_tensor_input(self._inputs[name], array.shape)
+            self._interpreter.allocate_tensors()
+            self._shapes = {name: array.shape for name, array in arrays.items()}
+        for name, array in arrays.items():
+            self._interpreter.set_tensor(self._inputs[name], array)
+        self._interpreter.invoke()
+        return {key: self._interpreter.get_tensor(index) for key, index in self._outputs.items()}
 
 
 class LiteModel:

@@ -60,6 +60,7 @@ class RefinerConfig:
     ssim_weight: float = 0.5  # both networks' loss = L1 + ssim_weight * (1 - SSIM) + the two detail terms
     edge_weight: float = 1.0  # L1 between the Laplacians of the picture drawn and the original
     detail_weight: float = 2.0  # |mean |Laplacian| of the picture drawn - the original's|, per picture
+    no_worse_weight: float = 4.0  # the refiner's: how far its picture's SSIM falls below its input's, per picture
     log_every: int = 250  # steps between history rows (and checkpoints)
     seed: int = 0
 
@@ -297,7 +298,7 @@ def train_refiner(vae, dataset, out: Path, cfg: RefinerConfig = RefinerConfig(),
     @tf.function(reduce_retracing=True)
     def train_step(picture, target, domain):
         with tf.GradientTape() as tape:
-            loss, l1, ssim = sharpness_loss(network([picture, domain], training=True), target, cfg)
+            loss, l1, ssim = refiner_loss(network([picture, domain], training=True), picture, target, cfg)
         optimizer.apply_gradients(zip(tape.gradient(loss, network.trainable_variables), network.trainable_variables))
         return loss, l1, ssim
 
@@ -332,6 +333,20 @@ def train_refiner(vae, dataset, out: Path, cfg: RefinerConfig = RefinerConfig(),
                         "loss": "", "l1": "", "crop_ssim": ""})
         write_refiner_history(out / HISTORY_FILE, history)
     return history[-1] if history else {"step": step}
+
+
+def refiner_loss(drawn, picture, target, cfg: RefinerConfig):
+    """The refiner's (loss, L1, SSIM): `sharpness_loss`, plus cfg.no_worse_weight times how far
+    each refined picture's SSIM to its original falls below that of the picture it was given, so
+    that it learns to leave alone what it cannot improve."""
+    import tensorflow as tf
+
+    loss, l1, ssim = sharpness_loss(drawn, target, cfg)
+    if cfg.no_worse_weight:
+        shortfall = (tf.image.ssim(picture, target, max_val=1.0, filter_size=7)
+                     - tf.image.ssim(drawn, target, max_val=1.0, filter_size=7))
+        loss += cfg.no_worse_weight * tf.reduce_mean(tf.nn.relu(shortfall))
+    return loss, l1, ssim
 
 
 def sharpness_loss(drawn, target, cfg: RefinerConfig):
