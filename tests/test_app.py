@@ -259,8 +259,9 @@ def test_studio_card_holds_face_target_and_result(engine, monkeypatch, made_on_c
     monkeypatch.setattr(studio, "polaroid_card", kept)
     app = run(page("studio"))
     lego, emoji = studio_choice(app)
-    faces, labels, made = cards[-1]
+    assert not cards  # drawn only when the button is clicked
     path, file_name = downloads(app, made_on_click)["Download the card (PNG)"]  # the button downloads the card made
+    faces, labels, made = cards[-1]
     with Image.open(path) as linked:
         assert file_name == "legomoji-card.png" and linked.format == "PNG"
         assert np.array_equal(np.asarray(linked), np.asarray(made))
