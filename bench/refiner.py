@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from explorer.engine import Engine
+from vae.lite import WEIGHTS
 from vae.refiner import DECODER_HISTORY_FILE, HISTORY_FILE, fine_detail, read_refiner_history, validation_figures
 
 STUDIO_PAIRS = 24
@@ -109,7 +110,8 @@ def refiner_markdown(r: dict) -> list[str]:
                  f"({verdict(0.85 <= m['refined'] <= 1.15)}) |")
     if "served" in r:
         sv = r["served"]
-        lines += ["", "As served (the LiteRT files, whose encoder and refiner store int8 weights): validation SSIM "
+        int8 = " and ".join(name for name, weights in WEIGHTS.items() if weights == "int8")
+        lines += ["", f"As served (the LiteRT files, whose {int8} store int8 weights): validation SSIM "
                   + ", ".join(f"{d} {sv[f'{d}_raw_ssim']} raw, {sv[f'{d}_refined_ssim']} refined, "
                               f"{sv[f'{d}_worse_share']:.1%} worse than raw" for d in ("lego", "emoji")) + "."]
     st = r["studio"]
