@@ -341,27 +341,35 @@ def refiner_loss(drawn, picture, target, cfg: RefinerConfig):
     that it learns to leave alone what it cannot improve."""
     import tensorflow as tf
 
-    loss, l1, ssim = sharpness_loss(drawn, target, cfg)
+    loss, l1, ssim = _sharpness_terms(drawn, target, cfg)
     if cfg.no_worse_weight:
-        shortfall = (tf.image.ssim(picture, target, max_val=1.0, filter_size=7)
-                     - tf.image.ssim(drawn, target, max_val=1.0, filter_size=7))
+        shortfall = tf.image.ssim(picture, target, max_val=1.0, filter_size=7) - ssim
         loss += cfg.no_worse_weight * tf.reduce_mean(tf.nn.relu(shortfall))
-    return loss, l1, ssim
+    return loss, l1, tf.reduce_mean(ssim)
 
 
 def sharpness_loss(drawn, target, cfg: RefinerConfig):
     """(loss, its L1, its SSIM) of pictures drawn against their originals (B, H, W, 3) in [0, 1]."""
     import tensorflow as tf
 
+    loss, l1, ssim = _sharpness_terms(drawn, target, cfg)
+    return loss, l1, tf.reduce_mean(ssim)
+
+
+def _sharpness_terms(drawn, target, cfg: RefinerConfig):
+    """`sharpness_loss`, with the SSIM of each picture (B,) instead of their mean."""
+    import tensorflow as tf
+
     l1 = tf.reduce_mean(tf.abs(drawn - target))
-    ssim = tf.reduce_mean(tf.image.ssim(drawn, target, max_val=1.0, filter_size=7))
+    ssim = tf.image.ssim(drawn, target, max_val=1.0, filter_size=7)
     edges, target_edges = laplacian(drawn), laplacian(target)
     edge = tf.reduce_mean(tf.abs(edges - target_edges))
     # L1 and SSIM alone settle for the average of the likely pictures, which is soft: this term
     # asks for as much fine detail as the original has
     detail = tf.reduce_mean(tf.abs(tf.reduce_mean(tf.abs(edges), axis=[1, 2, 3])
                                    - tf.reduce_mean(tf.abs(target_edges), axis=[1, 2, 3])))
-    return l1 + cfg.ssim_weight * (1.0 - ssim) + cfg.edge_weight * edge + cfg.detail_weight * detail, l1, ssim
+    loss = l1 + cfg.ssim_weight * (1.0 - tf.reduce_mean(ssim)) + cfg.edge_weight * edge + cfg.detail_weight * detail
+    return loss, l1, ssim
 
 
 def decoder_is_tuned(out: Path) -> bool:
