@@ -74,7 +74,8 @@ def launch_chromium(playwright):
 def wait_idle(page) -> None:
     """Until Streamlit has finished the current run (no running indicator)."""
     page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon]')",
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon]') && "
+                           "document.querySelector('[data-testid=stApp]')?.dataset.testScriptState !== 'running'",
                            timeout=60_000)
     page.wait_for_timeout(300)
 
@@ -88,6 +89,7 @@ def open_page(page, url: str, title: str, pictures: int = 0) -> None:
     if pictures:
         page.wait_for_function("(n) => document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')"
                                ".length >= n", arg=pictures, timeout=90_000)
+        wait_idle(page)  # the first pictures can come while the run still draws the rest
 
 
 def wait_for_map(page, timeout_ms: int = 120_000) -> None:
