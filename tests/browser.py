@@ -72,7 +72,7 @@ def launch_chromium(playwright):
 
 
 def wait_idle(page) -> None:
-    """Until Streamlit has finished the current run (no running indicator)."""
+    """Until Streamlit has finished the current run (no running indicator, the app not running)."""
     page.wait_for_timeout(300)
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidgetRunningIcon]') && "
                            "document.querySelector('[data-testid=stApp]')?.dataset.testScriptState !== 'running'",
