@@ -16,13 +16,15 @@ TARBALL_SUFFIXES = (".tgz", ".tar.gz", ".tar")
 
 
 class Archive:
-    """Files of a folder, a zip or a tarball, addressed by their `/`-separated relative path."""
+    """Files of a folder, a zip or a tarball, addressed by their `/`-separated relative path; a
+    context manager that closes what it opened (`with Archive(...) as archive:`)."""
 
     def __init__(self, path: str | Path, what: str):
         self.path = Path(path)
         self._zip: zipfile.ZipFile | None = None
         self._tar: tarfile.TarFile | None = None
         self._members: dict[str, tarfile.TarInfo] = {}
+        self._spool = None  # a gzipped tarball's unpacked copy (see _open_tarball)
         self._files: dict[str, str] = {}
         if self.path.is_dir():
             for file in sorted(self.path.rglob("*")):
@@ -33,12 +35,24 @@ class Archive:
             self._files = {n: n for n in self._zip.namelist() if not n.endswith("/")}
         elif self.path.is_file() and (self.path.name.lower().endswith(TARBALL_SUFFIXES)
                                       or tarfile.is_tarfile(self.path)):
-            self._tar, self._members = _open_tarball(self.path, what)
+            self._tar, self._members, self._spool = _open_tarball(self.path, what)
             self._files = {n: n for n in self._members}
         elif self.path.exists():
             raise UserError(f"{self.path} is neither a folder, a zip nor a tarball: pass the {what}.")
         else:
             raise UserError(f"{self.path} does not exist: pass the {what}.")
+
+    def close(self) -> None:
+        for handle in (self._zip, self._tar, self._spool):
+            if handle is not None:
+                handle.close()
+        self._zip = self._tar = self._spool = None
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def names(self) -> list[str]:
         return list(self._files)
@@ -72,10 +86,11 @@ class Archive:
         return candidates[0], raw
 
 
-def _open_tarball(path: Path, what: str) -> tuple[tarfile.TarFile, dict[str, tarfile.TarInfo]]:
-    """The tarball and its regular files by name (links, folders and devices are no files of a
-    source). A gzipped one is unpacked once into an unnamed temporary file, for random access:
-    seeking back in a gzip stream would decompress it from the start again."""
+def _open_tarball(path: Path, what: str) -> tuple[tarfile.TarFile, dict[str, tarfile.TarInfo], object]:
+    """The tarball, its regular files by name (links, folders and devices are no files of a
+    source) and the spool file to close with it. A gzipped one is unpacked once into an unnamed
+    temporary file, for random access: seeking back in a gzip stream would decompress it from
+    the start again."""
     spool = None
     try:
         with open(path, "rb") as raw:
@@ -86,7 +101,7 @@ def _open_tarball(path: Path, what: str) -> tuple[tarfile.TarFile, dict[str, tar
                 shutil.copyfileobj(stream, spool, 1 << 20)
             spool.seek(0)
         tar = tarfile.open(fileobj=spool, mode="r:") if spool else tarfile.open(path, "r:")
-        return tar, {m.name.removeprefix("./"): m for m in tar.getmembers() if m.isfile()}
+        return tar, {m.name.removeprefix("./"): m for m in tar.getmembers() if m.isfile()}, spool
     except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
         if spool is not None:
             spool.close()

@@ -19,10 +19,8 @@ from data.emoji_pack import load_emoji_pack_and_metadata
 from data.emoji_svg import load_fluent, load_openmoji
 from data.fetch import default_sources_folder, find_sources
 from data.framing import frame_face, random_jitter
-from data.kaggle_emoji import load_kaggle_csv
 from data.labels import EXPRESSIONS, expression_tags, ldraw_side_texts
 from data.ldraw import LDrawLibrary, RenderStats, render_minifig_head, render_plain_head
-from data.lego_photos import load_lego_photos
 from data.printed import choose_bases, preview_cells, printed_heads
 from data.record import EMOJI, LEGO, SourceFace
 
@@ -31,17 +29,17 @@ DEFAULT_OUTPUT = Path("build") / "dataset-{size}.npz"
 
 def load_ldraw_heads(path, size: int, stats: RenderStats, progress: bool = True) -> list[SourceFace]:
     """Every printed head from the front, plus the back of each two-sided head, at `size` px."""
-    library = LDrawLibrary(path)
-    heads = library.printed_heads()
-    if not heads:
-        raise UserError(f"{path} has no printed minifig heads (parts/3626*p*.dat): pass a full LDraw library.")
-    faces = []
-    for head in tqdm(heads, desc="LDraw heads", unit="head", disable=not progress, leave=False):
-        for side, text in ldraw_side_texts(head.description, head.two_sided).items():
-            image = render_minifig_head(library, head, size, stats, side=side)
-            name = f"{head.description} ({side})" if head.two_sided else head.description
-            faces.append(SourceFace(image, LEGO, "ldraw", name, expression_tags(text), part=head.filename))
-    return faces
+    with LDrawLibrary(path) as library:
+        heads = library.printed_heads()
+        if not heads:
+            raise UserError(f"{path} has no printed minifig heads (parts/3626*p*.dat): pass a full LDraw library.")
+        faces = []
+        for head in tqdm(heads, desc="LDraw heads", unit="head", disable=not progress, leave=False):
+            for side, text in ldraw_side_texts(head.description, head.two_sided).items():
+                image = render_minifig_head(library, head, size, stats, side=side)
+                name = f"{head.description} ({side})" if head.two_sided else head.description
+                faces.append(SourceFace(image, LEGO, "ldraw", name, expression_tags(text), part=head.filename))
+        return faces
 
 
 def collect_faces(args: argparse.Namespace, problems: Counter) -> list[SourceFace]:
@@ -69,10 +67,6 @@ def collect_faces(args: argparse.Namespace, problems: Counter) -> list[SourceFac
         faces += load_openmoji(args.openmoji, problems)
     if args.fluent:
         faces += load_fluent(args.fluent, problems, pack_entries)
-    if args.kaggle_csv:
-        faces += load_kaggle_csv(args.kaggle_csv, problems)
-    if args.lego_photos:
-        faces += load_lego_photos(args.lego_photos, problems)
     return faces
 
 
@@ -116,7 +110,10 @@ def print_emoji_on_heads(args: argparse.Namespace, faces: list[SourceFace], spli
     """Training emoji printed on training Lego heads (see data/printed.py): the faces, their
     framed images, and for each the index of its emoji and of its base (-1: the plain head)."""
     stats = RenderStats()
-    plain = render_plain_head(LDrawLibrary(args.ldraw), max(256, 4 * args.size), stats) if args.ldraw else None
+    plain = None
+    if args.ldraw:
+        with LDrawLibrary(args.ldraw) as library:
+            plain = render_plain_head(library, max(256, 4 * args.size), stats)
     lego = [(i, f) for i, f in enumerate(faces) if f.source == "ldraw" and split[i] == "train"]
     emoji = [(i, f) for i, f in enumerate(faces) if f.domain == EMOJI and split[i] == "train"]
     bases = choose_bases(lego, plain, args.print_bases)
@@ -266,9 +263,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="OpenMoji pack, folder, zip or npm tarball (`npm pack openmoji`)")
     parser.add_argument("--fluent", type=Path,
                         help="Fluent Emoji pack, folder, zip or npm tarball (`npm pack fluentui-emoji`)")
-    parser.add_argument("--kaggle-csv", type=Path, help="Kaggle 'Full Emoji Image Dataset' full_emoji.csv")
-    parser.add_argument("--lego-photos", type=Path,
-                        help="folder or zip of Lego-face photos (lego-face-VAE dataset.zip)")
     parser.add_argument("--include-animals", action="store_true", help="keep cat and monkey face emoji too")
     parser.add_argument("--size", type=int, default=64, help="square image size in pixels (default 64; 128 works)")
     parser.add_argument("--augment", type=int, default=2400,
@@ -293,7 +287,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.out = args.out or Path(str(DEFAULT_OUTPUT).format(size=args.size))
     if args.no_fonts:
         args.emoji_font = []
-    named = any([args.ldraw, args.emoji_pack, args.openmoji, args.fluent, args.kaggle_csv, args.lego_photos])
+    named = any([args.ldraw, args.emoji_pack, args.openmoji, args.fluent])
     if not named:
         found = find_sources(args.sources)
         if not found:

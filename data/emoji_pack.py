@@ -67,23 +67,23 @@ def load_emoji_pack(path, problems: Counter, include_animals: bool = False) -> l
 def load_emoji_pack_and_metadata(path, problems: Counter,
                                  include_animals: bool = False) -> tuple[list[SourceFace], list[EmojiEntry]]:
     """The pack's face images and its metadata, read once (the font source needs the metadata too)."""
-    archive = Archive(path, "emoji-datasource pack (folder or zip with emoji.json and img/<set>/64/)")
-    root, entries = read_emoji_metadata(archive, problems)
-    prefix = f"{root}/img/" if root else "img/"
-    sets = sorted({n[len(prefix):].split("/")[0] for n in archive.names() if n.startswith(prefix)})
-    if not sets:
-        raise UserError(f"{archive.path} has emoji.json but no img/<set>/64/ images: pass the whole pack.")
-    available = set(archive.names())
-    faces = []
-    for emoji_set in sets:
-        for entry in entries:
-            if not is_face(entry.subcategory, include_animals):
-                continue
-            name = f"{prefix}{emoji_set}/64/{entry.image}"
-            if name not in available:
-                problems["emoji images missing from the pack"] += 1
-                continue
-            image = decode_image(archive.read(name), problems, "corrupt emoji images")
-            if image is not None:
-                faces.append(SourceFace(image, EMOJI, emoji_set, entry.name.lower(), entry.tags))
-    return faces, entries
+    with Archive(path, "emoji-datasource pack (folder or zip with emoji.json and img/<set>/64/)") as archive:
+        root, entries = read_emoji_metadata(archive, problems)
+        prefix = f"{root}/img/" if root else "img/"
+        sets = sorted({n[len(prefix):].split("/")[0] for n in archive.names() if n.startswith(prefix)})
+        if not sets:
+            raise UserError(f"{archive.path} has emoji.json but no img/<set>/64/ images: pass the whole pack.")
+        available = set(archive.names())
+        faces = []
+        for emoji_set in sets:
+            for entry in entries:
+                if not is_face(entry.subcategory, include_animals):
+                    continue
+                name = f"{prefix}{emoji_set}/64/{entry.image}"
+                if name not in available:
+                    problems["emoji images missing from the pack"] += 1
+                    continue
+                image = decode_image(archive.read(name), problems, "corrupt emoji images")
+                if image is not None:
+                    faces.append(SourceFace(image, EMOJI, emoji_set, entry.name.lower(), entry.tags))
+        return faces, entries

@@ -54,24 +54,25 @@ def load_openmoji(path, problems: Counter) -> list[SourceFace]:
     """Colour OpenMoji faces from the npm package layout (`color/svg/<HEXCODE>.svg` and
     `data/openmoji*.json` with `hexcode`, `annotation`, `subgroups`)."""
     what = "OpenMoji pack (folder or zip with data/openmoji.json and color/svg/, e.g. from `npm pack openmoji`)"
-    archive = Archive(path, what)
-    svgs = {n.rsplit("/", 1)[-1].upper(): n for n in archive.names() if "/color/svg/" in f"/{n}" and n.endswith(".svg")}
-    if not svgs:
-        raise UserError(f"{archive.path} has no color/svg/*.svg files: pass the {what}.")
-    entries = []
-    metadata = "openmoji-faces.json" if any(n.endswith("openmoji-faces.json") for n in archive.names()) \
-        else "openmoji.json"
-    for item in archive.read_json_list(metadata, f"the {what}")[1]:
-        try:
-            hexcode, name, subgroup = str(item["hexcode"]), str(item["annotation"]), str(item.get("subgroups", ""))
-            keywords = tuple(k.strip() for k in str(item.get("openmoji_tags") or "").split(",") if k.strip())
-        except (KeyError, TypeError):
-            problems["malformed OpenMoji metadata entries"] += 1
-            continue
-        if item.get("skintone"):
-            continue  # one picture per emoji; skin-tone variants would only repeat it
-        entries.append((svgs.get(f"{hexcode.upper()}.SVG", f"missing:{hexcode}"), name, subgroup, keywords))
-    return _faces(archive, entries, "openmoji", problems)
+    with Archive(path, what) as archive:
+        svgs = {n.rsplit("/", 1)[-1].upper(): n for n in archive.names()
+                if "/color/svg/" in f"/{n}" and n.endswith(".svg")}
+        if not svgs:
+            raise UserError(f"{archive.path} has no color/svg/*.svg files: pass the {what}.")
+        entries = []
+        metadata = "openmoji-faces.json" if any(n.endswith("openmoji-faces.json") for n in archive.names()) \
+            else "openmoji.json"
+        for item in archive.read_json_list(metadata, f"the {what}")[1]:
+            try:
+                hexcode, name, subgroup = str(item["hexcode"]), str(item["annotation"]), str(item.get("subgroups", ""))
+                keywords = tuple(k.strip() for k in str(item.get("openmoji_tags") or "").split(",") if k.strip())
+            except (KeyError, TypeError):
+                problems["malformed OpenMoji metadata entries"] += 1
+                continue
+            if item.get("skintone"):
+                continue  # one picture per emoji; skin-tone variants would only repeat it
+            entries.append((svgs.get(f"{hexcode.upper()}.SVG", f"missing:{hexcode}"), name, subgroup, keywords))
+        return _faces(archive, entries, "openmoji", problems)
 
 
 def load_fluent(path, problems: Counter, emoji_entries=()) -> list[SourceFace]:
@@ -82,26 +83,26 @@ def load_fluent(path, problems: Counter, emoji_entries=()) -> list[SourceFace]:
     tag it. A `faces.json` of `file`, `name`, `subcategory` beside the pictures is read instead
     where present (the subset archives carry one)."""
     what = "Fluent Emoji pack (folder, zip or npm tarball with icons/modern/*.svg, e.g. from `npm pack fluentui-emoji`)"
-    archive = Archive(path, what)
-    by_file = {n.rsplit("/", 1)[-1]: n for n in archive.names() if "icons/modern/" in n and n.endswith(".svg")}
-    if not by_file:
-        raise UserError(f"{archive.path} has no icons/modern/*.svg files: pass the {what}.")
-    if not any(n.rsplit("/", 1)[-1] == "faces.json" for n in archive.names()):
-        if not emoji_entries:
-            raise UserError(f"{archive.path} has no faces.json: pass an emoji-datasource pack too "
-                            "(--emoji-pack), whose emoji.json names the Fluent pictures.")
-        entries = [(by_file[file], entry.name, entry.subcategory)
-                   for entry in emoji_entries if (file := fluent_file_name(entry.name)) in by_file]
+    with Archive(path, what) as archive:
+        by_file = {n.rsplit("/", 1)[-1]: n for n in archive.names() if "icons/modern/" in n and n.endswith(".svg")}
+        if not by_file:
+            raise UserError(f"{archive.path} has no icons/modern/*.svg files: pass the {what}.")
+        if not any(n.rsplit("/", 1)[-1] == "faces.json" for n in archive.names()):
+            if not emoji_entries:
+                raise UserError(f"{archive.path} has no faces.json: pass an emoji-datasource pack too "
+                                "(--emoji-pack), whose emoji.json names the Fluent pictures.")
+            entries = [(by_file[file], entry.name, entry.subcategory)
+                       for entry in emoji_entries if (file := fluent_file_name(entry.name)) in by_file]
+            return _faces(archive, entries, "fluent", problems)
+        entries = []
+        for item in archive.read_json_list("faces.json", f"the {what}")[1]:
+            try:
+                file, name, subcategory = str(item["file"]), str(item["name"]), str(item.get("subcategory", ""))
+            except (KeyError, TypeError):
+                problems["malformed Fluent metadata entries"] += 1
+                continue
+            entries.append((by_file.get(file, f"missing:{file}"), name, subcategory))
         return _faces(archive, entries, "fluent", problems)
-    entries = []
-    for item in archive.read_json_list("faces.json", f"the {what}")[1]:
-        try:
-            file, name, subcategory = str(item["file"]), str(item["name"]), str(item.get("subcategory", ""))
-        except (KeyError, TypeError):
-            problems["malformed Fluent metadata entries"] += 1
-            continue
-        entries.append((by_file.get(file, f"missing:{file}"), name, subcategory))
-    return _faces(archive, entries, "fluent", problems)
 
 
 def fluent_file_name(unicode_name: str) -> str:

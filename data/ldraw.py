@@ -156,7 +156,8 @@ class HeadPart:
 
 
 class LDrawLibrary:
-    """An LDraw library from a folder or a zip in the official layout (top folder `ldraw/`)."""
+    """An LDraw library from a folder or a zip in the official layout (top folder `ldraw/`); a
+    context manager that closes its zip."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -172,6 +173,15 @@ class LDrawLibrary:
             )
         self.colours = parse_ldconfig(self.read_text("LDConfig.ldr"))
         self._meshes: dict[str, Mesh] = {}
+
+    def close(self) -> None:
+        self._archive.close()
+
+    def __enter__(self) -> "LDrawLibrary":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def read_bytes(self, key: str) -> bytes:
         """Bytes of a file given its lower-case library-relative key."""

@@ -17,7 +17,7 @@ class SourceFace:
 
     rgba: Image.Image
     domain: str  # LEGO or EMOJI
-    source: str  # ldraw, twitter, google, noto-font, kaggle-apple, lego-photos, ...
+    source: str  # ldraw, twitter, google, noto-font, openmoji, fluent, printed, ...
     name: str
     tags: tuple[str, ...]
     part: str = ""  # the physical part an image shows: the two sides of one LDraw head share it

@@ -1,7 +1,5 @@
-import csv
 import io
 import json
-import zipfile
 from collections import Counter
 
 import numpy as np
@@ -13,8 +11,6 @@ from data.archive import Archive
 from data.emoji_font import find_emoji_fonts, load_font_emoji
 from data.emoji_pack import load_emoji_pack, read_emoji_metadata
 from data.emoji_svg import load_fluent, load_openmoji
-from data.kaggle_emoji import encode_data_url, load_kaggle_csv
-from data.lego_photos import load_lego_photos
 from tests.conftest import matches
 
 
@@ -89,48 +85,6 @@ def test_pack_errors_are_one_sentence(tmp_path):
 def test_font_path_error(tmp_path):
     with pytest.raises(UserError, match="emoji font not found"):
         load_font_emoji(tmp_path / "missing.ttf", [], Counter())
-
-
-def test_kaggle_csv_reads_every_vendor_and_skips_bad_rows(tmp_path):
-    cell = encode_data_url(png_bytes())
-    rows = [
-        ["#", "emoji", "unicode", "name", "Apple", "Google", "Facebook", "Windows", "Twitter", "JoyPixels", "Samsung"],
-        ["1", "x", "U+1F600", "grinning face", cell, cell, "", cell, cell, cell, cell],
-        ["2", "x", "U+2764", "red heart", *[cell] * 7],
-        ["3", "x", "U+1F620", "angry face", "data:image/png;base64,!!!notbase64", cell, "", "", "", "", ""],
-        ["4", "x", "U+1F62D", "loudly crying face"],  # a truncated row
-    ]
-    path = tmp_path / "full_emoji.csv"
-    with open(path, "w", newline="") as handle:
-        csv.writer(handle).writerows(rows)
-    problems = Counter()
-    faces = load_kaggle_csv(path, problems)
-    assert sorted({f.source for f in faces if f.name == "grinning face"}) == [
-        "kaggle-apple", "kaggle-google", "kaggle-joypixels", "kaggle-samsung", "kaggle-twitter", "kaggle-windows"]
-    assert [f.source for f in faces if f.name == "angry face"] == ["kaggle-google"]
-    assert all(f.name != "red heart" for f in faces)
-    assert next(f for f in faces if f.name == "angry face").tags == ("angry",)
-    assert problems == {"malformed CSV cells": 1, "malformed CSV rows": 1}
-    with pytest.raises(UserError, match="full_emoji.csv"):
-        load_kaggle_csv(tmp_path / "missing.csv", Counter())
-
-
-def test_lego_photo_zip_is_cut_out_from_its_backdrop(tmp_path):
-    path = tmp_path / "dataset.zip"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("dataset/face_smile_001.jpg", png_bytes(colour=(240, 190, 30), size=128, mode="RGB"))
-        archive.writestr("dataset/broken.jpg", b"\xff\xd8\xff garbage")
-        archive.writestr("dataset/readme.txt", "not a photo")
-    problems = Counter()
-    faces = load_lego_photos(path, problems)
-    assert len(faces) == 1 and problems == {"corrupt photos": 1}
-    alpha = np.asarray(faces[0].rgba.getchannel("A"))
-    assert alpha[0, 0] == 0 and alpha[64, 64] == 255
-    assert faces[0].tags == ("smile",) and faces[0].domain == "lego"
-    (tmp_path / "no-photos").mkdir()
-    (tmp_path / "no-photos" / "notes.txt").write_text("x")
-    with pytest.raises(UserError, match="no .jpg/.png photos"):
-        load_lego_photos(tmp_path / "no-photos", Counter())
 
 
 @pytest.mark.parametrize("source", ["openmoji", "fluent"])

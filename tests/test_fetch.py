@@ -201,12 +201,21 @@ def test_archive_reads_an_npm_tarball(tmp_path):
         link = tarfile.TarInfo("package/link.json")
         link.type, link.linkname = tarfile.SYMTYPE, "data/openmoji.json"
         tar.addfile(link)
-    archive = Archive(path, "pack")
     files = sorted(f.relative_to(package).as_posix() for f in package.rglob("*") if f.is_file())
-    assert sorted(archive.names()) == [f"package/{f}" for f in files]  # no folders, no link
-    for name in files:
-        assert archive.read(f"package/{name}") == (package / name).read_bytes()
-        assert archive.size(f"package/{name}") == (package / name).stat().st_size
+    with Archive(path, "pack") as archive:
+        opened = archive._tar, archive._spool
+        assert sorted(archive.names()) == [f"package/{f}" for f in files]  # no folders, no link
+        for name in files:
+            assert archive.read(f"package/{name}") == (package / name).read_bytes()
+            assert archive.size(f"package/{name}") == (package / name).stat().st_size
+    assert opened[0].closed and opened[1].closed  # the tarball and its unpacked copy
+    zipped = tmp_path / "openmoji.zip"
+    with zipfile.ZipFile(zipped, "w") as target:
+        target.write(package / "LICENSE.txt", "package/LICENSE.txt")
+    with Archive(zipped, "pack") as archive:
+        handle = archive._zip
+        assert archive.names() == ["package/LICENSE.txt"]
+    assert handle.fp is None  # a closed ZipFile lets go of its file
     broken = tmp_path / "broken.tgz"
     broken.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(UserError, match=r"broken.tgz is not a readable tarball .*: download it again"):

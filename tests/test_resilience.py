@@ -1,7 +1,6 @@
 """Corrupt assets, concurrent sessions and broken sources: clear messages, identical results, nothing lost."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -16,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from common.errors import UserError
@@ -203,14 +201,6 @@ def test_concurrent_engine_calls_equal_sequential_calls_and_never_overlap():
     assert most[0] == 1  # the engine's lock lets one model call through at a time
 
 
-def png(colour=(250, 200, 40, 255)) -> bytes:
-    buffer = io.BytesIO()
-    image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
-    image.paste(colour, (8, 8, 56, 56))
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def test_a_build_from_damaged_sources_skips_and_counts_and_finishes(tmp_path, capsys):
     # LDraw: the real library with its first 10 printed heads, plus a malformed head that uses
     # every kind of damage
@@ -242,20 +232,9 @@ def test_a_build_from_damaged_sources_skips_and_counts_and_finishes(tmp_path, ca
             elif item.filename.endswith("/1f600.png"):
                 data = b"\x89PNG\r\n\x1a\ncorrupt"
             target.writestr(item, data)
-    # Kaggle CSV: one good row and malformed ones
-    import csv
-
-    from data.kaggle_emoji import encode_data_url
-
-    kaggle = tmp_path / "full_emoji.csv"
-    with open(kaggle, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerows([["#", "name", "Apple", "Google"], ["1", "winking face", encode_data_url(png()), ""],
-                          ["2", "angry face", "data:image/png;base64,@@@", encode_data_url(b"not a png")],
-                          ["3"]])
     out = tmp_path / "dataset.npz"
-    code = build_main(["--quiet", "--ldraw", str(ldraw), "--emoji-pack", str(pack), "--kaggle-csv", str(kaggle),
-                       "--augment", "0", "--no-fonts", "--out", str(out)])
+    code = build_main(["--quiet", "--ldraw", str(ldraw), "--emoji-pack", str(pack), "--augment", "0", "--no-fonts",
+                       "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0
     dataset = FaceDataset.load(out)
@@ -264,15 +243,12 @@ def test_a_build_from_damaged_sources_skips_and_counts_and_finishes(tmp_path, ca
     assert skipped["LDraw missing sub-files"] >= 1 and skipped["LDraw cyclic references"] >= 1
     assert skipped["LDraw oversized files"] >= 1
     assert skipped["corrupt emoji images"] == 1 and skipped["malformed emoji.json entries"] == 3
-    assert skipped["malformed CSV cells"] == 1 and skipped["corrupt CSV images"] == 1
-    assert skipped["malformed CSV rows"] == 1
     assert "skipped:" in printed
     originals = Counter(dataset.source)
     kept = [h for h in LDrawLibrary(ldraw).printed_heads() if h.filename != "3626zzp01.dat"]
     assert len(kept) == 10
     expected = len(kept) + sum(h.two_sided for h in kept) + 1  # each front, each back, the broken head
     assert originals["ldraw"] == expected and originals["twitter"] == FIXTURE.pack_faces - 1
-    assert originals["kaggle-apple"] == 1
     assert np.all(dataset.images.reshape(len(dataset), -1).std(axis=1) > 5)  # every image is a real picture
 
 
