@@ -21,6 +21,7 @@ no TensorFlow in the server), else on the Keras model (see Engine's `backend`).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import zipfile
@@ -40,6 +41,7 @@ from vae.refine import STEPS as FIT_STEPS
 from vae.space import LatentSpace, default_strength, domain_value
 from vae.train import read_history
 
+LOG = logging.getLogger(__name__)
 DEFAULT_ASSETS = Path(__file__).resolve().parents[1] / "assets"
 EXPORT_HINT = "rebuild the assets with `python -m vae.export` (or restore them with `git checkout assets`)"
 LATENT_KEYS = ("means", "log_vars", "pca_mean", "pca_components", "pca_xy", "umap_xy", "umap_grid", "umap_extent")
@@ -140,9 +142,9 @@ class Engine:
         where its CPU kernels shine) or, by default, $LEGOMOJI_BACKEND, else "lite" where the
         folder has the files and ai-edge-litert is installed, else "keras"."""
         self.folder = Path(folder)
-        self.backend = choose_backend(self.folder, backend)
         if not self.folder.is_dir():
             raise UserError(f"model folder {self.folder} does not exist: {EXPORT_HINT}.")
+        self.backend = choose_backend(self.folder, backend)
         self.dataset = FaceDataset.load(self.folder / "dataset.npz")
         self.maps = Maps.load(self.folder / "latents.npz")
         if len(self.maps.means) != len(self.dataset):
@@ -189,8 +191,10 @@ class Engine:
             self._model, self._refiner = model, refiner
             freeze_long_lived()  # TensorFlow's objects out of the full collection after every run
         except UserError as error:
+            LOG.error("The model in %s could not be loaded: %s", self.folder, error, exc_info=True)
             self._model_error = error
-        except Exception as error:  # noqa: BLE001 - reported to the user as a clear message, never lost
+        except Exception as error:  # noqa: BLE001 - logged with its traceback, and one sentence on the page
+            LOG.error("The model in %s could not be loaded", self.folder, exc_info=True)
             self._model_error = UserError(f"the model in {self.folder} could not be loaded ({error}): {EXPORT_HINT}.")
 
     def wait_for_model(self):
@@ -298,14 +302,14 @@ class Engine:
         face_key, emoji_key = _digest(face_image), _digest(emoji_image)
         steps = self.fit_steps if fitted else 0
         recent = self._fitted if steps else self._prints
-        code = recent.get(face_key + emoji_key,
+        code = recent.get((face_key, emoji_key, steps),  # the steps too: a code fitted longer is another code
                           lambda: self._print_code(face_image, face_key, emoji_image, emoji_key, steps))
         return None if code is None else latent.lerp(np.asarray(face_z, np.float64), code, strength)
 
     def print_is_fitted(self, face_image: np.ndarray, emoji_image: np.ndarray) -> bool:
         """Whether `printed_transfer(..., fitted=True)` for this pair answers at once (kept, or
         nothing to fit)."""
-        return not self.fit_steps or _digest(face_image) + _digest(emoji_image) in self._fitted
+        return not self.fit_steps or (_digest(face_image), _digest(emoji_image), self.fit_steps) in self._fitted
 
     def can_print(self, emoji_image: np.ndarray) -> bool:
         """Whether the emoji has a face fill to lift its features from (its lifted features are
@@ -396,16 +400,21 @@ class Engine:
 
 
 def choose_backend(folder: Path, backend: str | None = None) -> str:
-    """The backend an Engine runs its networks on (see Engine)."""
+    """The backend an Engine runs its networks on: `backend`, else $LEGOMOJI_BACKEND, else
+    "lite". The Keras backend is never chosen for the user: it loads TensorFlow, about 600 MB
+    more than a small host has."""
     from vae.lite import has_lite_files, lite_runtime_available
 
-    backend = backend or os.environ.get(BACKEND_ENV) or ("lite" if has_lite_files(folder) and lite_runtime_available()
-                                                          else "keras")
+    backend = backend or os.environ.get(BACKEND_ENV) or "lite"
     if backend not in BACKENDS:
         raise UserError(f"unknown backend {backend!r}: set {BACKEND_ENV} to one of {', '.join(BACKENDS)}.")
     if backend == "lite" and not has_lite_files(folder):
         raise UserError(f"{folder} has no LiteRT files for the lite backend: {EXPORT_HINT}, or set "
-                        f"{BACKEND_ENV}=keras.")
+                        f"{BACKEND_ENV}=keras to run its model.keras on TensorFlow (about 600 MB more memory).")
+    if backend == "lite" and not lite_runtime_available():
+        raise UserError(f"the package ai-edge-litert, which runs the model, is not installed: install it with "
+                        f"`python -m pip install -r requirements.txt`, or set {BACKEND_ENV}=keras to run the model "
+                        f"on TensorFlow (about 600 MB more memory).")
     return backend
 
 

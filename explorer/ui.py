@@ -1,6 +1,7 @@
 """Widgets shared by the pages; each *_ui() function returns plain values."""
 from __future__ import annotations
 
+import logging
 import re
 
 import numpy as np
@@ -14,6 +15,7 @@ from explorer.images import face_png
 from explorer.picker import face_grid, grid_pick
 from explorer.server import keep_keras_session
 
+LOG = logging.getLogger(__name__)
 DISPLAY_SIZE = 160  # every face is shown at this width (the browser scales it)
 UPLOAD_KEY = "uploaded_face"
 
@@ -22,15 +24,17 @@ def get_engine(wait_for_model: bool = True) -> Engine:
     """The shared engine, or a clear error page that says which command rebuilds the assets."""
     try:
         engine = load_engine(str(model_folder()))
-        if wait_for_model:
-            require_model(engine)
-        return engine
-    except UserError as error:
+    except UserError as error:  # raised, so not cached: the next session tries again
         show_asset_error(error)
+    if wait_for_model:
+        require_model(engine)
+    return engine
 
 
 def require_model(engine: Engine) -> None:
-    """Wait for the model (loading in the background); a clear error page if it cannot load."""
+    """Wait for the model (loading in the background); a clear error page if it cannot load.
+    An engine whose model failed leaves the cache, so that the next session loads the folder
+    again: a folder mended meanwhile opens without a restart of the server."""
     try:
         if engine.model_loading:
             with st.spinner("Loading the model..."):
@@ -38,6 +42,7 @@ def require_model(engine: Engine) -> None:
         engine.wait_for_model()
         keep_keras_session()  # Streamlit would clear Keras's kernels after every run: see explorer/server.py
     except UserError as error:
+        load_engine.clear(str(engine.folder))
         show_asset_error(error)
     if not engine.refined:
         st.sidebar.caption(NO_REFINER)
@@ -48,6 +53,7 @@ NO_REFINER = ("This model has no refiner: the pictures are the VAE's own. Train 
 
 
 def show_asset_error(error: UserError):
+    LOG.error("The dashboard cannot start: %s", error)
     st.error(f"The dashboard cannot start: {error}")
     st.stop()
 

@@ -152,6 +152,13 @@ def test_printed_transfer_slides_from_the_face_to_its_print_redrawn_from_a_fitte
     assert engine.print_is_fitted(image, emoji)  # kept: the next call answers at once
     assert np.allclose(fitted, fitted_codes(engine.model, picture[None], 0.0, engine.fit_steps)[0], atol=1e-4)
     assert np.allclose(fitted_codes(engine.model, picture[None], 0.0, 0)[0], quick, atol=1e-5)
+    monkeypatch.setattr(engine, "fit_steps", 2)  # the kept code was fitted by other steps: fitted again
+    assert not engine.print_is_fitted(image, emoji)
+    shorter = engine.printed_transfer(image, z, emoji, 1.0)
+    assert np.allclose(shorter, fitted_codes(engine.model, picture[None], 0.0, 2)[0], atol=1e-4)
+    assert not np.allclose(shorter, fitted, atol=1e-3)
+    monkeypatch.undo()
+    monkeypatch.setattr(engine, "_fitted", Recent(4))
 
     def error(code):  # how far the redraw is from the print
         return float(np.mean((engine.decode(code, "lego")[0].astype(np.float64) - picture) ** 2))

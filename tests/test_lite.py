@@ -111,7 +111,11 @@ def test_the_lite_files_take_one_row_and_answer_a_batch_row_by_row(folder, plain
 def test_the_backend_is_chosen_by_files_and_environment(tmp_path, monkeypatch):
     monkeypatch.delenv(BACKEND_ENV, raising=False)
     assert choose_backend(DEFAULT_ASSETS) == "lite"
-    assert choose_backend(tmp_path) == "keras"  # a folder without the files
+    with pytest.raises(UserError, match=f"no LiteRT files .* or set {BACKEND_ENV}=keras"):
+        choose_backend(tmp_path)  # a folder without the files is not served on TensorFlow unasked
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # the package will not import
+    with pytest.raises(UserError, match=f"ai-edge-litert, .* is not installed: .*{BACKEND_ENV}=keras"):
+        choose_backend(DEFAULT_ASSETS)
     monkeypatch.setenv(BACKEND_ENV, "keras")
     assert choose_backend(DEFAULT_ASSETS) == "keras" and Engine(DEFAULT_ASSETS).backend == "keras"
     monkeypatch.setenv(BACKEND_ENV, "lite")

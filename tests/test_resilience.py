@@ -21,7 +21,8 @@ from common.errors import UserError
 from data.build import main as build_main
 from data.dataset import FaceDataset
 from data.ldraw import LDrawLibrary
-from explorer.engine import BACKEND_ENV, DEFAULT_ASSETS, Engine
+from explorer.cache import load_engine
+from explorer.engine import BACKEND_ENV, BACKENDS, DEFAULT_ASSETS, Engine
 from tests.conftest import FIXTURE, zip_folder
 
 STUDIO = "from explorer.pages.studio import render_studio\nrender_studio()\n"
@@ -80,9 +81,48 @@ def test_broken_assets_give_a_clear_page(tmp_path, monkeypatch, damage):
     for script in (STUDIO, MAP):
         app = AppTest.from_string(script, default_timeout=120)
         app.run()
+        if script == MAP and not app.error:  # the map draws while the model loads: its failure shows next run
+            with pytest.raises(UserError):
+                load_engine(str(folder)).wait_for_model()
+            app.run()
         assert not app.exception, app.exception[0].message
         assert app.error and "cannot start" in app.error[0].value
         assert "python -m" in app.error[0].value or "git checkout assets" in app.error[0].value
+
+
+def test_a_broken_model_folder_opens_once_mended_without_a_restart(tmp_path, monkeypatch, caplog):
+    folder = broken_copy(tmp_path, "mended", lambda f: truncate(f / "decoder.tflite"), "decoder.tflite")
+    monkeypatch.setenv("LEGOMOJI_MODEL", str(folder))
+    broken = AppTest.from_string(STUDIO, default_timeout=120)
+    broken.run()
+    assert not broken.exception and broken.error and "cannot start" in broken.error[0].value
+    logged = [record for record in caplog.records if record.name == "explorer.engine" and record.exc_info]
+    assert logged and "decoder.tflite" in str(logged[0].exc_info[1])  # the traceback reaches the log
+    (folder / "decoder.tflite").unlink()
+    (folder / "decoder.tflite").symlink_to((DEFAULT_ASSETS / "decoder.tflite").resolve())
+    mended = AppTest.from_string(STUDIO, default_timeout=120)  # a new session, the same server process
+    mended.run()
+    assert not mended.exception and not mended.error
+    assert len(mended.get("image")) >= 4
+
+
+def test_a_missing_litert_package_is_one_sentence_not_a_tensorflow_fallback(tmp_path, monkeypatch):
+    folder = broken_copy(tmp_path, "no-litert", lambda f: None, "")
+    monkeypatch.setenv("LEGOMOJI_MODEL", str(folder))
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # the package will not import
+    app = AppTest.from_string(MAP, default_timeout=120)
+    app.run()
+    assert not app.exception and len(app.error) == 1
+    assert "ai-edge-litert, which runs the model, is not installed" in app.error[0].value
+    assert f"{BACKEND_ENV}=keras" in app.error[0].value
+
+
+def test_a_missing_model_folder_says_so_whatever_the_backend(tmp_path, monkeypatch):
+    for backend in BACKENDS:
+        monkeypatch.setenv(BACKEND_ENV, backend)
+        with pytest.raises(UserError, match="model folder .*nowhere does not exist"):
+            Engine(tmp_path / "nowhere")
 
 
 def test_models_load_only_in_safe_mode(tmp_path):

@@ -153,7 +153,10 @@ class _Network:
     def __init__(self, path: Path, outputs: tuple[str, ...]):
         from ai_edge_litert.interpreter import Interpreter
 
-        self._interpreter = Interpreter(model_path=str(path), num_threads=THREADS)
+        try:
+            self._interpreter = Interpreter(model_path=str(path), num_threads=THREADS)
+        except ValueError as error:  # LiteRT's own message does not name the file
+            raise ValueError(f"{path.name}: {error}") from error
         details = self._interpreter.get_input_details()
         self._inputs = {detail["name"].split(":")[0].removeprefix("serving_default_"): detail["index"]
                         for detail in details}
