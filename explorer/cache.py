@@ -116,46 +116,70 @@ def map_overlays(folder: str, projection: str, axes: tuple[str, str, str, str] |
     return contours, map_layers.cluster_labels(xy, list(engine.dataset.tags), list(engine.dataset.name))
 
 
+# Plotly figures are not safe to share between sessions' threads: the caches below hold each
+# figure as JSON (figures.shareable), and each call gives its session a figure of its own
+# (figures.own_figure).
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
-def map_figure(folder: str, projection: str, colour_by: str, layers: tuple[str, ...] = (),
-               axes: tuple[str, str, str, str] | None = None) -> go.Figure:
-    """The map, built once per (projection, colouring, layers, axes) and shared: rebuilding it
-    would clear the selection. Never modify it: `figures.with_star` copies it. `layers` holds
-    "contours" and/or "labels"."""
+def _map_spec(folder: str, projection: str, colour_by: str, layers: tuple[str, ...],
+              axes: tuple[str, str, str, str] | None) -> str:
     engine = load_engine(folder)
     hover = [f"{engine.dataset.name[i]}<br>{engine.dataset.source[i]} · {engine.dataset.tags[i] or 'no tag'}"
              for i in range(len(engine.dataset))]
     contours, labels = map_overlays(folder, projection, axes) if layers else ({}, [])
     titles = (f"{axes[0]} → {axes[1]}", f"{axes[2]} → {axes[3]}") if projection == DIRECTIONS else None
-    return figures.map_figure(map_points(folder, projection, axes), _map_groups(engine, colour_by), hover,
-                              contours if "contours" in layers else None, labels if "labels" in layers else None,
-                              titles)
+    return figures.shareable(figures.map_figure(
+        map_points(folder, projection, axes), _map_groups(engine, colour_by), hover,
+        contours if "contours" in layers else None, labels if "labels" in layers else None, titles))
 
 
 @st.cache_resource(show_spinner="Placing every face on the map...", max_entries=4)
-def faces_map_figure(folder: str, projection: str, colour_by: str, layers: tuple[str, ...] = (),
-                     axes: tuple[str, str, str, str] | None = None) -> go.Figure:
-    """The map with every image drawn at its point (32 px thumbnails)."""
-    return figures.with_faces(map_figure(folder, projection, colour_by, layers, axes),
-                              map_points(folder, projection, axes), thumbnail_urls(folder))
+def _faces_map_spec(folder: str, projection: str, colour_by: str, layers: tuple[str, ...],
+                    axes: tuple[str, str, str, str] | None) -> str:
+    plain = figures.own_figure(_map_spec(folder, projection, colour_by, layers, axes))
+    return figures.shareable(figures.add_faces(plain, map_points(folder, projection, axes), thumbnail_urls(folder)))
+
+
+def map_figure(folder: str, projection: str, colour_by: str, layers: tuple[str, ...] = (),
+               axes: tuple[str, str, str, str] | None = None, faces: bool = False) -> go.Figure:
+    """The session's own map, built once per (projection, colouring, layers, axes) and shared
+    as JSON (rebuilding it would clear the selection). `layers` holds "contours" and/or
+    "labels"; with `faces`, every image is drawn at its point (32 px thumbnails)."""
+    return figures.own_figure((_faces_map_spec if faces else _map_spec)(folder, projection, colour_by, layers, axes))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def map_trace_members(folder: str, colour_by: str) -> list[np.ndarray]:
+    """The dataset rows of each point trace of the map (figures.map_trace_members)."""
+    return figures.map_trace_members(_map_groups(load_engine(folder), colour_by))
 
 
 @st.cache_resource(show_spinner="Drawing the histograms...", max_entries=16)
-def histogram_figure(folder: str, dimensions: int, split_domains: bool) -> go.Figure:
+def _histogram_spec(folder: str, dimensions: int, split_domains: bool) -> str:
     engine = load_engine(folder)
     domain = engine.dataset.domain
     groups = {"lego": domain == "lego", "emoji": domain == "emoji"} if split_domains \
         else {"all": np.ones(len(domain), bool)}
-    return figures.histogram_figure(engine.maps.means, groups, dimensions)
+    return figures.shareable(figures.histogram_figure(engine.maps.means, groups, dimensions))
+
+
+def histogram_figure(folder: str, dimensions: int, split_domains: bool) -> go.Figure:
+    """The latent histograms (figures.histogram_figure), the session's own."""
+    return figures.own_figure(_histogram_spec(folder, dimensions, split_domains))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
+def _kl_spec(folder: str, active_threshold: float) -> str:
+    engine = load_engine(folder)
+    return figures.shareable(figures.kl_figure(kl_per_dimension(engine.maps.means, engine.maps.log_vars),
+                                               engine.maps.means.var(axis=0) > active_threshold))
+
+
 def kl_figure(folder: str, active_threshold: float) -> go.Figure:
     """KL per latent dimension, dimensions whose posterior-mean variance is at most
-    `active_threshold` greyed (building the figure took a third of the page's run)."""
-    engine = load_engine(folder)
-    return figures.kl_figure(kl_per_dimension(engine.maps.means, engine.maps.log_vars),
-                             engine.maps.means.var(axis=0) > active_threshold)
+    `active_threshold` greyed; built once (a third of the page's run), the session's own."""
+    return figures.own_figure(_kl_spec(folder, active_threshold))
 
 
 # The Generate page's pictures depend on its controls alone, and most visits keep the defaults:
@@ -189,6 +213,10 @@ def morph_files(folder: str, lego: int, emoji: int, steps: int, method: str) -> 
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
+def _training_spec(folder: str) -> str:
+    return figures.shareable(figures.training_figure(load_engine(folder).history))
+
+
 def training_figure(folder: str) -> go.Figure:
-    """The model's training curves (building the figure took a third of the Generate page's run)."""
-    return figures.training_figure(load_engine(folder).history)
+    """The model's training curves, built once (a third of the Generate page's run), the session's own."""
+    return figures.own_figure(_training_spec(folder))

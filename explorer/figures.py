@@ -3,6 +3,7 @@ says what is wrong with a ValueError, as umap's plot module does."""
 from __future__ import annotations
 
 import html
+import json
 
 import numpy as np
 import plotly.graph_objects as go
@@ -43,6 +44,30 @@ def _check_points(xy: np.ndarray, *columns) -> np.ndarray:
 MAP_META = "legomoji-map"  # the map's layout.meta: the hover pictures (explorer.hover) find the map by it
 
 
+def shareable(figure: go.Figure) -> str:
+    """The figure as JSON, which many threads may read at once. Plotly's figures are not safe
+    to share between threads, nor are the dicts they are built from: building a figure takes
+    each trace's "type" out of its dict and puts it back, so a figure built at the same time
+    from the same dict on another thread turns a contour into a scatter ("Invalid property
+    ... 'colorscale'"). Caches that every session reads hold this, and each session draws its
+    own figure (`own_figure`)."""
+    return figure.to_json()
+
+
+def own_figure(shared: str) -> go.Figure:
+    """A figure of one's own, to change and to show, from a `shareable` JSON. It came from a
+    validated figure, so it is not validated again (the map with every face on it: 10 ms
+    against 97 ms)."""
+    return go.Figure(json.loads(shared), _validate=False)
+
+
+def map_trace_members(groups: np.ndarray) -> list[np.ndarray]:
+    """The dataset rows of each group's trace of the map, in trace order (trace k + 1 holds
+    group k: trace 0 is the empty space); what a clicked point's trace and index name."""
+    groups = np.asarray(groups)
+    return [np.flatnonzero(groups == group) for group in sorted(set(groups), key=lambda g: (g == "untagged", g))]
+
+
 def map_figure(xy: np.ndarray, groups: np.ndarray, hover: list[str], contours: dict[str, Contours] | None = None,
                labels: list[ClusterLabel] | None = None, axis_titles: tuple[str, str] | None = None) -> go.Figure:
     """Every point coloured by its group over a clickable grid of empty space; each point trace
@@ -62,8 +87,8 @@ def map_figure(xy: np.ndarray, groups: np.ndarray, hover: list[str], contours: d
     ))
     groups = np.asarray(groups)
     colours = {}
-    for number, group in enumerate(sorted(set(groups), key=lambda g: (g == "untagged", g))):
-        members = np.flatnonzero(groups == group)
+    for number, members in enumerate(map_trace_members(groups)):
+        group = groups[members[0]]
         colours[str(group)] = PALETTE[number % len(PALETTE)]
         figure.add_trace(go.Scatter(
             x=xy[members, 0], y=xy[members, 1], mode="markers", name=str(group), customdata=members,
@@ -93,30 +118,28 @@ def map_figure(xy: np.ndarray, groups: np.ndarray, hover: list[str], contours: d
     return figure
 
 
-def with_star(figure: go.Figure, point: tuple[float, float], name: str = "your image") -> go.Figure:
-    """A copy of a map with one extra starred point (the cached map itself is never changed)."""
+def add_star(figure: go.Figure, point: tuple[float, float], name: str = "your image") -> go.Figure:
+    """The map (a session's own figure) with one extra starred point."""
     if len(point) != 2 or not np.all(np.isfinite(point)):
         raise ValueError("a starred point needs two finite coordinates")
-    starred = go.Figure(figure)
-    starred.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name=name,
-                                 hovertemplate=f"{name}<extra></extra>",
-                                 marker=dict(size=16, symbol="star", color="#111", line=dict(color="white"))))
-    return starred
+    return figure.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name=name,
+                                       hovertemplate=f"{name}<extra></extra>",
+                                       marker=dict(size=16, symbol="star", color="#111", line=dict(color="white"))))
 
 
-def with_faces(figure: go.Figure, xy: np.ndarray, thumbnails: list[str], size: float = 0.035) -> go.Figure:
-    """A copy of a map with each image drawn at its point (`size` is a fraction of the map's
-    span, so faces grow as you zoom in); the markers stay on top for hover and selection."""
+def add_faces(figure: go.Figure, xy: np.ndarray, thumbnails: list[str], size: float = 0.035) -> go.Figure:
+    """The map (a figure of one's own) with each image drawn at its point (`size` is a fraction
+    of the map's span, so faces grow as you zoom in); the markers stay on top for hover and
+    selection."""
     xy = _check_points(xy, thumbnails)
     span = float(max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1])) or 1.0)
-    drawn = go.Figure(figure)
-    drawn.update_layout(images=[dict(source=url, x=x, y=y, xref="x", yref="y", sizex=size * span, sizey=size * span,
-                                     xanchor="center", yanchor="middle", layer="below", sizing="contain")
-                                for url, (x, y) in zip(thumbnails, xy)])
-    for trace in drawn.data[1:]:
+    figure.update_layout(images=[dict(source=url, x=x, y=y, xref="x", yref="y", sizex=size * span, sizey=size * span,
+                                      xanchor="center", yanchor="middle", layer="below", sizing="contain")
+                                 for url, (x, y) in zip(thumbnails, xy)])
+    for trace in figure.data[1:]:
         if trace.type == "scatter":
             trace.marker.opacity = 0.25
-    return drawn
+    return figure
 
 
 def histogram_figure(means: np.ndarray, groups: dict[str, np.ndarray], dimensions: int) -> go.Figure:

@@ -371,7 +371,9 @@ def test_morph_widgets_change_the_strip(engine, made_on_click):
     links = downloads(app, made_on_click)  # the strip at twice the frames' size, the GIF forth and back
     with Image.open(links["Download PNG"][0]) as strip, Image.open(links["Download GIF"][0]) as gif:
         assert strip.size == (6 * 256 + 5 * 4, 256) and (gif.format, gif.n_frames) == ("GIF", 6 + 4)
-    assert [name for _, name in links.values()] == ["legomoji-morph.png", "legomoji-morph.gif", "legomoji-morph.mpd"]
+    named = [name for _, name in links.values()]  # the part's files are named after its face (data.ldraw_part)
+    assert named[:2] == ["legomoji-morph.png", "legomoji-morph.gif"] and named[2][:-4] == named[3][:-4]
+    assert [name[-4:] for name in named[2:]] == [".zip", ".mpd"]
 
 
 def test_morph_search_filters_the_face_grids():
@@ -444,7 +446,7 @@ def spot_images(engine) -> int:
 
 def test_the_morph_frame_chosen_is_the_face_of_its_ldraw_part(engine, made_on_click):
     from data.ldraw import read_document
-    from data.ldraw_part import face_texture
+    from data.ldraw_part import face_name, face_texture
     from explorer.ui import LDRAW_LABEL
     from vae.latent import interpolate_latents
 
@@ -459,17 +461,18 @@ def test_the_morph_frame_chosen_is_the_face_of_its_ldraw_part(engine, made_on_cl
     with Image.open(io.BytesIO(next(iter(document.data.values())))) as texture:
         embedded = np.asarray(texture.convert("RGB"))
     code = interpolate_latents(engine.maps.means[lego], engine.maps.means[emoji], 5, "lerp")[1]
-    assert file_name == "legomoji-morph.mpd"
+    assert file_name == face_name(engine.decode(code, "lego")[0]) + ".mpd"
     assert np.array_equal(embedded, face_texture(engine.decode(code, "lego")[0]))
 
 
 def test_map_click_on_a_point_decodes_that_image(engine):
-    from explorer.cache import map_figure
+    from explorer.cache import map_figure, map_trace_members
 
     app = run(page("latent_map"))
     figure = map_figure(str(engine.folder), "UMAP", "domain")
     curve = next(i for i, trace in enumerate(figure.data) if trace.name == "lego")
-    index = int(figure.data[curve].customdata[17])
+    index = int(map_trace_members(str(engine.folder), "domain")[curve - 1][17])
+    assert engine.dataset.domain[index] == "lego"
     select_on_map(app, MAP_KEY.format("UMAP", "domain"),
                   points=[{"curve_number": curve, "point_index": 17, "x": 0.0, "y": 0.0}])
     run(app)
@@ -495,13 +498,13 @@ def test_map_click_on_an_empty_spot_decodes_it(family_engine):
 
 
 def test_a_lasso_around_several_faces_lists_them_and_keeps_them_as_a_group(family_engine):
-    from explorer.cache import map_figure
+    from explorer.cache import map_figure, map_trace_members
 
     engine = family_engine
     app = run(page("latent_map"))
     figure = map_figure(str(engine.folder), "UMAP", "domain")
     curve = next(i for i, trace in enumerate(figure.data) if trace.name == "emoji")
-    chosen = [int(figure.data[curve].customdata[i]) for i in (2, 5, 9)]
+    chosen = [int(map_trace_members(str(engine.folder), "domain")[curve - 1][i]) for i in (2, 5, 9)]
     select_on_map(app, MAP_KEY.format("UMAP", "domain"), lasso=[{"x": [0, 1, 1], "y": [0, 0, 1]}],
                   points=[{"curve_number": curve, "point_index": i, "x": 0.0, "y": 0.0} for i in (2, 5, 9)]
                   + [{"curve_number": 0, "point_index": 1, "x": 0.0, "y": 0.0}])

@@ -1,4 +1,6 @@
 """Figure builders: arrays in, figures out, clear errors for bad input."""
+import json
+
 import numpy as np
 import pytest
 
@@ -17,10 +19,11 @@ def test_the_map_names_every_image_and_keeps_a_clickable_background():
         assert np.allclose(np.c_[trace.x, trace.y], xy[trace.customdata])
 
 
-def test_a_star_goes_on_a_copy_and_never_on_the_shared_map():
-    figure = figures.map_figure(np.eye(2), np.array(["lego", "emoji"]), ["a", "b"])
-    starred = figures.with_star(figure, (0.5, 0.5))
-    assert len(starred.data) == len(figure.data) + 1 and starred.data[-1].name == "your image"
+def test_a_star_goes_on_a_sessions_own_figure_and_never_on_the_shared_map():
+    shared = figures.shareable(figures.map_figure(np.eye(2), np.array(["lego", "emoji"]), ["a", "b"]))
+    starred = figures.add_star(figures.own_figure(shared), (0.5, 0.5))
+    assert len(starred.data) == len(json.loads(shared)["data"]) + 1 and starred.data[-1].name == "your image"
+    assert json.loads(figures.own_figure(shared).to_json()) == json.loads(shared)  # the shared map unchanged
 
 
 @pytest.mark.parametrize(("call", "message"), [
@@ -31,7 +34,7 @@ def test_a_star_goes_on_a_copy_and_never_on_the_shared_map():
     (lambda: figures.histogram_figure(np.zeros((5, 4)), {"other": np.ones(5, bool)}, 2), "groups"),
     (lambda: figures.kl_figure(np.zeros(3), np.zeros(2, bool)), "one entry"),
     (lambda: figures.training_figure({"mse": np.zeros(2)}), "epoch"),
-    (lambda: figures.with_star(figures.map_figure(np.eye(2), np.array(["a", "b"]), ["a", "b"]), (np.nan, 0)),
+    (lambda: figures.add_star(figures.map_figure(np.eye(2), np.array(["a", "b"]), ["a", "b"]), (np.nan, 0)),
      "finite"),
 ])
 def test_bad_input_gets_a_clear_value_error(call, message):

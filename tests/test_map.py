@@ -159,3 +159,27 @@ def test_a_directions_axis_from_one_group_to_itself_is_refused(engine):
     app.query_params.update(projection="Directions", xa="sad", xb="sad")
     run(app)
     assert app.info[0].value == "Pick two different groups for each axis." and not app.get("plotly_chart")
+
+
+def test_many_sessions_draw_the_map_at_once_without_a_traceback(engine):
+    """Sessions on their own threads draw the one cached map, one of them with an upload's star,
+    as the page does (its own figure, then what st.plotly_chart reads of it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from explorer.cache import map_figure
+
+    folder = str(engine.folder)
+    kinds = [("UMAP", False, None), ("UMAP", True, None), ("UMAP", False, (0.5, -0.5)), ("PCA", False, None)]
+
+    def draw(kind) -> str:
+        projection, faces, star = kind
+        figure = map_figure(folder, projection, "domain", ("contours", "labels"), faces=faces)
+        if star is not None:
+            figures.add_star(figure, star)
+        return figure.to_json()
+
+    expected = [draw(kind) for kind in kinds]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        drawn = list(pool.map(draw, kinds * 50))
+    assert drawn == expected * 50
+    assert draw(kinds[0]) == expected[0]  # the star went on one session's figure, never on the shared map

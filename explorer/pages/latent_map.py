@@ -4,11 +4,10 @@ an empty spot to decode it."""
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.cache import DIRECTIONS, direction_axes, faces_map_figure, map_figure, map_to_latent
-from explorer.figures import with_star
+from explorer.cache import DIRECTIONS, direction_axes, map_figure, map_to_latent, map_trace_members
+from explorer.figures import add_star
 from explorer.hover import map_hover
 from explorer.ui import (
     face_list,
@@ -60,17 +59,17 @@ def layers_ui() -> tuple[str, ...]:
     return tuple(layer for layer in LAYERS if layer in chosen)
 
 
-def selected_target(event, figure: go.Figure) -> tuple[str, object] | None:
+def selected_target(event, members: list[np.ndarray]) -> tuple[str, object] | None:
     """('image', index) for a clicked point, ('group', indices) for a box or lasso around
-    several points, ('point', (x, y)) for an empty spot or an empty box's centre."""
+    several points, ('point', (x, y)) for an empty spot or an empty box's centre. `members`
+    holds the dataset rows of each point trace (trace k + 1: members[k])."""
     selection = (event or {}).get("selection") or {}
     points = selection.get("points") or []
     images = []
     for point in points:
-        curve = point.get("curve_number", 0)
-        customdata = figure.data[curve].customdata if 0 < curve < len(figure.data) else None
-        if customdata is not None and point.get("point_index") is not None:
-            images.append(int(customdata[point["point_index"]]))
+        curve, index = point.get("curve_number", 0), point.get("point_index")
+        if 0 < curve <= len(members) and index is not None and 0 <= index < len(members[curve - 1]):
+            images.append(int(members[curve - 1][index]))
     regions = (selection.get("box") or []) + (selection.get("lasso") or [])
     if regions and len(images) > 1:
         return "group", np.array(sorted(set(images)))
@@ -129,9 +128,9 @@ def render_latent_map() -> None:
         extra = tuple(direction_coordinates(upload["z"], centre, directions)[0])
     elif upload:
         extra = tuple(upload[f"{projection.lower()}_xy"])
-    figure = (faces_map_figure if faces else map_figure)(folder, projection, colour_by, layers, axes)
+    figure = map_figure(folder, projection, colour_by, layers, axes, faces=faces)
     if extra is not None:
-        figure = with_star(figure, extra)
+        add_star(figure, extra)
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"),
                             key=f"map_{projection}_{colour_by}_{faces}_{extra is not None}_{'-'.join(layers)}_"
                                 f"{'-'.join(axes or ())}",
@@ -141,7 +140,7 @@ def render_latent_map() -> None:
         st.caption(f"Across: how far each face lies from the average code along {axes[0]} → {axes[1]}; up: along "
                    f"{axes[2]} → {axes[3]} (latent units).")
     st.caption("Drag with the box or lasso tool (top right of the map) to select a group of faces.")
-    target = selected_target(event, figure)
+    target = selected_target(event, map_trace_members(folder, colour_by))
     if target is None and "image" in st.query_params:
         target = "image", query_int("image", 0, 0, len(engine.dataset) - 1)
     if target is None:
