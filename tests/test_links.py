@@ -151,3 +151,18 @@ def test_a_twelve_megapixel_png_cut_short_is_called_damaged(kept):
     raw = buffer.getvalue()
     with pytest.raises(UploadError, match="damaged or truncated"):
         prepare_upload(raw[:int(len(raw) * kept)], 64)
+
+
+@pytest.mark.parametrize("name, query", [("directions", {"d": "nope"}), ("directions", {"c": "nope"}),
+                                         ("analogy", {"b": "nope"}), ("analogy", {"c": "99999999"})])
+def test_a_notice_about_a_links_value_shows_where_the_page_opens(name, query):
+    app = page(name)
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception
+    (key, value), = query.items()
+    assert len(app.warning) == 1 and f"{key}=“{value}”" in app.warning[0].value.replace("\\", "")
+    assert not any(tab.warning for tab in app.tabs), "the notice hides in a tab"
+    closed = [block for block in app.expander if not block.proto.expanded]
+    assert not any(block.warning for block in closed), "the notice hides in a closed section"

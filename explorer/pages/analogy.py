@@ -28,9 +28,9 @@ def nth_face(engine: Engine, domain: str, position: int) -> int:
     return int(indices[min(position, len(indices) - 1)])
 
 
-def pick_ui(engine: Engine, letter: str) -> int:
-    """One of A, B and C: a domain, then a face of it. A link's face (?a=...) opens in its own domain."""
-    linked = query_int(letter, nth_face(engine, *PICKS[letter]), 0, len(engine.dataset) - 1)
+def pick_ui(engine: Engine, letter: str, linked: int) -> int:
+    """One of A, B and C: a domain, then a face of it. The link's face (`linked`, ?a=...) opens
+    in its own domain."""
     linked_domain = str(engine.dataset.domain[linked])
     domain = st.radio(f"{letter.upper()} is", tuple(DOMAIN_NAMES), index=tuple(DOMAIN_NAMES).index(linked_domain),
                       horizontal=True, key=f"analogy_{letter}_domain", format_func=DOMAIN_NAMES.get)
@@ -50,12 +50,15 @@ def render_analogy() -> None:
 @st.fragment
 def analogy_panel(engine: Engine) -> None:
     """The three pickers, steps and the grid: a pick or a slider reruns this panel alone."""
+    # the link's faces are read here, so that a notice about B or C shows above the tabs, not in them
+    linked = {letter: query_int(letter, nth_face(engine, *PICKS[letter]), 0, len(engine.dataset) - 1)
+              for letter in PICKS}
     pickers, view = st.columns([2, 3])
     with pickers:
         picks = {}
         for letter, tab in zip(PICKS, st.tabs([letter.upper() for letter in PICKS])):
             with tab:
-                picks[letter] = pick_ui(engine, letter)
+                picks[letter] = pick_ui(engine, letter, linked[letter])
     with view:
         steps = steps_ui()
         sync_url(**{letter: str(index) for letter, index in picks.items()}, steps=str(steps))

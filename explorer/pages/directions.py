@@ -30,8 +30,9 @@ CLOSENESS = ((30, "nearly the same way"), (60, "close"), (80, "loosely related")
 STEADY, UNSTEADY = 0.8, 0.5  # split-half agreement above which a direction is steady, below which noise
 
 
-def group_ui(label: str, key: str, choices: list[str], default: str) -> str:
-    return st.selectbox(label, choices, index=choices.index(query_choice(key, default, choices)), key=f"dir_{key}")
+def group_ui(label: str, key: str, choices: list[str], linked: str) -> str:
+    """A group chosen from `choices`, opening on the link's (query_choice, read where the page opens)."""
+    return st.selectbox(label, choices, index=choices.index(linked), key=f"dir_{key}")
 
 
 def render_directions() -> None:
@@ -42,11 +43,15 @@ def render_directions() -> None:
     kept = {f"map selection {n.upper()}": st.session_state[f"map_group_{n}"] for n in ("a", "b")
             if f"map_group_{n}" in st.session_state}
     choices = engine.space.group_names() + list(kept)
+    # the link's groups are read here, so that a notice about one shows where the page opens,
+    # not inside the closed comparison below
+    linked = {key: query_choice(key, default, choices) for key, default in (("a", "sad"), ("b", "smile"),
+                                                                             ("c", COMPARED[0]), ("d", COMPARED[1]))}
     left, middle, right = st.columns([2, 2, 3])
     with left:
-        group_a = group_ui("Group A", "a", choices, "sad")
+        group_a = group_ui("Group A", "a", choices, linked["a"])
     with middle:
-        group_b = group_ui("Group B", "b", choices, "smile")
+        group_b = group_ui("Group B", "b", choices, linked["b"])
     with right:
         name = st.text_input("Name of the direction", query_text("name", f"{group_a} → {group_b}", NAME_LENGTH),
                              key="dir_name", max_chars=NAME_LENGTH)
@@ -64,7 +69,7 @@ def render_directions() -> None:
     direction = engine.space.group_direction(members(group_a), members(group_b))
     certainty_ui(engine.space.direction_agreement(members(group_a), members(group_b)),
                  (int(members(group_a).sum()), int(members(group_b).sum())))
-    compare_ui(engine, direction, choices, members)
+    compare_ui(engine, direction, choices, members, linked)
     picker, view = st.columns([2, 3])
     with picker:
         face = face_picker_ui(engine, "lego", "dir_face", domain_default(engine, "lego", "face", 3), height=360)
@@ -105,14 +110,15 @@ def certainty_ui(agreement: float | None, sizes: tuple[int, int]) -> None:
                "for two random groups).")
 
 
-def compare_ui(engine: Engine, direction: np.ndarray, choices: list[str], members) -> None:
-    """The angle between the direction and a second one, from group C to group D."""
-    with st.expander("Compare with another direction", expanded="c" in st.query_params):
+def compare_ui(engine: Engine, direction: np.ndarray, choices: list[str], members, linked: dict[str, str]) -> None:
+    """The angle between the direction and a second one, from group C to group D (the link's,
+    `linked`), open when the link names either."""
+    with st.expander("Compare with another direction", expanded="c" in st.query_params or "d" in st.query_params):
         left, right, result = st.columns([2, 2, 3])
         with left:
-            group_c = group_ui("From group C", "c", choices, COMPARED[0])
+            group_c = group_ui("From group C", "c", choices, linked["c"])
         with right:
-            group_d = group_ui("to group D", "d", choices, COMPARED[1])
+            group_d = group_ui("to group D", "d", choices, linked["d"])
         if group_c == group_d:
             result.info("Pick two different groups.")
             return
