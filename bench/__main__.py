@@ -37,8 +37,8 @@ def measure_training(data: Path, workdir: Path, budget: float) -> dict:
     """seed, plain and fast trained for the same budget on the 64 px build, each judged for
     reconstruction and for how shared its latent space is; full-run times from the histories."""
     from data.dataset import FaceDataset
+    from vae.config import read_history
     from vae.eval.compare import compare
-    from vae.train import read_history
 
     report = compare(FaceDataset.load(data), budget, workdir / "compare")
     result = {"budget_seconds": budget, "presets": {}}
@@ -122,7 +122,7 @@ def studio_modes_markdown(transfer: dict) -> list[str]:
             r = transfer[key]
             lines.append(f"| {name} | {r['success']:.0%} | {r['identity_kept']:.0%} | {r['both']:.0%} |")
     if "fit_steps" in transfer:
-        lines += ["", f"A print's code is fitted to it in {transfer['fit_steps']} steps (vae.refine)."]
+        lines += ["", f"A print's code is fitted to it in {transfer['fit_steps']} steps (vae.fit)."]
     if "printed_share" in transfer:
         lines += ["", f"{transfer['printed_share']:.0%} of the pairs' emoji could be printed; the others have no "
                       "yellow face fill to lift their features from and fall back to the expression code."]

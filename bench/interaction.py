@@ -48,8 +48,8 @@ def measure_interactions(engine: Engine, calls: int = 50) -> dict:
         "k nearest neighbours (k=6)": time_calls(lambda: engine.neighbours(z, 6), calls),
         "empty-spot click, UMAP": time_calls(lambda: empty_spot("UMAP"), calls),
         "empty-spot click, PCA": time_calls(lambda: empty_spot("PCA"), calls),
-        "encode an uploaded image": time_calls(lambda: engine.encode(prepare_upload(raw, engine.dataset.size)[None]),
-                                               calls),
+        "encode an uploaded image": time_calls(
+            lambda: engine.encode_means(prepare_upload(raw, engine.dataset.size)[None]), calls),
     }
 
 

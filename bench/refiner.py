@@ -7,8 +7,9 @@ import time
 import numpy as np
 
 from explorer.engine import Engine
-from vae.lite import WEIGHTS
-from vae.refiner import DECODER_HISTORY_FILE, HISTORY_FILE, fine_detail, read_refiner_history, validation_figures
+from vae.decoder_tuning import DECODER_HISTORY_FILE
+from vae.lite_export import WEIGHTS
+from vae.refiner import HISTORY_FILE, fine_detail, read_refiner_history, validation_figures
 
 STUDIO_PAIRS = 24
 KEPT_RANK = 5  # the face is kept when its source is among this many nearest Lego originals

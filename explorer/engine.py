@@ -4,9 +4,9 @@ lock: neither TensorFlow models nor LiteRT interpreters are safe to call from se
 sessions' threads at once.
 
 The public calls (the same whatever model family is loaded):
-    encode(images) -> z                        posterior means (B, L) of uint8 images
+    encode_means(images) -> z                  posterior means (B, L) of uint8 images
     decode(z, domain="lego") -> images         uint8 (B, S, S, 3); domain "lego", "emoji" or a mix in [0, 1]
-    reconstruct(images) -> images              decode(encode(images)) in each image's own domain
+    reconstruct(images) -> images              decode(encode_means(images)) in each image's own domain
     transfer(face_z, strength, tag=None, emoji_z=None) -> z
     translate(z, to_domain, from_domain="lego") -> images
     morph(z0, z1, steps, method, domains=("lego", "emoji")) -> images
@@ -20,26 +20,24 @@ no TensorFlow in the server), else on the Keras model (see Engine's `backend`).
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from common.errors import UserError
-from data import printed
+from common.recent import Recent, image_key
 from data.dataset import FaceDataset
 from explorer.memory import freeze_long_lived, without_keras_extras
 from vae import latent
-from vae.config import read_config
-from vae.refine import STEPS as FIT_STEPS
+from vae.config import read_config, read_history
+from vae.fit import STEPS as FIT_STEPS
+from vae.printing import StudioPrints
 from vae.space import LatentSpace, default_strength, domain_value
-from vae.train import read_history
 
 LOG = logging.getLogger(__name__)
 DEFAULT_ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -47,46 +45,13 @@ EXPORT_HINT = "rebuild the assets with `python -m vae.export` (or restore them w
 LATENT_KEYS = ("means", "log_vars", "pca_mean", "pca_components", "pca_xy", "umap_xy", "umap_grid", "umap_extent")
 MIXTURE_KEYS = ("weights", "means", "cholesky")
 PRINTS_KEPT = 256  # codes of the studio's recent prints (64-96 floats each)
-PIECES_KEPT = 32  # recent lifted emoji layers and erased faces (64-160 KB each)
-MISSING = object()
+PIECES_KEPT = 32  # the studio's recent prints and their pieces (vae.printing.StudioPrints, 64-160 KB each)
 BACKEND_ENV = "LEGOMOJI_BACKEND"
 BACKENDS = ("lite", "keras")
 # Pictures decoded (and refined) per model call: the networks' activations grow with the batch.
 # Decoding 48 faces took the loaded server from 725 MB to 1,181 MB at its peak in one call and to
 # 764 MB four at a time, in 1.09 s against 0.94 s (one face: the same 25-30 ms).
 DECODE_CHUNK = 4
-
-
-class Recent:
-    """A bounded map of the values used most recently, safe across sessions' threads: a value
-    is made once while it stays among the `size` most recent."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: dict = {}  # least recently used first
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, key) -> bool:
-        with self._lock:
-            return key in self._items
-
-    def get(self, key, make: Callable[[], object]):
-        with self._lock:
-            value = self._items.pop(key, MISSING)
-        if value is MISSING:
-            value = make()  # outside the lock: two threads may make it at once, never wait on each other
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.pop(next(iter(self._items)))
-        return value
-
-
-def _digest(image: np.ndarray) -> bytes:
-    return hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16).digest()
 
 
 @dataclass
@@ -152,15 +117,13 @@ class Engine:
         self.config = read_config(self.folder / "config.json", EXPORT_HINT)
         self.tags = self.dataset.tag_matrix()  # (N, E) bool
         self.space = LatentSpace.of_model(self.config, self.maps.means, self.dataset.domain, self.tags)
-        self.history = history_columns(self.folder / "history.csv")
+        self.history = training_history(self.folder / "history.csv")
         self.lock = threading.Lock()
         # the studio's recent prints: their codes, and the pieces a new pair with one side seen reuses
         self._prints = Recent(PRINTS_KEPT)
-        self._fitted = Recent(PRINTS_KEPT)  # the same prints' codes fitted to them (vae.refine)
+        self._fitted = Recent(PRINTS_KEPT)  # the same prints' codes fitted to them (vae.fit)
         self.fit_steps = FIT_STEPS
-        self._layers = Recent(PIECES_KEPT)
-        self._bases = Recent(PIECES_KEPT)
-        self._pictures = Recent(PIECES_KEPT)  # the prints themselves: the studio shows one on every rerun
+        self.prints = StudioPrints(PIECES_KEPT)  # the prints themselves: the studio shows one on every rerun
         self._model = None
         self._refiner = None  # the decoder's second stage (vae.refiner), where the folder has one
         self._model_error: UserError | None = None
@@ -253,8 +216,8 @@ class Engine:
             pictures[rows] = to_uint8(drawn)
         return pictures
 
-    def encode(self, images: np.ndarray) -> np.ndarray:
-        """Posterior means (B, L) of uint8 images."""
+    def encode_means(self, images: np.ndarray) -> np.ndarray:
+        """Posterior means (B, L) of uint8 images (the model's `encode` answers (mean, log_var))."""
         with self.lock:
             return self.model.encode(images)[0]
 
@@ -266,7 +229,7 @@ class Engine:
     def reconstruct(self, images: np.ndarray) -> np.ndarray:
         """uint8 reconstructions, each decoded in its own (read) domain."""
         domains = np.nan_to_num(np.round(self.domain_of(images)), nan=0.0)
-        return self.decode(self.encode(images), domains)
+        return self.decode(self.encode_means(images), domains)
 
     # Operations built on them.
 
@@ -296,10 +259,10 @@ class Engine:
                          strength: float, fitted: bool = True) -> np.ndarray | None:
         """The face's latent given an emoji's expression by printing (see vae.printing): the
         emoji's features printed on the face, encoded, the code fitted to the print (`fit_steps`
-        steps, vae.refine; `fitted=False`: the encoder's code, at once), and the face's code
+        steps, vae.fit; `fitted=False`: the encoder's code, at once), and the face's code
         moved `strength` of the way there; None when the emoji has no face fill to lift its
         features from. Codes of recent prints are kept (a strength change prints nothing again)."""
-        face_key, emoji_key = _digest(face_image), _digest(emoji_image)
+        face_key, emoji_key = image_key(face_image), image_key(emoji_image)
         steps = self.fit_steps if fitted else 0
         recent = self._fitted if steps else self._prints
         code = recent.get((face_key, emoji_key, steps),  # the steps too: a code fitted longer is another code
@@ -309,44 +272,28 @@ class Engine:
     def print_is_fitted(self, face_image: np.ndarray, emoji_image: np.ndarray) -> bool:
         """Whether `printed_transfer(..., fitted=True)` for this pair answers at once (kept, or
         nothing to fit)."""
-        return not self.fit_steps or (_digest(face_image), _digest(emoji_image), self.fit_steps) in self._fitted
+        return not self.fit_steps or (image_key(face_image), image_key(emoji_image), self.fit_steps) in self._fitted
 
     def can_print(self, emoji_image: np.ndarray) -> bool:
         """Whether the emoji has a face fill to lift its features from (its lifted features are
         kept for the print that follows)."""
-        return self._layer(_digest(emoji_image), emoji_image) is not None
-
-    def _layer(self, emoji_key: bytes, emoji_image: np.ndarray):
-        """The emoji's lifted features (data.printed.lifted_layer), kept among the recent ones."""
-        return self._layers.get(emoji_key, lambda: printed.lifted_layer(emoji_image))
+        return self.prints.can_print(emoji_image, image_key(emoji_image))
 
     def print_picture(self, face_image: np.ndarray, emoji_image: np.ndarray) -> np.ndarray | None:
         """uint8 (S, S, 3): the face with the emoji's features printed on it in place of its own
-        (data.printed.print_expression), the picture the studio's printed way redraws; None when
-        the emoji has no face fill to lift its features from."""
-        return self._print(face_image, _digest(face_image), emoji_image, _digest(emoji_image))
-
-    def _print(self, face_image: np.ndarray, face_key: bytes, emoji_image: np.ndarray,
-               emoji_key: bytes) -> np.ndarray | None:
-        """`print_picture`, kept among the recent prints or made from the recent pieces: a pick
-        that changes one side lifts or erases only that side."""
-        def make() -> np.ndarray | None:
-            layer = self._layer(emoji_key, emoji_image)
-            if layer is None:
-                return None
-            return printed.printed_picture(self._bases.get(face_key, lambda: printed.erased_base(face_image)), layer)
-
-        return self._pictures.get(face_key + emoji_key, make)
+        (vae.printing.StudioPrints), the picture the studio's printed way redraws; None when the
+        emoji has no face fill to lift its features from."""
+        return self.prints.picture(face_image, image_key(face_image), emoji_image, image_key(emoji_image))
 
     def _print_code(self, face_image: np.ndarray, face_key: bytes, emoji_image: np.ndarray,
                     emoji_key: bytes, steps: int = 0) -> np.ndarray | None:
         """The code of the face with the emoji printed on it: the encoder's, or fitted by `steps`."""
-        picture = self._print(face_image, face_key, emoji_image, emoji_key)
+        picture = self.prints.picture(face_image, face_key, emoji_image, emoji_key)
         if picture is None:
             return None
         if not steps:
-            return self.encode(picture[None])[0]
-        from vae.refine import fitted_codes
+            return self.encode_means(picture[None])[0]
+        from vae.fit import fitted_codes
 
         return fitted_codes(self.model, picture[None], 0.0, steps, lock=self.lock)[0]
 
@@ -418,7 +365,7 @@ def choose_backend(folder: Path, backend: str | None = None) -> str:
     return backend
 
 
-def history_columns(path: Path) -> dict[str, np.ndarray]:
+def training_history(path: Path) -> dict[str, np.ndarray]:
     """Columns of the training history (vae.train's CSV) as float arrays; empty when missing,
     a UserError when it cannot be read as numbers."""
     try:

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.engine import DEFAULT_ASSETS, Recent
+from common.recent import Recent
+from explorer.engine import DEFAULT_ASSETS
 from explorer.images import gif_bytes, png_bytes, strip_image
+from vae.printing import StudioPrints
 
 
 def test_transfer_needs_exactly_one_target(engine):
@@ -26,14 +28,14 @@ def test_transfer_needs_exactly_one_target(engine):
 def test_public_calls_keep_their_shapes(engine):
     side, latent_dim = engine.dataset.size, engine.maps.means.shape[1]
     images = engine.dataset.images[:3]
-    z = engine.encode(images)
+    z = engine.encode_means(images)
     assert z.shape == (3, latent_dim)
     assert engine.decode(z, "emoji").shape == (3, side, side, 3)
     assert engine.decode(z, np.array([0.0, 0.5, 1.0])).dtype == np.uint8
     emoji = int(engine.indices("emoji")[0])
     faces = engine.dataset.images[[0, 1, emoji]]  # two Lego faces and an emoji, each drawn in its own domain
     assert engine.dataset.domain[0] == engine.dataset.domain[1] == "lego"
-    assert same(engine.reconstruct(faces), engine.decode(engine.encode(faces), np.array([0.0, 0.0, 1.0])))
+    assert same(engine.reconstruct(faces), engine.decode(engine.encode_means(faces), np.array([0.0, 0.0, 1.0])))
     assert engine.translate(z[0], "emoji").shape == (1, side, side, 3)
     strip = engine.morph(z[0], z[1], 5, "slerp")
     assert strip.shape == (5, side, side, 3)
@@ -134,7 +136,7 @@ def tongue_emoji(engine) -> int:
 
 def test_printed_transfer_slides_from_the_face_to_its_print_redrawn_from_a_fitted_code(engine, monkeypatch):
     from data.printed import print_expression
-    from vae.refine import fitted_codes
+    from vae.fit import fitted_codes
 
     monkeypatch.setattr(engine, "_fitted", Recent(4))
     face = int(engine.indices("lego")[3])
@@ -145,7 +147,7 @@ def test_printed_transfer_slides_from_the_face_to_its_print_redrawn_from_a_fitte
     assert engine.print_picture(image, engine.dataset.images[unprintable_emoji(engine)]) is None
     assert np.allclose(engine.printed_transfer(image, z, emoji, 0.0, fitted=False), z)
     quick = engine.printed_transfer(image, z, emoji, 1.0, fitted=False)
-    assert np.allclose(quick, engine.encode(picture[None])[0], atol=1e-5)
+    assert np.allclose(quick, engine.encode_means(picture[None])[0], atol=1e-5)
     assert not np.allclose(quick, z, atol=0.1)
     assert not engine.print_is_fitted(image, emoji)
     fitted = engine.printed_transfer(image, z, emoji, 1.0)
@@ -187,14 +189,14 @@ def test_studio_codes_print_where_they_can_and_fall_back_to_the_code(engine):
 
     faces = engine.indices("lego")[:3]
     targets = np.array([tongue_emoji(engine), unprintable_emoji(engine), tongue_emoji(engine)])
-    printed, done = studio_codes(engine.encode, engine.space, engine.dataset.images, faces, targets, 1.0)
-    code, none = studio_codes(engine.encode, engine.space, engine.dataset.images, faces, targets, 1.0, "code")
+    printed, done = studio_codes(engine.encode_means, engine.space, engine.dataset.images, faces, targets, 1.0)
+    code, none = studio_codes(engine.encode_means, engine.space, engine.dataset.images, faces, targets, 1.0, "code")
     assert done.tolist() == [True, False, True] and not none.any()
     assert np.allclose(printed[1], code[1]) and not np.allclose(printed[0], code[0], atol=0.1)
     assert np.allclose(code[0], engine.transfer(engine.maps.means[faces[0]], 1.0,
                                                 emoji_z=engine.maps.means[targets[0]]))
     with pytest.raises(ValueError, match="unknown studio method"):
-        studio_codes(engine.encode, engine.space, engine.dataset.images, faces, targets, 1.0, "paint")
+        studio_codes(engine.encode_means, engine.space, engine.dataset.images, faces, targets, 1.0, "paint")
 
 
 def test_a_print_is_made_once_and_only_the_recent_ones_are_kept(engine, monkeypatch):
@@ -218,9 +220,7 @@ def test_a_print_is_made_once_and_only_the_recent_ones_are_kept(engine, monkeypa
     monkeypatch.setattr(printed, "erased_base", counted("base", printed.erased_base))
     monkeypatch.setattr(printed, "printed_picture", composing)
     monkeypatch.setattr(engine, "_fitted", Recent(2))
-    monkeypatch.setattr(engine, "_layers", Recent(2))
-    monkeypatch.setattr(engine, "_bases", Recent(2))
-    monkeypatch.setattr(engine, "_pictures", Recent(2))
+    monkeypatch.setattr(engine, "prints", StudioPrints(2))
     lego, emoji = engine.indices("lego"), engine.dataset.images[tongue_emoji(engine)]
     faces = [engine.dataset.images[i] for i in lego[10:13]]
     first = engine.printed_transfer(faces[0], engine.maps.means[lego[10]], emoji, 1.0)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import FIXTURE
-from vae.train import read_history
+from vae.config import read_history
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from explorer.engine import Engine
+from vae.decoder_tuning import DECODER_HISTORY_FILE
 from vae.refiner import (
     CONFIG_FILE,
-    DECODER_HISTORY_FILE,
     HISTORY_FILE,
     WEIGHTS_FILE,
     Refiner,

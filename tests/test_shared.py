@@ -10,12 +10,12 @@ import pytest
 from common.errors import UserError
 from data.labels import EXPRESSIONS
 from vae import latent
-from vae.config import preset
+from vae.config import preset, read_history
 from vae.eval.alignment import domain_accuracy, expression_neighbour_rate, identity_kept
 from vae.families import build_vae, load_model_folder
 from vae.model import kl_per_dimension
 from vae.space import LatentSpace, domain_value
-from vae.train import read_history, train
+from vae.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from vae.config import PRESETS, VAEConfig, preset
+from vae.config import PRESETS, VAEConfig, preset, read_history
 from vae.families import build_vae, load_model_folder, load_vae
 from vae.metrics import evaluate
 from vae.train import main as train_main
-from vae.train import read_history, train
+from vae.train import train
 
 
 def test_seed_preset_is_the_baseline_architecture():
@@ -179,8 +179,8 @@ def test_shipped_assets_load_and_decode(engine):
     mse = np.mean((decoded.astype(np.float32) - images) ** 2) / 255.0 ** 2
     assert mse < 0.02
     # the shipped codes are the Keras encoder's, stored as float16 (vae.export); the served
-    # encoder stores int8 weights (vae/lite.py), whose codes stay within a hundredth of their spread
-    codes, shipped = engine.encode(images), engine.maps.means[::50]
+    # encoder stores int8 weights (vae/lite_export.py), whose codes stay within a hundredth of their spread
+    codes, shipped = engine.encode_means(images), engine.maps.means[::50]
     assert np.sqrt(np.mean((codes - shipped) ** 2)) < 0.01 * np.std(shipped)
     assert (DEFAULT_ASSETS / "ATTRIBUTION.md").is_file()
     # a guard against accidental bloat: the Keras model and its LiteRT files (vae/lite.py) are
@@ -272,7 +272,7 @@ def test_a_config_saved_with_a_retired_experiment_off_loads_and_one_with_it_on_i
 
 @pytest.mark.parametrize("name", ["tiny", "tiny-shared"])
 def test_a_fitted_code_draws_its_picture_closer_than_the_encoders_guess(name, small_dataset):
-    from vae.refine import fitted_codes
+    from vae.fit import fitted_codes
 
     model = build_vae(preset(name))
     images = small_dataset.images[:3]
@@ -283,7 +283,7 @@ def test_a_fitted_code_draws_its_picture_closer_than_the_encoders_guess(name, sm
     assert fitted.shape == guess.shape and np.isfinite(fitted).all()
     assert (errors[1] < errors[0]).all(), errors
     # with a lock, each model call holds it for a slice of steps only, and the fit is the same
-    from vae.refine import SLICE
+    from vae.fit import SLICE
 
     class Counted:
         held = 0

@@ -1,6 +1,7 @@
 """One dataclass describes a model and its training; it is saved as JSON beside the weights."""
 from __future__ import annotations
 
+import csv
 import json
 import typing
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -250,3 +251,12 @@ def preset(name: str) -> VAEConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
     return PRESETS[name]
+
+
+def read_history(path: Path) -> list[dict]:
+    """The rows of a run's training history (history.csv, which vae.train writes each epoch) as
+    dicts of strings; none when the file is missing."""
+    if not path.is_file():
+        return []
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))

@@ -27,7 +27,8 @@ from common.static_files import STATIC_FOLDER, write_static_files
 from data.dataset import FaceDataset
 from vae.config import read_config
 from vae.latent import fit_gaussian_mixture, fit_pca, pca_project
-from vae.lite import REFINER_FILE, export_lite, export_lite_refiner
+from vae.lite import REFINER_FILE
+from vae.lite_export import export_lite, export_lite_refiner
 from vae.metrics import encode_in_batches, evaluate
 
 GRID_SIZE = 40
@@ -96,7 +97,8 @@ def half_precision_weights(data: bytes) -> bytes:
 def ship_refiner(run: Path, out: Path) -> bool:
     """Copy a run's refiner (vae.refiner: its config, history and weights, stored as float16)
     into `out`; False where the run has none (the model then draws its raw pictures)."""
-    from vae.refiner import CONFIG_FILE, DECODER_HISTORY_FILE, HISTORY_FILE
+    from vae.decoder_tuning import DECODER_HISTORY_FILE
+    from vae.refiner import CONFIG_FILE, HISTORY_FILE
     from vae.refiner import WEIGHTS_FILE as REFINER_WEIGHTS
 
     if not (run / REFINER_WEIGHTS).is_file():
@@ -175,7 +177,7 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0, static: Pa
         atomic_write_text(out / "ATTRIBUTION.md", ATTRIBUTION)
         write_static_files(FaceDataset.load(out / "dataset.npz"), static)
         ship_refiner(run, out)
-        # the networks as LiteRT files (vae/lite.py), moved in beside the model they come from
+        # the networks as LiteRT files (vae/lite_export.py), moved in beside the model they come from
         refiner = Refiner.load(out)
         for name in export_lite(model, refiner, staging):
             (staging / name).replace(out / name)
@@ -201,12 +203,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="only ship the run's refiner (trained by `python -m vae.train --stage refiner`) into "
                              "the model already exported to --out")
     parser.add_argument("--lite-only", action="store_true",
-                        help="only write the LiteRT files (vae/lite.py) of the model already exported to --out")
+                        help="only write the LiteRT files (vae/lite_export.py) of the model already exported to --out")
     args = parser.parse_args(argv)
 
     def run() -> int:
         if args.refiner_only:
-            from vae.refiner import DECODER_HISTORY_FILE
+            from vae.decoder_tuning import DECODER_HISTORY_FILE
 
             if (args.run / DECODER_HISTORY_FILE).is_file() and not (args.out / DECODER_HISTORY_FILE).is_file():
                 raise UserError(f"the decoder of {args.run} was fine-tuned with its refiner, and {args.out} holds "

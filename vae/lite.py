@@ -1,18 +1,12 @@
-"""The model served without TensorFlow: its networks as LiteRT (TensorFlow Lite) files.
+"""The model served without TensorFlow: its networks run from LiteRT (TensorFlow Lite) files.
 
 TensorFlow takes about 620 MB of a server's memory the moment it is imported, most of the
 floor a host such as Streamlit Community Cloud gives an app (690 MB). The export therefore also
-writes each network the dashboard calls as a LiteRT flatbuffer, run by `ai-edge-litert`, which
-takes about 30 MB: the encoder, the decoder, the refiner, and the studio's fit, the decoder's
-objective and its gradient with respect to the code (vae.refine), so that Adam's steps run here
-in numpy. The encoder and the refiner store int8 weights (dynamic-range quantisation: half the
-bytes of float16, and the refiner runs three times as fast); their answers stay within a few
-levels of the float ones (BENCHMARKS.md). The decoder and the fit keep float16 weights, as in
-model.keras: LiteRT has no fast int8 kernel for the decoder's transposed convolutions, and a
-fit through int8 weights lands further from the print. The fit is traced with LeakyReLU written as
-max(x, a x): TensorFlow's own LeakyReLU gradient has no LiteRT kernel, and the two are the same
-function. `python -m vae.export` writes the files (TensorFlow needed); `LiteModel.load` reads
-them (TensorFlow not needed).
+writes each network the dashboard calls as a LiteRT flatbuffer (vae.lite_export), which this
+module runs with `ai-edge-litert` (about 30 MB) and never imports TensorFlow: the encoder, the
+decoder, the refiner, and the studio's fit, the decoder's objective and its gradient with
+respect to the code (vae.fit), so that Adam's steps run here in numpy. `LiteModel(folder)` and
+`LiteRefiner.load(folder)` read a model folder's files.
 """
 from __future__ import annotations
 
@@ -22,13 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from common.files import atomic_path
 from vae.config import read_config
+from vae.fit import STEPS, adam_step
 
 FILES = {"encoder": "encoder.tflite", "decoder": "decoder.tflite", "fit": "fit.tflite"}
 OUTPUTS = {"decoder": ("pictures",), "fit": ("gradient", "objective"), "refiner": ("pictures",)}
 REFINER_FILE = "refiner.tflite"
-WEIGHTS = {"encoder": "int8", "decoder": "float16", "fit": "float16", "refiner": "int8"}  # as the docstring says
 THREADS = 2
 
 
@@ -44,111 +37,11 @@ def has_lite_files(folder: Path) -> bool:
     return all((Path(folder) / name).is_file() for name in FILES.values())
 
 
-# Writing the files (TensorFlow).
-
-
-@contextlib.contextmanager
-def _leaky_relu_as_maximum():
-    """Keras's LeakyReLU traced as max(x, a x), whose gradient LiteRT can run."""
-    import keras.src.backend.tensorflow.nn as backend_nn
-    import tensorflow as tf
-
-    original = backend_nn.leaky_relu
-    backend_nn.leaky_relu = lambda x, negative_slope=0.2: tf.maximum(x, negative_slope * tf.convert_to_tensor(x))
-    try:
-        yield
-    finally:
-        backend_nn.leaky_relu = original
-
-
-def _convert(function, path: Path, weights: str) -> None:
-    """`function` (a tf.function with an input signature, returning a dict) as a LiteRT file
-    whose weights are stored as `weights`: "float16", or "int8" (dynamic-range quantised)."""
-    import tensorflow as tf
-
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()])
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if weights == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    flatbuffer = converter.convert()
-    with atomic_path(path) as temporary:
-        Path(temporary).write_bytes(flatbuffer)
-
-
-def export_lite(model, refiner, folder: Path) -> list[str]:
-    """Write the model's networks (and the refiner's, where there is one) as LiteRT files into
-    `folder`; returns the names written."""
-    import tensorflow as tf
-
-    folder = Path(folder)
-    size, dims = model.cfg.image_size, model.cfg.latent_dim
-    conditioned = bool(getattr(model, "domain_conditioned", False))
-    # One row per call: LiteRT hands a graph to its fast (XNNPACK) kernels only when every shape
-    # is fixed. With a free batch dimension one face took 44 ms to decode; with one row, 8 ms.
-    images = tf.TensorSpec((1, size, size, 3), tf.float32, name="images")
-    codes = tf.TensorSpec((1, dims), tf.float32, name="z")
-    domains = tf.TensorSpec((1, 1), tf.float32, name="domains")
-
-    def draw(z, domain):
-        return model.decoder([z, domain], training=False) if conditioned else model.decoder(z, training=False)
-
-    @tf.function(input_signature=[images])
-    def encoder(x):
-        outputs = model.encoder(x, training=False)
-        named = {"mean": outputs[0], "log_var": outputs[1]}
-        if len(outputs) > 2:
-            named["domain_logit"] = outputs[2]
-        return named
-
-    @tf.function(input_signature=[codes, domains])
-    def decoder(z, domain):
-        return {"pictures": draw(z, domain) + 0.0 * tf.reduce_sum(domain)}  # the domain stays an input
-
-    @tf.function(input_signature=[codes, images, domains])
-    def fit(z, x, domain):
-        pixels = float(size * size * 3)
-        with tf.GradientTape() as tape:
-            tape.watch(z)
-            mse = tf.reduce_mean(tf.square(draw(z, domain) - x), axis=(1, 2, 3))
-            objective = tf.reduce_sum(0.5 * pixels * tf.math.log(mse + 1e-8) + 0.5 * tf.reduce_sum(z * z, axis=1))
-        return {"objective": objective, "gradient": tape.gradient(objective, z)}
-
-    _convert(encoder, folder / FILES["encoder"], WEIGHTS["encoder"])
-    _convert(decoder, folder / FILES["decoder"], WEIGHTS["decoder"])
-    with _leaky_relu_as_maximum():
-        _convert(fit, folder / FILES["fit"], WEIGHTS["fit"])
-    return list(FILES.values()) + export_lite_refiner(refiner, folder, size)
-
-
-def export_lite_refiner(refiner, folder: Path, size: int) -> list[str]:
-    """Write the refiner (vae.refiner.Refiner) as a LiteRT file for pictures of `size` pixels
-    into `folder`; with none, remove a refiner file left there, so that the folder's pictures
-    stay the model's own."""
-    import tensorflow as tf
-
-    path = Path(folder) / REFINER_FILE
-    if refiner is None:
-        path.unlink(missing_ok=True)
-        return []
-
-    @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32, name="images"),
-                                  tf.TensorSpec((1, 1), tf.float32, name="domains")])  # one row: see export_lite
-    def refine(x, domain):
-        return {"pictures": refiner.network([x, domain], training=False)}
-
-    _convert(refine, path, WEIGHTS["refiner"])
-    return [REFINER_FILE]
-
-
-# Running them (no TensorFlow).
-
-
 class _Network:
     """One LiteRT file, called with named float32 arrays (the names of its input signature) and
     answering a dict (its outputs come in the order of the dict's sorted keys, as TensorFlow
     flattens a dict, named Identity, Identity_1, ...); safe across threads. A file written for
-    one row per call (see `export_lite`) answers a batch row by row."""
+    one row per call (see vae.lite_export) answers a batch row by row."""
 
     def __init__(self, path: Path, outputs: tuple[str, ...]):
         from ai_edge_litert.interpreter import Interpreter
@@ -202,7 +95,7 @@ class LiteModel:
     """The VAE's inference calls (encode, decode, domain_of, fitted_codes), as vae.model's VAE
     answers them, from a model folder's LiteRT files."""
 
-    fits_itself = True  # vae.refine.fitted_codes hands the fit to `fitted_codes` below
+    fits_itself = True  # vae.fit.fitted_codes hands the fit to `fitted_codes` below
 
     def __init__(self, folder: Path):
         folder = Path(folder)
@@ -231,9 +124,9 @@ class LiteModel:
         domains = np.broadcast_to(np.asarray(domain, np.float32).reshape(-1, 1), (len(z), 1))
         return self._networks["decoder"](z=z, domains=domains)["pictures"]
 
-    def fitted_codes(self, images: np.ndarray, domain=0.0, steps: int = 30, lock=None,
-                     learning_rate: float = 0.05) -> np.ndarray:
-        """vae.refine's fit: the encoder's mean, then `steps` Adam steps on the decoder's objective."""
+    def fitted_codes(self, images: np.ndarray, domain=0.0, steps: int = STEPS, lock=None) -> np.ndarray:
+        """vae.fit's fit: the encoder's mean, then `steps` Adam steps on the decoder's objective,
+        whose gradient the fit file answers."""
         from vae.pixels import as_float_images
 
         images = as_float_images(images)
@@ -248,9 +141,7 @@ class LiteModel:
                 with lock:
                     gradient = self._networks["fit"](z=z, images=images[row:row + 1],
                                                      domains=domains[row:row + 1])["gradient"]
-                first = 0.9 * first + 0.1 * gradient
-                second = 0.999 * second + 0.001 * gradient * gradient
-                z = z - learning_rate * (first / (1 - 0.9 ** step)) / (np.sqrt(second / (1 - 0.999 ** step)) + 1e-7)
+                z, first, second = adam_step(z, gradient, first, second, step)
             codes[row] = z[0]
         return codes
 

@@ -22,7 +22,7 @@ def decode_in_batches(model, z: np.ndarray, domain: float) -> np.ndarray:
 
 def image_metrics(model, images: np.ndarray, domain: float, fit_steps: int = 0) -> dict:
     """Pixel MSE, SSIM (TensorFlow's tf.image.ssim), KL per dimension and active units; with
-    `fit_steps`, also the SSIM of the pictures drawn from codes fitted to them (vae.refine)."""
+    `fit_steps`, also the SSIM of the pictures drawn from codes fitted to them (vae.fit)."""
     import tensorflow as tf
 
     from vae.model import as_float_images, kl_per_dimension
@@ -35,7 +35,7 @@ def image_metrics(model, images: np.ndarray, domain: float, fit_steps: int = 0) 
     variance = mean.var(axis=0)
     fitted = {}
     if fit_steps:
-        from vae.refine import fitted_codes
+        from vae.fit import fitted_codes
 
         redrawn = decode_in_batches(model, fitted_codes(model, images, domain, fit_steps), domain)
         fitted = {"fit_steps": fit_steps, "ssim_fitted": float(np.mean(

@@ -21,7 +21,7 @@ from common.cli import deferred_interrupts, run_cli
 from common.errors import UserError
 from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset
-from vae.config import PRESETS, VAEConfig, preset, read_config
+from vae.config import PRESETS, VAEConfig, preset, read_config, read_history
 
 DEFAULT_DATA = Path("build") / "dataset-{size}.npz"
 
@@ -70,13 +70,6 @@ def make_tf_dataset(dataset: FaceDataset, mask, batch_size: int, shuffle: bool, 
 def history_columns(model) -> tuple[str, ...]:
     names = tuple(model.loss_names)
     return ("epoch", "seconds", "kl_scale", *names, *(f"val_{n}" for n in names))
-
-
-def read_history(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def write_history(path: Path, rows: list[dict], columns: tuple[str, ...]) -> None:
@@ -307,15 +300,8 @@ def main(argv: list[str] | None = None) -> int:
 def refine_run(model, dataset: FaceDataset, out: Path, overrides: dict, resume: bool, quiet: bool) -> None:
     """The decoder's second stage on `model` into `out`: its decoder fine-tuned (once per run),
     then its refiner trained (or carried on); prints the validation figures."""
-    from vae.refiner import (
-        Refiner,
-        RefinerConfig,
-        decoder_is_tuned,
-        resumed_config,
-        train_refiner,
-        tune_decoder,
-        validation_figures,
-    )
+    from vae.decoder_tuning import decoder_is_tuned, tune_decoder
+    from vae.refiner import Refiner, RefinerConfig, resumed_config, train_refiner, validation_figures
 
     cfg = resumed_config(out, overrides) if resume else RefinerConfig().override(**overrides)
     if cfg.decoder_minutes > 0 and not decoder_is_tuned(out):

@@ -19,7 +19,7 @@ from common.files import atomic_write_text
 from data.dataset import FaceDataset
 from vae.config import preset
 from vae.eval.compare import compare, format_report
-from vae.refine import STEPS as FIT_STEPS
+from vae.fit import STEPS as FIT_STEPS
 
 FAST = preset("fast")
 NO_ADVERSARIES = dict(domain_mmd_weight=0.0, domain_adversary_weight=0.0, content_adversary_weight=0.0)

@@ -20,9 +20,9 @@ from sklearn.preprocessing import StandardScaler
 from data.labels import EXPRESSIONS
 from data.printed import print_or_keep
 from vae import latent
+from vae.fit import STEPS as FIT_STEPS
+from vae.fit import fitted_codes
 from vae.printing import studio_codes
-from vae.refine import STEPS as FIT_STEPS
-from vae.refine import fitted_codes
 from vae.space import LatentSpace, domain_value
 
 JUDGE_SIZE = 32
@@ -114,7 +114,7 @@ def studio_results(model, space: LatentSpace, images: np.ndarray, strength: floa
                    seed: int = 0, fit_steps: int = FIT_STEPS) -> dict:
     """The studio on random (Lego face, target) pairs, every way, as pictures to be judged: an
     emoji's expression printed and redrawn (the studio's default: the print's code fitted by
-    `fit_steps` steps, vae.refine; "printed_encoder": the encoder's code alone, as before the
+    `fit_steps` steps, vae.fit; "printed_encoder": the encoder's code alone, as before the
     fitting), the emoji's expression dims, and the tag's. Two references: the print itself,
     before the model redraws it (what a perfect redraw would keep; the face unprinted where the
     emoji cannot be printed), and the face unchanged."""

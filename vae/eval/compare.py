@@ -22,8 +22,8 @@ from common.files import atomic_path, atomic_write_text
 from data.dataset import FaceDataset, contact_sheet
 from vae.config import PRESETS as PRESET_NAMES
 from vae.config import preset
+from vae.fit import STEPS as FIT_STEPS
 from vae.metrics import evaluate
-from vae.refine import STEPS as FIT_STEPS
 from vae.space import default_strength
 
 PRESETS = ("seed", "plain", "fast")
@@ -41,7 +41,7 @@ def compare(dataset: FaceDataset, budget: float, out: Path, presets: tuple[str, 
             fit_steps: int = FIT_STEPS) -> dict:
     """Train each preset (or each named config of `configs`) for `budget` seconds, evaluate on
     validation, write the report; `cnn=False` judges with the pixel judge only; `fit_steps` is
-    how far each studio print's code is fitted (vae.refine)."""
+    how far each studio print's code is fitted (vae.fit)."""
     from data.labels import EXPRESSIONS
     from vae.eval.alignment import alignment_report
     from vae.eval.judge import CNNJudge

@@ -11,8 +11,8 @@ from pathlib import Path
 from common.cli import run_cli
 from common.files import atomic_write_text
 from data.dataset import FaceDataset
+from vae.fit import STEPS as FIT_STEPS
 from vae.metrics import encode_in_batches, evaluate
-from vae.refine import STEPS as FIT_STEPS
 
 
 def format_alignment(alignment: dict) -> str:

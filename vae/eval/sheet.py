@@ -22,10 +22,10 @@ from data.labels import EXPRESSIONS
 from data.printed import print_or_keep
 from vae.eval.alignment import alignment_report, decode_uint8
 from vae.eval.judge import face_groups
+from vae.fit import STEPS as FIT_STEPS
+from vae.fit import fitted_codes
 from vae.metrics import encode_in_batches
 from vae.printing import METHODS, studio_codes
-from vae.refine import STEPS as FIT_STEPS
-from vae.refine import fitted_codes
 from vae.space import LatentSpace
 
 # the emoji that stands for each expression on the sheet (the first one found, Twemoji first)
@@ -70,7 +70,7 @@ def transfer_sheet(model, space: LatentSpace, dataset: FaceDataset, faces: int =
     """(rows * columns, S, S, 3) images: a header row of target emoji, then per face its
     original, its reconstruction (the encoder's code) and the face with each emoji's
     expression, by the studio's `method` (see vae.printing; a print's code fitted by
-    `fit_steps` steps, vae.refine), or printed and not redrawn (PRINT_ITSELF)."""
+    `fit_steps` steps, vae.fit), or printed and not redrawn (PRINT_ITSELF)."""
     targets = sheet_emoji(dataset, space)
     tags = list(targets)
     chosen = sheet_faces(dataset, faces, seed)

@@ -15,11 +15,34 @@ from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 
-STEPS = 30  # the studio's default: under a second for one face on 2 CPU cores (python -m bench)
-LEARNING_RATE = 0.05
+STEPS = 30  # the studio's default (its time for one face: BENCHMARKS.md)
+LEARNING_RATE = 0.05  # Adam's step size on the code
 BATCH = 32
 SLICE = 5  # steps per call of the traced graph: what another session's model call may wait behind
 _GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def fit_objective(draw, z, images):
+    """The fit's objective per picture (B,), up to a constant: -log p(images | z) with the
+    decoder's Gaussian likelihood, its variance fitted (sigma-VAE: sigma^2 is the picture's MSE),
+    plus -log p(z) under the standard normal prior. `draw(z)` is the decoder's picture of the
+    codes (B, L); TensorFlow tensors in and out. The Keras fit below and the LiteRT file that
+    vae.lite_export writes both trace this one function."""
+    import tensorflow as tf
+
+    pixels = tf.cast(tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
+    mse = tf.reduce_mean(tf.square(draw(z) - images), axis=(1, 2, 3))
+    return 0.5 * pixels * tf.math.log(mse + 1e-8) + 0.5 * tf.reduce_sum(z * z, axis=1)
+
+
+def adam_step(z, gradient, first, second, step):
+    """One Adam step on the codes: (codes, first moment, second moment) after step number `step`
+    (from 1), at LEARNING_RATE. Plain arithmetic, so that numpy arrays (the LiteRT fit, vae.lite)
+    and TensorFlow tensors (the Keras fit below) take the same step."""
+    first = 0.9 * first + 0.1 * gradient
+    second = 0.999 * second + 0.001 * gradient * gradient
+    z = z - LEARNING_RATE * (first / (1 - 0.9 ** step)) / ((second / (1 - 0.999 ** step)) ** 0.5 + 1e-7)
+    return z, first, second
 
 
 def fitted_codes(model, images: np.ndarray, domain=0.0, steps: int = STEPS,
@@ -71,18 +94,11 @@ def _fit_graph(model):
                                                       tf.float32),
                                   tf.TensorSpec((None, 1), tf.float32), code, code, count, count])
     def fit(z, images, domains, first, second, done, steps):
-        size = tf.cast(tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
         for step in tf.range(done + 1, done + steps + 1):
             with tf.GradientTape() as tape:
                 tape.watch(z)
-                mse = tf.reduce_mean(tf.square(draw(z, domains) - images), axis=(1, 2, 3))
-                # -log p(x | z) with sigma^2 = the picture's MSE, and -log p(z), per picture
-                objective = tf.reduce_sum(0.5 * size * tf.math.log(mse + 1e-8) + 0.5 * tf.reduce_sum(z * z, axis=1))
-            gradient = tape.gradient(objective, z)
-            first = 0.9 * first + 0.1 * gradient
-            second = 0.999 * second + 0.001 * gradient * gradient
-            t = tf.cast(step, tf.float32)
-            z = z - LEARNING_RATE * (first / (1.0 - 0.9 ** t)) / (tf.sqrt(second / (1.0 - 0.999 ** t)) + 1e-7)
+                objective = tf.reduce_sum(fit_objective(lambda codes: draw(codes, domains), z, images))
+            z, first, second = adam_step(z, tape.gradient(objective, z), first, second, tf.cast(step, tf.float32))
         return z, first, second
 
     return fit
