@@ -420,8 +420,12 @@ def render_mesh(
     stats: RenderStats,
     side: str = "front",
     y_range: tuple[float, float] | None = None,
+    turn: float = 0.0,
+    tilt: float = 0.0,
 ) -> Image.Image:
-    """Orthographic RGBA render of a mesh, seen from the front (-Z) or back (+Z).
+    """Orthographic RGBA render of a mesh, seen from the front (-Z) or back (+Z), the camera
+    moved `turn` degrees round the vertical axis (towards +X, on the right seen from the front)
+    and `tilt` degrees up to look down on it.
 
     The projection is fitted to the mesh's bounding box (restricted to `y_range` when
     given, so the stud and neck can be cut away) with a small margin. Textured triangles
@@ -432,8 +436,9 @@ def render_mesh(
     if y_range is not None:
         keep = np.all((triangles[:, :, 1] >= y_range[0]) & (triangles[:, :, 1] <= y_range[1]), axis=1)
         triangles, codes, textured = triangles[keep], codes[keep], textured[keep]
-    angle = np.radians(180.0 if side == "back" else 0.0)
-    rotation = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
+    angle, pitch = np.radians((180.0 if side == "back" else 0.0) + turn), np.radians(tilt)
+    rotation = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]]) @ \
+        np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
     points = triangles @ rotation.T  # (T, 3, 3): camera on -Z, x right, y down
     canvas = size * SUPERSAMPLE
     image = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 0))

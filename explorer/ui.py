@@ -6,12 +6,13 @@ import re
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from common.errors import UserError
-from data.ldraw_part import face_part_mpd
+from data.ldraw_part import face_name, face_part_mpd, face_part_views, face_part_zip
 from explorer.cache import face_list_url, load_engine, model_folder
 from explorer.engine import Engine
-from explorer.images import face_png
+from explorer.images import face_png, png_bytes
 from explorer.picker import face_grid, grid_pick
 from explorer.server import keep_keras_session
 
@@ -270,16 +271,34 @@ def uploaded_face() -> dict | None:
     return st.session_state.get(UPLOAD_KEY)
 
 
+LDRAW_ZIP_LABEL = "Download as an LDraw part (.zip)"
+LDRAW_ZIP_HELP = ("a minifig head (3626c) with this face printed on as a texture, as a folder to unzip into your "
+                  "LDraw library (its README.txt says where); LeoCAD shows the face from this one")
 LDRAW_LABEL = "Download as an LDraw part (.mpd)"
-LDRAW_HELP = ("a minifig head (3626c) with this face printed on as a texture, for LDraw programs such as LDView "
-              "and LPub3D; programs without textures show a plain head")
+LDRAW_HELP = ("the same part in one file with its texture inside, for LDraw programs that read embedded textures "
+              "(0 !DATA); programs without textures show a plain head")
+LDRAW_PREVIEW_LABEL = "Preview the part"
+LDRAW_PREVIEW_SIZE = 150  # px of each view
 
 
-def ldraw_download(picture, stem: str, key: str, into=st) -> None:
-    """A download of a Lego face picture (or a callable that draws one: it runs only when
-    clicked) as an LDraw part (data.ldraw_part), made when clicked, without a rerun."""
-    def make() -> bytes:
-        return face_part_mpd(picture() if callable(picture) else picture, f"legomoji-{stem}")
-
-    into.download_button(LDRAW_LABEL, make, f"legomoji-{stem}.mpd", "application/x-ldraw", key=key,
-                         on_click="ignore", help=LDRAW_HELP)
+def ldraw_download(picture: np.ndarray, key: str, into=st) -> None:
+    """Downloads of a Lego face picture as an LDraw part (data.ldraw_part), as a library folder
+    (.zip) and as one .mpd file, each named after the face and made when clicked, without a
+    rerun; and a toggle that shows the part before it is downloaded. The preview is drawn only
+    when asked for (about 0.3 s), and once per face: the session keeps it while the face stays."""
+    name = face_name(picture)
+    into.download_button(LDRAW_ZIP_LABEL, lambda: face_part_zip(picture), f"{name}.zip", "application/zip",
+                         key=f"{key}_zip", on_click="ignore", help=LDRAW_ZIP_HELP)
+    into.download_button(LDRAW_LABEL, lambda: face_part_mpd(picture), f"{name}.mpd", "application/x-ldraw",
+                         key=key, on_click="ignore", help=LDRAW_HELP)
+    if not into.toggle(LDRAW_PREVIEW_LABEL, key=f"{key}_preview"):
+        return
+    kept = st.session_state.get(f"{key}_views")
+    if kept is None or kept[0] != name:
+        views = list(face_part_views(picture, LDRAW_PREVIEW_SIZE).values())
+        sheet = Image.new("RGBA", (LDRAW_PREVIEW_SIZE * len(views), LDRAW_PREVIEW_SIZE))
+        for number, view in enumerate(views):
+            sheet.alpha_composite(view, (number * LDRAW_PREVIEW_SIZE, 0))
+        kept = st.session_state[f"{key}_views"] = (name, png_bytes(sheet))
+    into.image(kept[1], caption=f"{name}.dat from the front and from three-quarters",
+               width=LDRAW_PREVIEW_SIZE * 2, output_format="PNG")

@@ -2,6 +2,8 @@
 project's own renderer draws the face back from it (and a plain head without textures)."""
 import base64
 import io
+import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -20,7 +22,17 @@ from data.ldraw import (
     render_minifig_head,
     render_plain_head,
 )
-from data.ldraw_part import FRONT, SHELL, face_part_mpd, face_texture
+from data.ldraw_part import (
+    FRONT,
+    HEAD_RGB,
+    PREVIEW_VIEWS,
+    SHELL,
+    face_name,
+    face_part_mpd,
+    face_part_views,
+    face_part_zip,
+    face_texture,
+)
 from tests.conftest import FIXTURE
 
 SIZE = 128  # the pictures the model draws
@@ -184,3 +196,128 @@ def test_bad_picture_is_one_clear_sentence(bad):
 def test_bad_name_is_one_clear_sentence(picture, name):
     with pytest.raises(ValueError, match=r"^The part's name must be"):
         face_part_mpd(picture, name)
+
+
+def zip_files(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {entry.filename: archive.read(entry) for entry in archive.infolist()}
+
+
+@pytest.fixture(scope="module")
+def other_picture(library) -> np.ndarray:
+    head = HeadPart("3626cp81.dat", "another printed head")
+    return frame_face(render_minifig_head(library, head, 4 * SIZE, RenderStats()), SIZE)
+
+
+def test_each_face_is_named_after_its_picture(picture, other_picture):
+    name = face_name(picture)
+    assert re.fullmatch(r"legomoji-[0-9a-f]{10}", name)
+    assert face_name(picture.copy()) == name and face_name(other_picture) != name
+    assert face_name(picture[::2, ::2]) != name  # the same face drawn smaller is another texture
+    assert read_document(face_part_mpd(picture).decode()).main == f"{name}.ldr"
+    assert set(zip_files(face_part_zip(picture))) == {f"parts/{name}.dat", f"parts/textures/{name}.png", "README.txt"}
+    assert set(zip_files(face_part_zip(other_picture))) >= {f"parts/{face_name(other_picture)}.dat"}
+
+
+def author(key: str) -> str:
+    """The real name on a library file's `0 Author:` line, without its [username]."""
+    text = (FIXTURE.ldraw / key).read_text()
+    return re.search(r"^0 Author: ([^\[\r\n]+)", text, re.MULTILINE).group(1).strip()
+
+
+def test_header_follows_the_file_header_spec_and_credits_the_head(picture):
+    name = face_name(picture)
+    part = zip_files(face_part_zip(picture))[f"parts/{name}.dat"].decode("utf-8").splitlines()
+    official = (FIXTURE.ldraw / "parts" / "3626c.dat").read_text().splitlines()
+    assert part[:5] == [part[0], f"0 Name: {name}.dat", part[2], "0 !LDRAW_ORG Unofficial_Part",
+                        next(line for line in official if line.startswith("0 !LICENSE"))]
+    assert re.fullmatch(r"0 \w.*", part[0]) and re.fullmatch(r"0 Author: \S.*", part[2])
+    credits = " ".join(line for line in part if line.startswith("0 //"))
+    for key in ("parts/3626c.dat", "parts/s/3626cs01.dat", "parts/s/3626cs02.dat"):  # what the part draws of 3626c
+        assert author(key) in credits, key
+    document = read_document(face_part_mpd(picture).decode("utf-8"))
+    assert document.files[f"{name}.dat"].splitlines() == part  # the .mpd holds the same part
+    model = document.files[document.main].splitlines()
+    assert [line.split()[1] for line in model[:4]] == ["Minifig", "Name:", "Author:", "!LICENSE"]
+
+
+def test_zip_is_a_library_folder_with_the_same_bytes_each_time(picture):
+    data = face_part_zip(picture)
+    assert face_part_zip(picture.copy()) == data
+    name = face_name(picture)
+    files = zip_files(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert {entry.date_time for entry in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    part = files[f"parts/{name}.dat"].decode("utf-8")
+    assert part.endswith("\r\n") and "\n" not in part.replace("\r\n", "")
+    assert re.search(rf"^0 !TEXMAP START CYLINDRICAL [-0-9. ]+ {name}\.png\r$", part, re.MULTILINE)
+    assert "!DATA" not in part  # the texture is the library's file
+    with Image.open(io.BytesIO(files[f"parts/textures/{name}.png"])) as texture:
+        assert np.array_equal(np.asarray(texture.convert("RGB")), face_texture(picture))
+    readme = files["README.txt"].decode("utf-8")
+    assert "unofficial" in readme and "LeoCAD" in readme and "CC BY 4.0" in readme
+
+
+def test_texture_shows_the_heads_yellow_at_its_rim(library, picture):
+    assert HEAD_RGB + (255,) == library.colours[14]
+    texture = face_texture(picture)
+    for edge in (texture[:, 0], texture[:, -1], texture[0], texture[-1]):  # both sides, the top and the chin
+        assert (edge == HEAD_RGB).all()
+
+    # a model-drawn face can leave the frame's background inside the head's outline, at its rim
+    stained = picture.copy()
+    rows, columns = face_box(picture)
+    middle = (rows.start + rows.stop) // 2
+    stained[middle - 6:middle + 6, columns.start:columns.start + 4] = BACKGROUND
+    stained_texture = face_texture(stained).astype(int)
+    pale = (stained_texture[..., 2] > 40) & (stained_texture[..., :2].min(axis=2) > 150)
+    assert not pale[:, :stained_texture.shape[1] // 4].any()  # none left on that side
+    assert (stained_texture[:, :stained_texture.shape[1] // 2] != texture[:, :texture.shape[1] // 2]).any()
+    white = (texture.astype(int).min(axis=2) > 200)  # the eyes' highlights stay: the face surrounds them
+    assert white[:, texture.shape[1] // 4:3 * texture.shape[1] // 4].sum() >= 4
+
+
+def test_preview_is_the_part_as_the_library_draws_it(library, picture):
+    stats = RenderStats()
+    mesh = library.document_mesh(read_document(face_part_mpd(picture).decode("utf-8")), stats)
+    mesh.colours = np.where(mesh.colours == 16, 14, mesh.colours)
+    views = face_part_views(picture, SIZE)
+    assert list(views) == list(PREVIEW_VIEWS) and not stats.counts
+    for view, (turn, tilt) in PREVIEW_VIEWS.items():
+        drawn = np.asarray(render_mesh(mesh, library.colours, SIZE, stats, turn=turn, tilt=tilt), dtype=int)
+        preview = np.asarray(views[view], dtype=int)
+        assert np.abs(preview - drawn).mean() < 1, view
+        assert (np.abs(preview - drawn).max(axis=2) > 40).mean() < 0.01, view
+
+
+def test_a_half_turn_is_the_back(library):
+    stats = RenderStats()
+    mesh = library.head_mesh(HeadPart("3626cp75.dat", "a printed head"), stats)
+    back = np.asarray(render_mesh(mesh, library.colours, 64, stats, side="back"))
+    assert np.array_equal(np.asarray(render_mesh(mesh, library.colours, 64, stats, turn=180)), back)
+
+
+def test_a_page_shows_the_part_when_asked_and_draws_it_once(engine, made_on_click, monkeypatch):
+    import explorer.ui
+    from explorer.ui import LDRAW_LABEL, LDRAW_ZIP_LABEL
+    from tests.conftest import downloads
+    from tests.test_app import page, run
+
+    drawn = []
+    views = explorer.ui.face_part_views
+    monkeypatch.setattr(explorer.ui, "face_part_views", lambda *args: drawn.append(1) or views(*args))
+    app = run(page("mirror"))
+    shown = len(app.get("image"))
+    links = downloads(app, made_on_click)
+    (zipped, zip_name), (mpd, mpd_name) = links[LDRAW_ZIP_LABEL], links[LDRAW_LABEL]
+    name = zip_name.removesuffix(".zip")
+    assert re.fullmatch(r"legomoji-[0-9a-f]{10}", name) and mpd_name == f"{name}.mpd"
+    assert f"parts/{name}.dat" in zip_files(zipped.getvalue())
+    assert read_document(mpd.getvalue().decode("utf-8")).main == f"{name}.ldr"
+    assert not drawn  # nothing drawn until asked for
+
+    app.toggle(key="mirror_ldraw_preview").set_value(True)
+    run(app)
+    run(app)  # a rerun shows the part kept for this face
+    assert len(app.get("image")) == shown + 1 and drawn == [1]
+    assert name in app.get("image")[-1].proto.imgs[0].caption

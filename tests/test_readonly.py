@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,12 @@ SKIPPED = {"__pycache__", ".pytest_cache", ".git", ".ruff_cache"}
 
 
 def assert_download(data: bytes, file_name: str, label: str) -> None:
-    """A download is a picture (PNG or GIF) or an LDraw part whose texture is the PNG it embeds."""
+    """A download is a picture (PNG or GIF) or an LDraw part whose texture is the PNG it embeds
+    (.mpd) or holds beside it (.zip)."""
     assert file_name.startswith("legomoji-"), label
+    if file_name.endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            data = archive.read(f"parts/textures/{file_name.removesuffix('.zip')}.png")
     if file_name.endswith(".mpd"):
         document = read_document(data.decode("utf-8"))
         assert "0 !TEXMAP START CYLINDRICAL" in data.decode() and len(document.data) == 1, label

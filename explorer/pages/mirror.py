@@ -57,4 +57,4 @@ def twin_panel(engine: Engine, index: int, source: str) -> None:
     st.markdown(f"**{engine.dataset.name[index]}** as {DOMAIN_NAMES[other]}, step by step")
     strip = engine.mirror(z, source, np.linspace(0.0, 1.0, STRIP_STEPS))
     st.image(png_bytes(strip_image(strip, scale=1)), width="stretch", output_format="PNG")
-    ldraw_download(ends[0], "mirror", "mirror_ldraw")
+    ldraw_download(ends[0], "mirror_ldraw")

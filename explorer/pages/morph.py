@@ -67,7 +67,7 @@ def morph_panel(engine: Engine) -> None:
     frame = c.slider("Frame to print on a Lego head", 1, steps, (steps + 1) // 2, key="morph_frame")
     start = upload["z"] if use_upload else engine.maps.means[lego]
     code = latent.interpolate_latents(start, engine.maps.means[emoji], steps, method)[frame - 1]
-    ldraw_download(lambda: engine.decode(code, "lego")[0], "morph", "morph_ldraw", into=d)  # drawn on click
+    ldraw_download(engine.decode(code, "lego")[0], "morph_ldraw", into=d)  # drawn now: the part is named by its hash
     with st.expander("Originals"):
         show_faces([upload["image"] if use_upload else engine.dataset.images[lego], engine.dataset.images[emoji]],
                    [start_name, engine.dataset.name[emoji]], columns=4)

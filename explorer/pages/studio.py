@@ -197,7 +197,7 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
         st.download_button("Download the card (PNG)",
                            lambda: png_bytes(polaroid_card(card_faces, card_labels, card_caption)),
                            "legomoji-card.png", "image/png", key="studio_card", on_click="ignore")
-        ldraw_download(result, "studio", "studio_ldraw")
+        ldraw_download(result, "studio_ldraw")
     right.caption("The link in the address bar reproduces this result.")
     if mode == MODES[0] and method == "printed":
         st.caption("The studio prints the emoji's eyes, brows and mouth on the face in place of its own, as the "

@@ -38,7 +38,7 @@ def render_your_image() -> None:
         images += list(engine.decode(np.stack([current["z"]] * 2), np.array([0.0, 1.0])))
         captions += ["as a Lego face", "as an emoji"]
     show_faces(images, captions, columns=5)
-    ldraw_download(images[2] if engine.domain_conditioned else images[1], "upload", "upload_ldraw")
+    ldraw_download(images[2] if engine.domain_conditioned else images[1], "upload_ldraw")
     neighbours = engine.neighbours(current["z"], 6)
     st.markdown("**Closest faces in latent space**")
     show_faces(engine.dataset.images[neighbours], [engine.dataset.name[i][:28] for i in neighbours], columns=6,
