@@ -180,7 +180,7 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     layout = {"columns": max(4, len(images)), "width": 190 if len(images) <= 4 else 150}
     shown = show_faces(images, captions, **layout)  # over the last result's pictures, in place
     status = st.empty()
-    if fitting:  # the redraw shown at once, then again once its code is fitted to the print (vae.refine)
+    if fitting:  # the redraw shown at once, then again once its code is fitted to the print (vae.fit)
         status.caption("Sharpening the redraw: fitting its code to the print…")
         images, captions = pictures(engine.space.mix_expressions(engine.printed_transfer(face_image, face_z,
                                                                                          target_image, strength),

@@ -22,7 +22,7 @@ def render_your_image() -> None:
         except UploadError as error:
             st.error(str(error))
             return
-        z = engine.encode(image[None])[0]
+        z = engine.encode_means(image[None])[0]
         st.session_state[UPLOAD_KEY] = {
             "image": image, "z": z, "name": upload.name,
             "umap_xy": place_on_map(z, engine.maps.means, engine.maps.umap_xy),
