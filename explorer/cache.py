@@ -33,7 +33,8 @@ def load_engine(folder: str) -> Engine:
     """One Engine per process, shared by every session (its model calls take a lock).
 
     The model loads in a background thread so that the first page draws without waiting for
-    TensorFlow; pages that need the model wait for it through `ui.get_engine`."""
+    it; pages that need the model wait for it through `ui.get_engine`. A model that failed to
+    load leaves this cache (ui.require_model), so the next session tries again."""
     return Engine(folder, background=True)
 
 

@@ -48,9 +48,8 @@ PRINTS_KEPT = 256  # codes of the studio's recent prints (64-96 floats each)
 PIECES_KEPT = 32  # the studio's recent prints and their pieces (vae.printing.StudioPrints, 64-160 KB each)
 BACKEND_ENV = "LEGOMOJI_BACKEND"
 BACKENDS = ("lite", "keras")
-# Pictures decoded (and refined) per model call: the networks' activations grow with the batch.
-# Decoding 48 faces took the loaded server from 725 MB to 1,181 MB at its peak in one call and to
-# 764 MB four at a time, in 1.09 s against 0.94 s (one face: the same 25-30 ms).
+# Pictures decoded (and refined) per model call: the networks' activations grow with the batch,
+# so a large batch decoded at once raises the server's peak memory far more than it saves time.
 DECODE_CHUNK = 4
 
 
@@ -103,9 +102,8 @@ class Engine:
         """Load the dataset and maps now and the model too, or, with `background`, in a thread:
         the model takes seconds to load, and the map can be drawn without it. `backend` is how
         the networks run: "lite" (the export's LiteRT files, vae/lite.py: no TensorFlow in the
-        server, about 600 MB less), "keras" (model.keras through TensorFlow: faster per picture
-        where its CPU kernels shine) or, by default, $LEGOMOJI_BACKEND, else "lite" where the
-        folder has the files and ai-edge-litert is installed, else "keras"."""
+        server, about 600 MB less), "keras" (model.keras through TensorFlow, for a model folder
+        without LiteRT files) or, by default, $LEGOMOJI_BACKEND, else "lite" (see choose_backend)."""
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise UserError(f"model folder {self.folder} does not exist: {EXPORT_HINT}.")

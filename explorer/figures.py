@@ -16,8 +16,7 @@ PALETTE = ("#e4572e", "#29335c", "#f3a712", "#669bbc", "#a8c686", "#8e5572", "#1
 DOMAIN_COLOURS = {"all": "#29335c", "lego": "#f3a712", "emoji": "#e4572e"}
 # The map's clickable background layer: GRID_POINTS x GRID_POINTS near-invisible markers, each
 # reaching HOVER_REACH px (on a 1,300 px wide map they are 43 px apart, so a click anywhere lands
-# on one). 60 x 60 markers took headless Chromium about twice as long to draw as 30 x 30 (the
-# UMAP map: 143-157 against 68-72 ms), for a finer grid than a click needs.
+# on one). A finer grid costs the browser more time to draw than a click needs.
 GRID_POINTS = 30
 HOVER_REACH = 30
 # The latent histograms' panels: 8 units of z wide and 1 high, placed this far apart (x, y)
@@ -56,8 +55,7 @@ def shareable(figure: go.Figure) -> str:
 
 def own_figure(shared: str) -> go.Figure:
     """A figure of one's own, to change and to show, from a `shareable` JSON. It came from a
-    validated figure, so it is not validated again (the map with every face on it: 10 ms
-    against 97 ms)."""
+    validated figure, so it is not validated again: validation costs several times the copy."""
     return go.Figure(json.loads(shared), _validate=False)
 
 
@@ -146,7 +144,7 @@ def histogram_figure(means: np.ndarray, groups: dict[str, np.ndarray], dimension
     """Histograms of the first `dimensions` latent dims per group, with N(0, 1) overlaid, drawn as
     small multiples on one pair of axes: each panel is 8 units wide (z in [-4, 4]) and 1 high, its
     bars and curve scaled to the panel's peak. One trace per group, not one per panel and group:
-    20 subplots took headless Chromium more than twice as long to draw (124 against 44-52 ms)."""
+    20 subplots take the browser more than twice as long to draw."""
     means = np.asarray(means)
     if means.ndim != 2 or not 1 <= dimensions <= means.shape[1]:
         raise ValueError(f"need (N, L) means and 1 <= dimensions <= L, got {means.shape} and {dimensions}")
@@ -199,8 +197,7 @@ def histogram_figure(means: np.ndarray, groups: dict[str, np.ndarray], dimension
 
 def kl_figure(kl: np.ndarray, active: np.ndarray) -> go.Figure:
     """KL per latent dimension; inactive dimensions greyed. The dimensions are numbers on a linear
-    axis: 96 category labels ("z0" to "z95") took headless Chromium 36 ms to lay out and draw,
-    numbers 20 ms."""
+    axis: 96 category labels ("z0" to "z95") take the browser longer to lay out and draw."""
     if len(kl) != len(active):
         raise ValueError("kl and active need one entry per latent dimension")
     figure = go.Figure(go.Bar(x=np.arange(len(kl)), y=np.round(kl, 2), hovertemplate="z%{x}: %{y} nats<extra></extra>",

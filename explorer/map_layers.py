@@ -53,7 +53,8 @@ def _check_xy(xy: np.ndarray) -> np.ndarray:
 
 
 def _bandwidth(points: np.ndarray) -> np.ndarray:
-    """Scott's rule per axis, as scipy's gaussian_kde uses."""
+    """Scott's factor (n ** -1/6 in two dimensions, as scipy's gaussian_kde) times each axis's
+    spread: a kernel along the axes, where scipy's follows the points' full covariance."""
     return np.maximum(points.std(axis=0), 1e-9) * len(points) ** (-1 / 6)
 
 
@@ -65,8 +66,8 @@ def _smoothing(nodes: np.ndarray, bandwidth: float) -> np.ndarray:
 def _binned_kde(points: np.ndarray, x: np.ndarray, y: np.ndarray, bandwidth: np.ndarray) -> np.ndarray:
     """(G, G) Gaussian kernel density of `points` (N, 2) at the grid's nodes, density[i, j] at
     (x[j], y[i]): each point counted at its nearest node, the counts smoothed by the kernel along
-    each axis in turn (a binned KDE: milliseconds where the exact sum over every point and node
-    took most of a second, off by at most half a grid cell in where a point lies)."""
+    each axis in turn (a binned KDE: far faster than the exact sum over every point and node,
+    off by at most half a grid cell in where a point lies)."""
     columns = np.clip(np.rint((points[:, 0] - x[0]) / (x[1] - x[0])), 0, len(x) - 1).astype(int)
     rows = np.clip(np.rint((points[:, 1] - y[0]) / (y[1] - y[0])), 0, len(y) - 1).astype(int)
     counts = np.zeros((len(y), len(x)))

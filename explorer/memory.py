@@ -3,20 +3,17 @@
 Every Streamlit script run is a new thread, and glibc serves threads from up to eight malloc
 arenas per core. glibc also raises its mmap threshold each time a large block is freed, so
 after the first upload the buffers of the next ones (decoded pictures, backdrop masks, tensors
-of tens of MB) came from the arenas. Each arena kept what it grew to once the session was
-gone: 20 sessions that uploaded a picture left the server about 240 MB larger for good
-(BENCHMARKS.md, session churn). A fixed threshold makes every large buffer a mapping of its
-own that goes back to the system the moment it is freed, whichever thread freed it.
+of tens of MB) come from the arenas, and each arena keeps what it grew to once the session is
+gone (BENCHMARKS.md, session churn, has what that costs). A fixed threshold makes every large
+buffer a mapping of its own that goes back to the system the moment it is freed, whichever
+thread freed it. This matters for every server, LiteRT's included.
 
-TensorFlow's oneDNN kernels draw their tensors from a pool of TensorFlow's own that grows for
-each new batch shape and never shrinks: decoding batches of nine different sizes added 274 MB
-to the server, for good. With the system allocator those tensors are plain malloc blocks, freed
-(and, being large, unmapped) after each call: the same batches added under 20 MB. How much the
-pool keeps depends on the CPU's oneDNN kernels: with the model as a graph, eight batch sizes
-kept 72 MB on one 2-core EPYC and about 2 MB on another without AVX-512. It costs
-time on larger batches (a batch of 16 decodes in about 1.4x the time; a single face, nearly
-the same), and the model runs as a graph (vae/model.py, `inference_graph`) which more than
-makes up for it.
+The Keras backend alone (LEGOMOJI_BACKEND=keras; the LiteRT server never imports TensorFlow)
+needs one thing more: TensorFlow's oneDNN kernels draw their tensors from a pool of
+TensorFlow's own that grows for each new batch shape and never shrinks. With the system
+allocator those tensors are plain malloc blocks, freed (and, being large, unmapped) after each
+call. It costs some time on larger batches, and the model runs as a graph (vae/model.py,
+`inference_graph`), which makes up for it.
 """
 from __future__ import annotations
 
@@ -61,14 +58,13 @@ def bound_server_memory() -> bool:
 
 
 def freeze_long_lived() -> int:
-    """Move every object alive now (TensorFlow, Keras, the model, the dataset, the modules) out
+    """Move every object alive now (the model's libraries, the model, the dataset, the modules) out
     of reach of the garbage collector's full passes; returns how many were frozen.
 
     Streamlit runs a full collection after every script run, fragment runs included, and it
-    holds the interpreter lock while it walks every tracked object: with TensorFlow loaded,
-    about 440,000 objects and 270-330 ms, during which the server sent no message and served
-    no picture (a map click drew its last pictures 0.5 s after its script had ended). Frozen,
-    the same pass takes under a millisecond. Objects that die later are still freed by their
+    holds the interpreter lock while it walks every tracked object: with a model's libraries
+    loaded, hundreds of thousands of objects, during which the server sends no message and
+    serves no picture. Frozen, the same pass takes under a millisecond. Objects that die later are still freed by their
     reference counts; only a cycle among objects alive at this moment would never be collected.
     """
     gc.collect()
@@ -79,7 +75,7 @@ def freeze_long_lived() -> int:
 @contextlib.contextmanager
 def without_keras_extras():
     """Import Keras (and TensorFlow) inside this block without the extras it would load with it
-    (KERAS_EXTRAS): the server then holds 57 MB less. Keras takes a missing extra as not
+    (KERAS_EXTRAS), which the server never uses. Keras takes a missing extra as not
     installed; each one hidden here can be imported as usual after the block, and one already
     imported is left alone."""
     hidden = [name for name in KERAS_EXTRAS if name not in sys.modules]

@@ -13,11 +13,11 @@ def keep_keras_session() -> bool:
     with the model, in the background); whether Keras is loaded.
 
     After each run, fragment runs included, Streamlit calls `keras.backend.clear_session()`, for
-    apps that build a model per run. That cleared TensorFlow's kernel cache, so the next call of
-    the dashboard's model (built once, shared by every session) set up its graph and its oneDNN
-    kernels again: a studio pick's two-face decode took 60-75 ms in the server against 7-12 ms
-    for a second call in the same run. The model and its graphs live as long as the process;
-    Keras's global state holds nothing of a session's.
+    apps that build a model per run. That clears TensorFlow's kernel cache, so the next call of
+    the dashboard's model (built once, shared by every session) would set up its graph and its
+    oneDNN kernels again, several times the cost of the call itself. The model and its graphs
+    live as long as the process; Keras's global state holds nothing of a session's. Only the
+    Keras backend (LEGOMOJI_BACKEND=keras) loads Keras: on LiteRT this does nothing.
     """
     keras = sys.modules.get("keras")
     if keras is None:

@@ -63,10 +63,10 @@ def show_faces(images, captions, columns: int | None = None, width: int = DISPLA
                into: list | None = None) -> list:
     """A row (or rows) of equally sized faces with captions. Each is sent at its own size, or
     shrunk to `width` when it is wider (images.face_png), and the browser scales it: enlarging a
-    128 px face to 190 px here took longer to encode and sent more bytes. Returns the pictures'
-    handles; given those of an earlier row (`into`), the faces replace its pictures one by one
-    in place, with no empty row between the two (a placeholder emptied first made the page show
-    no picture, and collapse, until the new ones came)."""
+    face here would take longer to encode and send more bytes. Returns the pictures' handles;
+    given those of an earlier row (`into`), the faces replace its pictures one by one in place,
+    with no empty row between the two (a placeholder emptied first would leave the page without
+    a picture, collapsed, until the new ones came)."""
     def picture(place, image, caption):
         # the width pinned: a long caption would otherwise widen its figure and stretch the face
         return place.image(face_png(image, width), caption=caption, width=width, output_format="PNG")

@@ -132,6 +132,47 @@ def test_the_map_draws_contours_labels_and_the_hovered_face(server, page, engine
                            timeout=10_000)
 
 
+# Keeps count of the page's running intervals and connected MutationObservers.
+COUNT_WATCHERS = """
+(() => {
+    const intervals = new Set(), observers = new Set();
+    const [setter, clearer] = [window.setInterval, window.clearInterval];
+    window.setInterval = (...args) => { const id = setter(...args); intervals.add(id); return id; };
+    window.clearInterval = (id) => { intervals.delete(id); return clearer(id); };
+    const Observer = window.MutationObserver;
+    window.MutationObserver = class extends Observer {
+        observe(...args) { observers.add(this); return super.observe(...args); }
+        disconnect() { observers.delete(this); return super.disconnect(); }
+    };
+    window.legomojiWatchers = () => [intervals.size, observers.size];
+})();
+"""
+
+
+def test_the_hover_pictures_leave_with_the_map(server, page):
+    """After a visit to the map, the page runs no more intervals and observers than before it,
+    and the hover's picture is gone."""
+    page.add_init_script(COUNT_WATCHERS)
+    open_page(page, server, "Expression studio", pictures=3)
+    page.wait_for_timeout(1000)
+    before = page.evaluate("window.legomojiWatchers()")
+    page.get_by_role("link", name="Latent map").click()
+    page.get_by_role("heading", name="Latent map").wait_for(timeout=60_000)
+    wait_for_map(page)
+    wait_idle(page)
+    trace, n = isolated_points(page, 1)[0]
+    page.mouse.move(*plot_point(page, trace, n))
+    page.wait_for_function("() => document.getElementById('legomoji-map-hover')?.style.display === 'block'",
+                           timeout=10_000)  # the hover works while the map is there
+    page.get_by_role("link", name="Expression studio").click()
+    page.get_by_role("heading", name="Expression studio").wait_for(timeout=60_000)
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    after = page.evaluate("window.legomojiWatchers()")
+    assert after[0] <= before[0] and after[1] <= before[1], (before, after)  # (intervals, observers)
+    assert page.locator("#legomoji-map-hover").count() == 0
+
+
 def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     open_page(page, f"{server}/morph", "Morph")
     strong = page.locator('[data-testid="stMain"] [data-testid="stMarkdownContainer"] strong')

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from data.ldraw import read_document
-from explorer.ui import LDRAW_LABEL
+from explorer.ui import LDRAW_LABEL, LDRAW_ZIP_LABEL
 from tests.browser import CHROMIUM, ROOT, launch_chromium, open_page, streamlit_server, wait_idle
 from tests.conftest import downloads
 from tests.test_app import page
@@ -28,8 +28,9 @@ PAGES = {  # url path -> (page module, title)
     "generate": ("generate", "Generate and inspect"),
     "upload": ("your_image", "Your own image"),
 }
-DOWNLOADS = {"": ["Download the card (PNG)", LDRAW_LABEL], "morph": ["Download PNG", "Download GIF", LDRAW_LABEL],
-             "mirror": [LDRAW_LABEL], "analogy": ["Download PNG"]}
+DOWNLOADS = {"": ["Download the card (PNG)", LDRAW_ZIP_LABEL, LDRAW_LABEL],
+             "morph": ["Download PNG", "Download GIF", LDRAW_ZIP_LABEL, LDRAW_LABEL],
+             "mirror": [LDRAW_ZIP_LABEL, LDRAW_LABEL], "analogy": ["Download PNG"]}
 SKIPPED = {"__pycache__", ".pytest_cache", ".git", ".ruff_cache"}
 
 

@@ -193,7 +193,7 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     card_caption = f"{engine.dataset.name[lego][:40]} with {target_caption[:30]}"
     left, right = st.columns([1, 3], vertical_alignment="center")
     with left:
-        # drawn when clicked (9 ms a run saved; the page sends no bytes for it), and the click does not rerun the page
+        # drawn when clicked, not on every run (the page sends no bytes for it), and the click does not rerun the page
         st.download_button("Download the card (PNG)",
                            lambda: png_bytes(polaroid_card(card_faces, card_labels, card_caption)),
                            "legomoji-card.png", "image/png", key="studio_card", on_click="ignore")
