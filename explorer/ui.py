@@ -285,7 +285,7 @@ def ldraw_download(picture: np.ndarray, key: str, into=st) -> None:
     """Downloads of a Lego face picture as an LDraw part (data.ldraw_part), as a library folder
     (.zip) and as one .mpd file, each named after the face and made when clicked, without a
     rerun; and a toggle that shows the part before it is downloaded. The preview is drawn only
-    when asked for (about 0.3 s), and once per face: the session keeps it while the face stays."""
+    when asked for, and once per face: the session keeps it while the face stays."""
     name = face_name(picture)
     into.download_button(LDRAW_ZIP_LABEL, lambda: face_part_zip(picture), f"{name}.zip", "application/zip",
                          key=f"{key}_zip", on_click="ignore", help=LDRAW_ZIP_HELP)
