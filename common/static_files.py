@@ -4,7 +4,9 @@ Streamlit serves the `static/` folder beside `streamlit_app.py` at `app/static/`
 (`server.enableStaticServing`): a browser fetches each file there once and caches it. What
 depends only on a model's dataset goes there when the model is exported, so that the running
 app writes nothing: for each domain, the face pickers' list of faces and an atlas of their
-pictures, and one small PNG per face for the map drawn with faces. Every name carries a hash
+pictures, and one small PNG per face for the map drawn with faces; and what the browser draws
+faces with (explorer/live.py): the decoder and refiner's LiteRT files, gzipped, and the UMAP
+map's grid of codes. Every name carries a hash
 of its content, so a new dataset never meets an old picture and several models share the
 folder. Where a model's files are missing (a model exported before they existed), the app
 sends the same content inline instead (`inline_*`), in memory.
@@ -12,6 +14,7 @@ sends the same content inline instead (`inline_*`), in memory.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import json
@@ -137,3 +140,45 @@ def inline_thumbnails(images: np.ndarray, side: int = MAP_THUMBNAIL_SIDE) -> lis
         thumbnail(image, side).save(buffer, "PNG", optimize=True)
         urls.append(data_url(buffer.getvalue(), "image/png"))
     return urls
+
+
+LIVE_NETWORKS = {"decoder": "decoder.tflite", "refiner": "refiner.tflite"}  # role -> the model folder's file
+UMAP_GRID = "umap_grid"
+
+
+def _live_contents(model_folder: Path) -> dict[str, tuple[str, bytes]]:
+    """{role: (static name, bytes as stored)} of a model folder's live files (see live_names)."""
+    contents = {}
+    for role, file in LIVE_NETWORKS.items():
+        path = Path(model_folder) / file
+        if path.is_file():
+            raw = path.read_bytes()
+            contents[role] = (f"{role}-{hashlib.sha1(raw).hexdigest()[:16]}.tflite.gz",
+                              gzip.compress(raw, compresslevel=9, mtime=0))
+    latents = Path(model_folder) / "latents.npz"
+    if latents.is_file():
+        with np.load(latents, allow_pickle=False) as archive:
+            if UMAP_GRID in archive.files:
+                grid = np.ascontiguousarray(archive[UMAP_GRID], "<f2").tobytes()  # (G, G, L) little-endian float16
+                contents[UMAP_GRID] = (f"umap-grid-{hashlib.sha1(grid).hexdigest()[:16]}.f16", grid)
+    return contents
+
+
+def live_names(model_folder: Path) -> dict[str, str]:
+    """The static files the browser draws a model's faces with, by role: "decoder" and
+    "refiner" (its LiteRT files, gzipped: Streamlit sends static files uncompressed) and
+    "umap_grid" (the UMAP map's (G, G, L) codes as little-endian float16), each where the
+    model folder has it."""
+    return {role: name for role, (name, _) in _live_contents(model_folder).items()}
+
+
+def write_live_files(model_folder: Path, folder: Path = STATIC_FOLDER) -> list[str]:
+    """Write a model folder's live files (live_names) into `folder`, each atomically; files
+    already there are kept. Returns the names written or found."""
+    names = []
+    for name, data in _live_contents(model_folder).values():
+        if not (folder / name).is_file():
+            with atomic_path(folder / name) as temporary:
+                temporary.write_bytes(data)
+        names.append(name)
+    return names

@@ -13,9 +13,12 @@ import streamlit as st
 from common import static_files
 from explorer import figures, images, map_layers
 from explorer.engine import DEFAULT_ASSETS, Engine
-from vae.latent import direction_coordinates, direction_inverse, kl_per_dimension
+from explorer.live import affine_inverse, grid_inverse
+from explorer.vendor_litert import FOLDER as LITERT_FOLDER
+from vae.latent import direction_coordinates, direction_inverse, kl_per_dimension, pca_inverse
 
 MODEL_ENV = "LEGOMOJI_MODEL"
+LIVE_ENV = "LEGOMOJI_LIVE"  # "0": every face is drawn by the server (explorer/live.py)
 DIRECTIONS = "Directions"  # the map's projection whose axes are two directions a person names
 
 
@@ -104,6 +107,43 @@ def map_to_latent(folder: str, projection: str, points: np.ndarray,
         directions, centre = direction_axes(folder, axes)
         return direction_inverse(points, centre, directions)
     return load_engine(folder).maps.plane_to_latent(projection, points)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def live_files(folder: str) -> dict | None:
+    """Where the browser finds what it draws the model's faces with (explorer/live.py): the
+    vendored LiteRT runtime and the model's networks among the static files the export writes,
+    with the pictures' side and the code's length; None where one is missing (a model exported
+    without them) or $LEGOMOJI_LIVE is 0: the server then draws every face."""
+    if os.environ.get(LIVE_ENV) == "0" or not (LITERT_FOLDER / "SHA256SUMS").is_file():
+        return None
+    names = static_files.live_names(Path(folder))
+    if "decoder" not in names or not all((static_files.STATIC_FOLDER / name).is_file() for name in names.values()):
+        return None
+    engine = load_engine(folder)
+    files = {role: f"{static_files.STATIC_URL}/{name}" for role, name in names.items()}
+    return {"refiner": None, **files, "size": int(engine.dataset.size), "latent": int(engine.maps.means.shape[1]),
+            "runtime": f"{static_files.STATIC_URL}/{LITERT_FOLDER.relative_to(static_files.STATIC_FOLDER).as_posix()}"}
+
+
+def _affine(inverse) -> dict:
+    """An affine map plane's inverse (points (P, 2) -> codes (P, L)) as its offset and matrix."""
+    offset = inverse(np.zeros((1, 2)))[0]
+    return affine_inverse(offset, inverse(np.eye(2)) - offset)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def map_inverse(folder: str, projection: str, axes: tuple[str, str, str, str] | None = None) -> dict:
+    """What the browser needs to find the code at any point of a map (explorer/live.py), as
+    map_to_latent finds it: the UMAP grid, or the PCA or Directions plane's affine inverse."""
+    engine = load_engine(folder)
+    if projection == DIRECTIONS:
+        directions, centre = direction_axes(folder, axes)
+        return _affine(lambda points: direction_inverse(points, centre, directions))
+    if projection == "PCA":
+        return _affine(lambda points: pca_inverse(points, engine.maps.pca_mean, engine.maps.pca_components))
+    files = live_files(folder)
+    return grid_inverse(files["umap_grid"], engine.maps.umap_grid.shape, engine.maps.umap_extent)
 
 
 @st.cache_resource(show_spinner="Finding the map's clusters...", max_entries=8)

@@ -12,10 +12,11 @@ import pytest
 from explorer.picker import WEB, web_file
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = {  # each component's script: the files it is made of, in order (explorer/picker.py, hover.py)
+SCRIPTS = {  # each component's script: the files it is made of, in order (explorer/picker.py, hover.py, live.py)
     "face grid": ("face_lists.js", "face_grid.js"),
     "surprise reel": ("face_lists.js", "surprise_reel.js"),
     "map hover": ("face_lists.js", "map_hover.js"),
+    "live map face": ("live_runtime.js", "live_map.js"),
 }
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from common.cli import run_cli
 from common.errors import UserError
 from common.files import atomic_path, atomic_write_text
-from common.static_files import STATIC_FOLDER, write_static_files
+from common.static_files import STATIC_FOLDER, write_live_files, write_static_files
 from data.dataset import FaceDataset
 from vae.config import read_config
 from vae.latent import fit_gaussian_mixture, fit_pca, pca_project
@@ -184,6 +184,7 @@ def export(run: Path, dataset: FaceDataset, out: Path, seed: int = 0, static: Pa
         if refiner is None:
             (out / REFINER_FILE).unlink(missing_ok=True)
         half.replace(out / "model.keras")
+        write_live_files(out, static)  # the browser's copies of the networks and of the UMAP grid
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # also when the export stops half way
     sizes = {p.name: p.stat().st_size for p in out.iterdir() if p.is_file()}
@@ -221,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
 
             export_lite_refiner(Refiner.load(args.out), args.out,
                                 read_config(args.out / "config.json", "export the model first").image_size)
+            write_live_files(args.out, args.static)
             print(f"shipped the refiner of {args.run} into {args.out}")
             return 0
         if args.lite_only:
@@ -228,10 +230,12 @@ def main(argv: list[str] | None = None) -> int:
             from vae.refiner import Refiner
 
             names = export_lite(load_model_folder(args.out), Refiner.load(args.out), args.out)
+            names += write_live_files(args.out, args.static)
             print(f"{args.out}: {', '.join(names)}")
             return 0
         if args.static_only:
             names = write_static_files(FaceDataset.load(args.out / "dataset.npz"), args.static)
+            names += write_live_files(args.out, args.static)
             print(f"{args.static}: {', '.join(names)}")
             return 0
         cfg = read_config(args.run / "config.json", "pass the folder of a run trained by `python -m vae.train`")

@@ -6,9 +6,18 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.cache import DIRECTIONS, direction_axes, map_figure, map_to_latent, map_trace_members
-from explorer.figures import add_star
+from explorer.cache import (
+    DIRECTIONS,
+    direction_axes,
+    live_files,
+    map_figure,
+    map_inverse,
+    map_to_latent,
+    map_trace_members,
+)
+from explorer.figures import MAP_META, add_star
 from explorer.hover import map_hover
+from explorer.live import live_map_face
 from explorer.ui import (
     face_list,
     get_engine,
@@ -131,10 +140,17 @@ def render_latent_map() -> None:
     figure = map_figure(folder, projection, colour_by, layers, axes, faces=faces)
     if extra is not None:
         add_star(figure, extra)
-    event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"),
-                            key=f"map_{projection}_{colour_by}_{faces}_{extra is not None}_{'-'.join(layers)}_"
-                                f"{'-'.join(axes or ())}",
-                            width="stretch")
+    live = live_files(folder)
+    chart, beside = st.columns([5, 1]) if live else (st.container(), None)
+    event = chart.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"),
+                               key=f"map_{projection}_{colour_by}_{faces}_{extra is not None}_{'-'.join(layers)}_"
+                                   f"{'-'.join(axes or ())}",
+                               width="stretch")
+    if live:
+        domains, captions = (([0.0, 1.0], ["as a Lego face", "as an emoji"]) if engine.domain_conditioned
+                             else ([0.0], ["decoded"]))
+        with beside:
+            live_map_face(live, map_inverse(folder, projection, axes), MAP_META, domains, captions, key="map_live")
     map_hover([face_list(engine, domain) for domain in ("lego", "emoji")])
     if projection == DIRECTIONS:
         st.caption(f"Across: how far each face lies from the average code along {axes[0]} → {axes[1]}; up: along "

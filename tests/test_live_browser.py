@@ -1,0 +1,148 @@
+"""Faces drawn in a real headless Chromium (explorer/live.py): the browser's pictures are the
+server's, the face beside the map is the one under the pointer, nothing is loaded from elsewhere,
+and without WebAssembly every page works on the server's pictures."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explorer.engine import DEFAULT_ASSETS
+from tests.browser import CHROMIUM, FLAGS, launch_chromium, open_page, streamlit_server, wait_for_map, wait_idle
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+                                reason="Debian's chromium is not installed")
+
+PAGES = {"": "Expression studio", "mirror": "Mirror", "morph": "Morph", "analogy": "Analogies",
+         "map": "Latent map", "directions": "Your own directions", "distributions": "Latent distributions",
+         "generate": "Generate and inspect", "upload": "Your own image"}
+# the map's live face, in its component's shadow root
+FIND_PANEL = """() => { for (const host of document.querySelectorAll('*')) {
+    const panel = host.shadowRoot && host.shadowRoot.querySelector('.live');
+    if (panel) return panel;
+} return null; }"""
+PIXELS = """(panel) => panel.canvases.map((canvas) => Array.from(canvas.getContext('2d')
+    .getImageData(0, 0, canvas.width, canvas.height).data).filter((_, i) => i % 4 !== 3))"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def driver():
+    with playwright.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(driver):
+    chromium = launch_chromium(driver)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def live_panel(page):
+    return page.evaluate_handle(FIND_PANEL).as_element()
+
+
+def open_live_map(page, server: str) -> None:
+    open_page(page, f"{server}/map", "Latent map")
+    wait_for_map(page)
+    page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.ready === 'yes'", timeout=60_000)
+
+
+def test_the_browser_draws_the_servers_pictures(server, page, engine):
+    """32 codes of the dataset, half Lego and half emoji, each drawn in its own domain by the
+    browser and by the server, raw and refined: within 2/255 of each other."""
+    from explorer.cache import live_files
+
+    open_live_map(page, server)
+    picks = np.concatenate([engine.indices("lego")[::24][:16], engine.indices("emoji")[::34][:16]])
+    codes, domains = engine.maps.means[picks], (engine.dataset.domain[picks] == "emoji").astype(float)
+    files = live_files(str(DEFAULT_ASSETS))
+    for raw in (True, False):
+        drawn = page.evaluate("([files, codes, domains, refined]) => window.legomojiLive.faces(files, codes, domains,"
+                              " refined)", [files, codes.tolist(), domains.tolist(), not raw])
+        drawn = np.array(drawn, np.int16).reshape(len(picks), engine.dataset.size, engine.dataset.size, 3)
+        served = engine.decode(codes, domains, raw=raw).astype(np.int16)
+        assert np.abs(drawn - served).max() <= 2, ("raw" if raw else "refined", np.abs(drawn - served).max())
+
+
+@pytest.mark.parametrize("projection", ["UMAP", "PCA"])
+def test_the_face_beside_the_map_is_the_one_under_the_pointer(server, page, engine, projection):
+    from explorer.cache import map_to_latent
+
+    open_live_map(page, server)
+    if projection != "UMAP":
+        page.get_by_text(projection, exact=True).first.click()
+        wait_idle(page)
+        wait_for_map(page)
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    for u, v in ((0.31, 0.62), (0.74, 0.28)):  # two spots, each off the points or on them alike
+        page.mouse.move(area["x"] + u * area["width"], area["y"] + v * area["height"], steps=4)
+        page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.state === 'refined'", timeout=30_000)
+        point = [float(value) for value in live_panel(page).get_attribute("data-point").split(",")]
+        shown = live_panel(page).evaluate(PIXELS)
+        code = map_to_latent(str(DEFAULT_ASSETS), projection, np.array([point]))[0]
+        served = engine.decode(np.stack([code, code]), np.array([0.0, 1.0])).astype(np.int16)
+        shown = np.array(shown, np.int16).reshape(served.shape)
+        assert np.abs(shown - served).max() <= 2, (projection, point, np.abs(shown - served).max())
+        page.mouse.move(5, 5)  # off the map: the next spot is drawn afresh
+        live_panel(page).evaluate("(panel) => { panel.dataset.state = 'away'; }")
+
+
+def test_moving_over_the_map_sends_the_server_nothing_and_loads_nothing_from_elsewhere(server, page):
+    sent, elsewhere = [], []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(frame)))
+    page.on("request", lambda request: None if request.url.startswith((server, "data:", "blob:"))
+            else elsewhere.append(request.url))
+    for path, title in PAGES.items():
+        open_page(page, f"{server}/{path}", title)
+    open_live_map(page, server)
+    wait_idle(page)
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    before = len(sent)
+    for k in range(40):
+        page.mouse.move(area["x"] + area["width"] * (0.1 + 0.02 * k), area["y"] + area["height"] * (0.3 + 0.01 * k))
+        page.wait_for_timeout(25)
+    page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.state === 'refined'", timeout=30_000)
+    page.wait_for_timeout(500)
+    assert len(sent) == before, "moving the pointer sent the server a message"
+    assert not elsewhere, elsewhere
+
+
+def test_without_webassembly_every_page_works_on_the_servers_pictures(server, driver):
+    """V8 without its compilers has no WebAssembly (`--noexpose_wasm` leaves it in Chromium 156)."""
+    chromium = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS + ["--js-flags=--jitless"])
+    try:
+        page = chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        for path, title in PAGES.items():
+            open_page(page, f"{server}/{path}", title)
+            assert page.locator('[data-testid="stException"]').count() == 0, path
+        assert page.evaluate("() => typeof WebAssembly") == "undefined"
+        open_page(page, f"{server}/map", "Latent map")
+        wait_for_map(page)
+        page.wait_for_function("() => window.legomojiLive && window.legomojiLive.failed", timeout=30_000)
+        assert live_panel(page).evaluate("(panel) => panel.hidden")  # no live face, no error shown
+        area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+        page.mouse.click(area["x"] + 0.5 * area["width"], area["y"] + 0.5 * area["height"])  # the server's click
+        page.get_by_text("nearest neighbours in latent space").wait_for(timeout=60_000)
+        assert not errors, errors
+    finally:
+        chromium.close()
