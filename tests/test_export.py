@@ -1,4 +1,5 @@
 """`python -m vae.export` on a real (tiny) shared model: the assets the dashboard opens."""
+import gzip
 import json
 
 import numpy as np
@@ -32,7 +33,7 @@ def test_export_writes_every_asset_with_the_attribution(exported):
 
 
 def test_export_writes_the_static_pictures_the_dashboard_serves(exported):
-    from common.static_files import face_list, thumbnail_folder_name
+    from common.static_files import face_list, live_names, thumbnail_folder_name
 
     folder, _ = exported
     static, shipped = folder.parent / "static", FaceDataset.load(folder / "dataset.npz")
@@ -43,6 +44,9 @@ def test_export_writes_the_static_pictures_the_dashboard_serves(exported):
             assert atlas.format == "WEBP" and atlas.width == 16 * listing.side
     thumbs = static / thumbnail_folder_name(shipped.images)
     assert sorted(int(p.stem) for p in thumbs.glob("*.png")) == list(range(len(shipped)))
+    live = live_names(folder)  # what the browser draws faces with (explorer/live.py)
+    assert {"decoder", "umap_grid"} <= set(live) and all((static / name).is_file() for name in live.values())
+    assert gzip.decompress((static / live["decoder"]).read_bytes()) == (folder / "decoder.tflite").read_bytes()
     assert not [p for p in static.iterdir() if p.name.startswith(".")]
 
 
