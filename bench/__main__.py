@@ -213,6 +213,37 @@ def wire_markdown(wire: dict) -> list[str]:
     return lines
 
 
+def live_markdown(live: dict) -> list[str]:
+    """The face under a moving pointer, drawn in the browser (explorer/live.py)."""
+    pointer, heap, sessions, cold = live["map_pointer"], live["heap"], live["sessions"], live["cold_home"]
+    moving, clicking = sessions["moving"], sessions["clicking"]
+    return [
+        "", "## Live faces in the browser (headless Chromium, LiteRT.js on one WebAssembly thread)", "",
+        f"The map's face under the pointer, in each domain, drawn in the page. {pointer['moves']} pointer moves "
+        f"along a path at about 60 a second; for each move, the time until a face at least as new is on the "
+        f"canvas ({pointer['faces_drawn']} faces drawn: a move that comes while a face is drawing waits for it).",
+        "", "| figure | value | goal | |", "|---|---|---|---|",
+        f"| map pointer move to its face on the canvas, p50 / p95 | {pointer['p50_ms']:.0f} / "
+        f"{pointer['p95_ms']:.0f} ms | <= 50 / 100 ms | {verdict(pointer['p50_ms'], 50)} / "
+        f"{verdict(pointer['p95_ms'], 100)} |",
+        f"| last move to the refined faces | {pointer['refined_after_last_move_ms']:.0f} ms | <= 250 ms | "
+        f"{verdict(pointer['refined_after_last_move_ms'], 250)} |",
+        f"| websocket messages sent over the {pointer['moves']} moves | {pointer['websocket_messages_sent']} | 0 | "
+        f"{verdict(pointer['websocket_messages_sent'], 0)} |",
+        f"| cold browser over the home connection: map opened to its first live face (median of "
+        f"{len(cold['each_s'])}) | {cold['median_s']} s | <= 6 s | {verdict(cold['median_s'], 6)} |",
+        f"| the runtime and the networks on the wire | {cold['live_mb_on_the_wire']} MB | <= 9 MB | "
+        f"{verdict(cold['live_mb_on_the_wire'], 9)} |",
+        f"| the tab's JavaScript heap after {heap['minutes']:g} minutes of moving ({heap['moves']} moves) | "
+        f"{heap['heap_mb_after']} MB (before: {heap['heap_mb_before']} MB) | <= 300 MB | "
+        f"{verdict(heap['heap_mb_after'], 300)} |",
+        f"| server CPU while {sessions['sessions']} sessions each move {sessions['moves_each']} times at once "
+        f"({moving['faces_drawn']} faces drawn) | {moving['server_cpu_s']} s | near 0 | |",
+        f"| server CPU per map click of the same sessions (each a run of the server's) | "
+        f"{clicking['server_cpu_ms_per_click']:.0f} ms ({clicking['clicks']} clicks) | | |",
+    ]
+
+
 def markdown(results: dict) -> str:
     from vae.eval.compare import ALIGNMENT_HEADER, alignment_row
 
@@ -312,6 +343,8 @@ def markdown(results: dict) -> str:
                      f"{u['extra_peak_mb']:.0f} MB | < 1 s, < 100 MB | {'met' if ok else '**missed**'} |")
     if "wire" in results:
         lines += wire_markdown(results["wire"])
+    if "live" in results:
+        lines += live_markdown(results["live"])
     lines += shared_space_markdown(results["alignment"], results["evaluation"], results["assets_mb"],
                                    results["interaction"])
     s = results["morph_smoothness"]
@@ -410,6 +443,12 @@ def _wire(args) -> dict:
     return {"wire": measure_wire()}
 
 
+def _live(args) -> dict:
+    from bench.live import measure_live
+
+    return {"live": measure_live(sessions=args.sessions)}
+
+
 def _interaction(args) -> dict:
     from bench.interaction import measure_as_served
 
@@ -437,9 +476,9 @@ def _refiner(args) -> dict:
     return {"refiner": measure_refiner(Engine(backend="keras"), served=served)}
 
 
-PARTS = ("build", "app", "uploads", "clicks", "wire", "interaction", "quality", "refiner", "training")
-MEASURE = {"app": _app, "uploads": _uploads, "clicks": _clicks, "wire": _wire, "interaction": _interaction,
-           "quality": _quality, "refiner": _refiner}
+PARTS = ("build", "app", "uploads", "clicks", "wire", "live", "interaction", "quality", "refiner", "training")
+MEASURE = {"app": _app, "uploads": _uploads, "clicks": _clicks, "wire": _wire, "live": _live,
+           "interaction": _interaction, "quality": _quality, "refiner": _refiner}
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 // or the PCA and Directions planes' affine inverse), as the server's click on an empty spot
 // computes it; the pointer's moves send the server nothing.
 
-const REST_MS = 120;  // the pointer still this long: the refined face follows
+const REST_MS = 60;  // the pointer still this long: the refined face follows
 
 function halfToFloat(bits) {  // an IEEE 754 half (uint16) as a number
     const sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;

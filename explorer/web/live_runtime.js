@@ -14,11 +14,14 @@ async function gunzipped(url) {  // Streamlit sends static files uncompressed: t
     return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-async function loadNetworks(files) {
+async function loadNetworks(files) {  // every file is fetched at once: on a slow line the bytes are the wait
     if (typeof WebAssembly !== "object" || typeof DecompressionStream !== "function") {
         throw new Error("this browser has no WebAssembly or no DecompressionStream");
     }
     const base = new URL(files.runtime + "/", document.baseURI);
+    const decoderBytes = gunzipped(files.decoder);
+    const refinerBytes = files.refiner ? gunzipped(files.refiner) : null;
+    refinerBytes?.catch(() => null);  // a refiner that fails to load leaves the decoder's own pictures
     const core = await import(new URL("core/index.js", base).href);
     // the loader's own choice (see its load()): the plain build where relaxed SIMD runs, else compat
     const build = (await core.supportsFeature("relaxedSimd")) ? "litert_wasm_internal" : "litert_wasm_compat_internal";
@@ -31,9 +34,13 @@ async function loadNetworks(files) {
             return await core.loadAndCompile(bytes, { accelerator: "wasm" });
         }
     };
-    const decoder = await compile(await gunzipped(files.decoder));
-    const refiner = files.refiner ? await compile(await gunzipped(files.refiner)) : null;
-    return { core, decoder, refiner, size: files.size, latent: files.latent };
+    const net = { core, decoder: await compile(await decoderBytes), refiner: null, size: files.size,
+                  latent: files.latent };
+    // the decoder draws meanwhile; refined pictures follow once the refiner is in
+    net.refinerReady = !refinerBytes ? Promise.resolve() : refinerBytes.then(compile).then((refiner) => {
+        net.refiner = refiner;
+    }, (error) => console.warn("Legomoji: the browser draws the decoder's own pictures, its refiner failed:", error));
+    return net;
 }
 
 function networks(files) {  // the promise of the loaded networks, made once per tab
@@ -61,12 +68,20 @@ async function runNetwork(net, model, inputs) {  // inputs: {name: [Float32Array
 }
 
 // A face (S * S * 3 floats in [0, 1]) for a code (L floats) in a domain (0 Lego, 1 emoji, a mix):
-// the decoder's own picture, or with `refined` the refiner's picture of it.
+// the decoder's own picture, and the refiner's picture of a decoder's picture.
+function decodeFace(net, code, domain) {
+    return runNetwork(net, net.decoder, { z: [Float32Array.from(code), [1, net.latent]],
+                                          domains: [new Float32Array([domain]), [1, 1]] });
+}
+
+function refineFace(net, raw, domain) {
+    return runNetwork(net, net.refiner, { images: [raw, [1, net.size, net.size, 3]],
+                                          domains: [new Float32Array([domain]), [1, 1]] });
+}
+
 async function drawFace(net, code, domain, refined) {
-    const domains = [new Float32Array([domain]), [1, 1]];
-    const raw = await runNetwork(net, net.decoder, { z: [Float32Array.from(code), [1, net.latent]], domains });
-    if (!refined || !net.refiner) return raw;
-    return runNetwork(net, net.refiner, { images: [raw, [1, net.size, net.size, 3]], domains });
+    const raw = await decodeFace(net, code, domain);
+    return refined && net.refiner ? refineFace(net, raw, domain) : raw;
 }
 
 function toRgba(pixels, size) {  // as vae.pixels.to_uint8 rounds (a clamped array rounds half to even), then opaque
@@ -87,6 +102,7 @@ function paint(canvas, pixels, size) {
 // For tests and the bench: uint8 RGB faces of codes, as the page draws them.
 live.faces = async (files, codes, domains, refined) => {
     const net = await networks(files);
+    if (refined) await net.refinerReady;
     const faces = [];
     for (let k = 0; k < codes.length; k += 1) {
         const rgba = toRgba(await drawFace(net, codes[k], domains[k], refined), net.size);
@@ -126,9 +142,9 @@ class FacePainter {
             this.busy = false;
         }
         const last = this.last;
-        if (last && !last.refined && this.net.refiner) {
+        if (last && !last.refined) {
             this.timer = setTimeout(() => {
-                if (this.last === last && !this.busy && !this.next) {
+                if (this.last === last && !this.busy && !this.next && this.net.refiner) {
                     this.next = { ...last, refined: true };
                     this.drain();
                 }
@@ -137,11 +153,15 @@ class FacePainter {
     }
 
     async paintAll(job) {
+        const raws = job.refined ? job.raws : [];
         for (let k = 0; k < this.canvases.length; k += 1) {
             if (job.refined && this.next) return;  // the pointer moved on: its raw face comes first
-            paint(this.canvases[k], await drawFace(this.net, job.code, this.domains[k], job.refined), this.net.size);
+            const pixels = job.refined ? await refineFace(this.net, raws[k], this.domains[k])
+                : await decodeFace(this.net, job.code, this.domains[k]);
+            if (!job.refined) raws.push(pixels);
+            paint(this.canvases[k], pixels, this.net.size);
         }
-        this.last = job;
+        this.last = { ...job, raws };
         this.onDrawn(job.refined, job.tag);
     }
 

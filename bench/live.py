@@ -1,0 +1,178 @@
+"""Faces drawn in the browser (explorer/live.py), measured in headless Chromium: the face under a
+moving pointer on the map, what a cold browser fetches before its first live face over the
+emulated home connection, the tab's memory after minutes of moving, and what the server does
+while eight sessions move at once (against the clicks it answers without the live path).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from bench.wire import HOME_CONNECTION, Wire
+from tests.browser import launch_chromium, open_page, plot_point, streamlit_server, wait_for_map, wait_idle
+
+FIND_PANEL = """() => { for (const host of document.querySelectorAll('*')) {
+    const panel = host.shadowRoot && host.shadowRoot.querySelector('.live');
+    if (panel) return panel;
+} return null; }"""
+RECORD_MOVES = """() => { if (!window.legomojiMoves) document.addEventListener('pointermove',
+    (e) => window.legomojiMoves.push(e.timeStamp), { capture: true }); window.legomojiMoves = []; }"""
+LIVE_FILES = ("/app/static/vendor/", ".tflite.gz", ".f16")  # the runtime's and the networks' requests
+
+
+def _open_live_map(page, url: str, timeout_ms: int = 120_000) -> None:
+    open_page(page, f"{url}/map", "Latent map")
+    wait_for_map(page)
+    page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.ready === 'yes'", timeout=timeout_ms)
+    wait_idle(page)
+
+
+def _path(area: dict, moves: int) -> list[tuple[float, float]]:
+    """A figure of eight across the map's plot area: over points and the space between them."""
+    t = np.linspace(0, 2 * math.pi, moves)
+    u, v = 0.5 + 0.38 * np.sin(t), 0.5 + 0.3 * np.sin(2 * t)
+    return [(area["x"] + a * area["width"], area["y"] + b * area["height"]) for a, b in zip(u, v)]
+
+
+def pointer_moves(page, moves: int = 200, interval_ms: int = 16) -> dict:
+    """`moves` pointer moves along a path at about 60 per second: for each, the time until a
+    face at least as new as it is on the canvas (p50, p95); the faces drawn; the time from the
+    last move to the refined face; and the websocket messages the page sent meanwhile."""
+    sent = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(frame)))
+    page.evaluate(RECORD_MOVES)
+    page.evaluate("() => { window.legomojiLive.log.length = 0; }")
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    before = len(sent)
+    for x, y in _path(area, moves):
+        page.mouse.move(x, y)
+        page.wait_for_timeout(interval_ms)
+    page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.state === 'refined'", timeout=30_000)
+    page.wait_for_timeout(300)
+    moved, log = page.evaluate("() => [window.legomojiMoves, window.legomojiLive.log]")
+    raw = sorted((asked, drawn) for asked, drawn, refined in log if not refined)
+    waits = []
+    for t in moved:
+        drawn = [d for a, d in raw if a >= t]
+        if drawn:
+            waits.append(min(drawn) - t)
+    refined = [d for a, d, r in log if r]
+    return {"moves": len(moved), "faces_drawn": len(raw), "p50_ms": round(float(np.median(waits)), 1),
+            "p95_ms": round(float(np.percentile(waits, 95)), 1),
+            "refined_after_last_move_ms": round(max(refined) - max(moved), 1) if refined else None,
+            "websocket_messages_sent": len(sent) - before}
+
+
+def cold_live(playwright, url: str, conditions: dict, loads: int = 3) -> dict:
+    """A fresh browser (empty cache) over `conditions`: seconds from opening the map to its first
+    live face (the median of `loads`), and the bytes the runtime and the networks took on the wire."""
+    seconds, live_bytes = [], []
+    for _ in range(loads):
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        wire = Wire(page)
+        wire.emulate(conditions)
+        requests, sizes = {}, []
+        wire.client.on("Network.requestWillBeSent", lambda e, into=requests: into.update({e["requestId"]:
+                                                                                          e["request"]["url"]}))
+        wire.client.on("Network.loadingFinished", lambda e, into=sizes, urls=requests: into.append(
+            e["encodedDataLength"]) if any(part in urls.get(e["requestId"], "") for part in LIVE_FILES) else None)
+        started = time.perf_counter()
+        page.goto(f"{url}/map")
+        page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.ready === 'yes'", timeout=180_000)
+        area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+        page.mouse.move(area["x"] + area["width"] / 3, area["y"] + area["height"] / 2)
+        page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.state", timeout=60_000)
+        seconds.append(round(time.perf_counter() - started, 2))
+        live_bytes.append(sum(sizes))
+        browser.close()
+    return {"median_s": round(float(np.median(seconds)), 2), "each_s": seconds,
+            "live_mb_on_the_wire": round(live_bytes[0] / 1e6, 2)}
+
+
+def heap_after_moving(page, minutes: float) -> dict:
+    """The tab's JavaScript heap (DevTools' used size) before and after `minutes` of moving."""
+    client = page.context.new_cdp_session(page)
+    before = client.send("Runtime.getHeapUsage")["usedSize"]
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    path = _path(area, 400)
+    ends = time.perf_counter() + minutes * 60
+    k = 0
+    while time.perf_counter() < ends:
+        page.mouse.move(*path[k % len(path)])
+        page.wait_for_timeout(16)
+        k += 1
+    client.send("HeapProfiler.collectGarbage")
+    after = client.send("Runtime.getHeapUsage")["usedSize"]
+    return {"minutes": minutes, "moves": k, "heap_mb_before": round(before / 1e6, 1),
+            "heap_mb_after": round(after / 1e6, 1)}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its threads (Linux /proc)."""
+    import os
+
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sessions_at_once(browser, url: str, pid: int, sessions: int, moves: int) -> dict:
+    """Server CPU seconds while `sessions` sessions each move over the map `moves` times (the
+    live path), and while the same sessions each click `clicks` points of it (each click a run
+    of the server's): what one explored point costs the server either way."""
+    pages = []
+    for _ in range(sessions):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        _open_live_map(page, url)
+        pages.append(page)
+    area = pages[0].locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    path = _path(area, moves)
+    time.sleep(2)
+    cpu = _cpu_seconds(pid)
+    started = time.perf_counter()
+    for x, y in path:
+        for page in pages:
+            page.mouse.move(x, y)
+    for page in pages:
+        page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.state === 'refined'", timeout=60_000)
+    moving = {"seconds": round(time.perf_counter() - started, 1), "server_cpu_s": round(_cpu_seconds(pid) - cpu, 2),
+              "faces_drawn": sum(page.evaluate("() => window.legomojiLive.log.length") for page in pages)}
+    clicks = 5
+    cpu = _cpu_seconds(pid)
+    for k in range(clicks):
+        for page in pages:
+            page.mouse.click(*plot_point(page, 1 + k % 2, 13 * k + 1))
+        for page in pages:
+            page.get_by_text("nearest neighbours in latent space").first.wait_for(timeout=120_000)
+            wait_idle(page)
+    clicking = {"clicks": clicks * sessions, "server_cpu_s": round(_cpu_seconds(pid) - cpu, 2)}
+    clicking["server_cpu_ms_per_click"] = round(1000 * clicking["server_cpu_s"] / clicking["clicks"], 1)
+    for page in pages:
+        page.close()
+    return {"sessions": sessions, "moves_each": moves, "moving": moving, "clicking": clicking}
+
+
+def measure_live(moves: int = 200, heap_minutes: float = 5.0, sessions: int = 8) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    results = {"home_connection": HOME_CONNECTION}
+    with streamlit_server() as (url, process), sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        _open_live_map(page, url)
+        pointer_moves(page, 40)  # a warm-up
+        results["map_pointer"] = pointer_moves(page, moves)
+        results["heap"] = heap_after_moving(page, heap_minutes)
+        page.close()
+        results["sessions"] = sessions_at_once(browser, url, process.pid, sessions, 60)
+        browser.close()
+        results["cold_home"] = cold_live(p, url, HOME_CONNECTION)
+    return results
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(measure_live(100, 0.2, 2), indent=2))
