@@ -112,18 +112,23 @@ def map_to_latent(folder: str, projection: str, points: np.ndarray,
 @st.cache_resource(show_spinner=False, max_entries=4)
 def live_files(folder: str) -> dict | None:
     """Where the browser finds what it draws the model's faces with (explorer/live.py): the
-    vendored LiteRT runtime and the model's networks among the static files the export writes,
-    with the pictures' side and the code's length; None where one is missing (a model exported
-    without them) or $LEGOMOJI_LIVE is 0: the server then draws every face."""
-    if os.environ.get(LIVE_ENV) == "0" or not (LITERT_FOLDER / "SHA256SUMS").is_file():
+    vendored LiteRT runtime, the scripts that run it (static/live/) and the model's networks
+    among the static files the export writes, with the pictures' side and the code's length;
+    None where one is missing (a model exported without them) or $LEGOMOJI_LIVE is 0: the
+    server then draws every face."""
+    scripts = [static_files.STATIC_FOLDER / "live" / name for name in ("runtime.js", "worker.js")]
+    if os.environ.get(LIVE_ENV) == "0" or not (LITERT_FOLDER / "SHA256SUMS").is_file() or \
+            not all(script.is_file() for script in scripts):
         return None
     names = static_files.live_names(Path(folder))
     if "decoder" not in names or not all((static_files.STATIC_FOLDER / name).is_file() for name in names.values()):
         return None
     engine = load_engine(folder)
     files = {role: f"{static_files.STATIC_URL}/{name}" for role, name in names.items()}
-    return {"refiner": None, **files, "size": int(engine.dataset.size), "latent": int(engine.maps.means.shape[1]),
-            "runtime": f"{static_files.STATIC_URL}/{LITERT_FOLDER.relative_to(static_files.STATIC_FOLDER).as_posix()}"}
+    served = {name: f"{static_files.STATIC_URL}/{path.relative_to(static_files.STATIC_FOLDER).as_posix()}"
+              for name, path in (("runtime", LITERT_FOLDER), ("module", scripts[0]), ("worker", scripts[1]))}
+    return {"refiner": None, **files, **served, "size": int(engine.dataset.size),
+            "latent": int(engine.maps.means.shape[1])}
 
 
 def _affine(inverse) -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from common.static_files import STATIC_FOLDER
 from explorer.picker import WEB, web_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +26,15 @@ SCRIPTS = {  # each component's script: the files it is made of, in order (explo
 def test_each_components_script_is_valid_javascript(component, tmp_path):
     script = tmp_path / "component.mjs"  # a module, as st.components.v2 loads it
     script.write_text("".join(web_file(name) for name in SCRIPTS[component]))
+    checked = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+@pytest.mark.parametrize("name, kind", [("runtime.js", "mjs"), ("worker.js", "js")])
+def test_the_served_live_scripts_are_valid_javascript(name, kind, tmp_path):
+    script = tmp_path / f"script.{kind}"  # the runtime is a module, the worker a classic script
+    script.write_text((STATIC_FOLDER / "live" / name).read_text())
     checked = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
 

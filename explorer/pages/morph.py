@@ -59,7 +59,7 @@ def morph_panel(engine: Engine) -> None:
     # shown at the frames' own size (a page's width holds ten of them); the PNG download is twice as large
     st.image(shown, width="stretch", output_format="PNG")
     a, b, c, d = st.columns([1, 1, 2, 2], vertical_alignment="bottom")
-    # fetched when clicked: sent with the page, the two files were 630 KB on every pick
+    # fetched when clicked: sent with the page, the two files would cost hundreds of KB on every pick
     a.download_button("Download PNG", lambda: strip, "legomoji-morph.png", "image/png", key="morph_png",
                       on_click="ignore")
     b.download_button("Download GIF", lambda: gif, "legomoji-morph.gif", "image/gif", key="morph_gif",

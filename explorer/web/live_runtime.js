@@ -1,51 +1,74 @@
-// Faces drawn in the browser (explorer/live.py): the model's decoder and refiner run here, on
-// LiteRT.js (vendored under static/vendor/), from the same LiteRT files the server runs.
-// The runtime and the networks load once per tab and are shared by every live component; the
-// browser caches their files. WebGPU where the browser has it, else WebAssembly on the CPU.
-// Anything that fails leaves `live.failed` set: the components then stay hidden and the page
-// keeps the server's pictures.
+// Faces drawn in the browser (explorer/live.py): the page's side of it. The networks themselves
+// run in static/live/runtime.js, here and in a worker (static/live/worker.js) that draws a
+// second face at the same time on another core; both load once per tab and are shared by every
+// live component, and the browser caches their files. Anything that fails leaves `live.failed`
+// set: the components then stay hidden and the page keeps the server's pictures. A worker that
+// fails only leaves the page drawing its faces one after the other.
 
 const live = (window.legomojiLive ??= { loading: null, failed: null });
 
-async function gunzipped(url) {  // Streamlit sends static files uncompressed: the big ones are stored gzipped
-    const response = await fetch(new URL(url, document.baseURI));
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-    const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+function absolute(files) {  // every URL resolved against the page, for the runtime and the worker
+    const resolved = { ...files };
+    for (const key of ["runtime", "decoder", "refiner", "module", "worker"]) {
+        if (files[key]) resolved[key] = new URL(files[key], document.baseURI).href;
+    }
+    return resolved;
 }
 
-async function loadNetworks(files) {  // every file is fetched at once: on a slow line the bytes are the wait
-    if (typeof WebAssembly !== "object" || typeof DecompressionStream !== "function") {
-        throw new Error("this browser has no WebAssembly or no DecompressionStream");
+// The worker, handed the files the page fetched once its refiner is in: {decode, refine, ready};
+// null where it cannot start.
+function startHelper(files, net) {
+    let worker;
+    try {
+        worker = new Worker(files.worker);
+    } catch (error) {
+        console.warn("Legomoji: the live faces are drawn one at a time, no worker:", error);
+        return null;
     }
-    const base = new URL(files.runtime + "/", document.baseURI);
-    const decoderBytes = gunzipped(files.decoder);
-    const refinerBytes = files.refiner ? gunzipped(files.refiner) : null;
-    refinerBytes?.catch(() => null);  // a refiner that fails to load leaves the decoder's own pictures
-    const core = await import(new URL("core/index.js", base).href);
-    // the loader's own choice (see its load()): the plain build where relaxed SIMD runs, else compat
-    const build = (await core.supportsFeature("relaxedSimd")) ? "litert_wasm_internal" : "litert_wasm_compat_internal";
-    window.Module = { wasmBinary: (await gunzipped(new URL(`wasm/${build}.wasm.gz`, base).href)).buffer };
-    await core.loadLiteRt(new URL(`wasm/${build}.js`, base).href);
-    const compile = async (bytes) => {
-        try {
-            return await core.loadAndCompile(bytes, {});  // WebGPU where there is a device
-        } catch (error) {
-            return await core.loadAndCompile(bytes, { accelerator: "wasm" });
-        }
+    const pending = new Map();
+    let next = 0;
+    const helper = { broken: false };
+    const fail = (error) => {
+        helper.broken = true;
+        for (const { reject } of pending.values()) reject(error);
+        pending.clear();
     };
-    const net = { core, decoder: await compile(await decoderBytes), refiner: null, size: files.size,
-                  latent: files.latent };
-    // the decoder draws meanwhile; refined pictures follow once the refiner is in
-    net.refinerReady = !refinerBytes ? Promise.resolve() : refinerBytes.then(compile).then((refiner) => {
-        net.refiner = refiner;
-    }, (error) => console.warn("Legomoji: the browser draws the decoder's own pictures, its refiner failed:", error));
+    worker.onerror = (event) => fail(new Error(event.message || "the worker failed"));
+    worker.onmessage = ({ data }) => {
+        const asked = pending.get(data.id);
+        pending.delete(data.id);
+        if (asked) data.error ? asked.reject(new Error(data.error)) : asked.resolve(data.pixels);
+    };
+    const ask = (message) => new Promise((resolve, reject) => {
+        const id = next++;
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ ...message, id });
+    });
+    helper.decode = (code, domain) => ask({ code: Array.from(code), domain });
+    helper.refine = (raw, domain) => ask({ refine: true, raw, domain });
+    helper.ready = net.refinerReady
+        .then(() => ask({ warm: true, module: files.module, files, bytes: net.bytes }))
+        .then(() => true, (error) => {
+            console.warn("Legomoji: the live faces are drawn one at a time, the worker failed:", error);
+            fail(error);
+            return false;
+        })
+        .finally(() => { net.bytes = null; });  // the worker has its copy
+    return helper;
+}
+
+async function loadBoth(files) {
+    const runtime = await import(files.module);
+    const net = await runtime.loadNetworks(files);
+    net.decodeFace = (code, domain) => runtime.decodeFace(net, code, domain);
+    net.refineFace = (raw, domain) => runtime.refineFace(net, raw, domain);
+    net.helper = startHelper(files, net);
     return net;
 }
 
 function networks(files) {  // the promise of the loaded networks, made once per tab
     if (!live.loading) {
-        live.loading = loadNetworks(files).catch((error) => {
+        live.loading = loadBoth(absolute(files)).catch((error) => {
             live.failed = error;
             console.warn("Legomoji: faces are drawn by the server, the browser cannot draw them:", error);
             throw error;
@@ -54,34 +77,9 @@ function networks(files) {  // the promise of the loaded networks, made once per
     return live.loading;
 }
 
-async function runNetwork(net, model, inputs) {  // inputs: {name: [Float32Array, shape]} -> the one output
-    const tensors = {};
-    for (const [name, [values, shape]] of Object.entries(inputs)) tensors[name] = new net.core.Tensor(values, shape);
-    let outputs = {};
-    try {
-        outputs = await model.run(tensors);
-        const first = Object.values(outputs)[0];
-        return new Float32Array(await first.data());
-    } finally {
-        for (const tensor of [...Object.values(tensors), ...Object.values(outputs)]) tensor.delete();
-    }
-}
-
-// A face (S * S * 3 floats in [0, 1]) for a code (L floats) in a domain (0 Lego, 1 emoji, a mix):
-// the decoder's own picture, and the refiner's picture of a decoder's picture.
-function decodeFace(net, code, domain) {
-    return runNetwork(net, net.decoder, { z: [Float32Array.from(code), [1, net.latent]],
-                                          domains: [new Float32Array([domain]), [1, 1]] });
-}
-
-function refineFace(net, raw, domain) {
-    return runNetwork(net, net.refiner, { images: [raw, [1, net.size, net.size, 3]],
-                                          domains: [new Float32Array([domain]), [1, 1]] });
-}
-
 async function drawFace(net, code, domain, refined) {
-    const raw = await decodeFace(net, code, domain);
-    return refined && net.refiner ? refineFace(net, raw, domain) : raw;
+    const raw = await net.decodeFace(code, domain);
+    return refined && net.refiner ? net.refineFace(raw, domain) : raw;
 }
 
 function toRgba(pixels, size) {  // as vae.pixels.to_uint8 rounds (a clamped array rounds half to even), then opaque
@@ -100,12 +98,20 @@ function paint(canvas, pixels, size) {
 }
 
 // For tests and the bench: uint8 RGB faces of codes, as the page draws them.
-live.faces = async (files, codes, domains, refined) => {
+live.faces = async (files, codes, domains, refined, onWorker = false) => {
     const net = await networks(files);
     if (refined) await net.refinerReady;
+    if (onWorker && !(net.helper && await net.helper.ready)) throw new Error("no worker");
     const faces = [];
     for (let k = 0; k < codes.length; k += 1) {
-        const rgba = toRgba(await drawFace(net, codes[k], domains[k], refined), net.size);
+        let pixels;
+        if (onWorker) {
+            pixels = await net.helper.decode(codes[k], domains[k]);
+            if (refined) pixels = await net.helper.refine(pixels, domains[k]);
+        } else {
+            pixels = await drawFace(net, codes[k], domains[k], refined);
+        }
+        const rgba = toRgba(pixels, net.size);
         faces.push(Array.from(rgba.filter((_, i) => i % 4 !== 3)));
     }
     return faces;
@@ -152,16 +158,30 @@ class FacePainter {
         }
     }
 
-    async paintAll(job) {
-        const raws = job.refined ? job.raws : [];
-        for (let k = 0; k < this.canvases.length; k += 1) {
-            if (job.refined && this.next) return;  // the pointer moved on: its raw face comes first
-            const pixels = job.refined ? await refineFace(this.net, raws[k], this.domains[k])
-                : await decodeFace(this.net, job.code, this.domains[k]);
-            if (!job.refined) raws.push(pixels);
-            paint(this.canvases[k], pixels, this.net.size);
+    // One face: the decoder's picture of the job's code, or the refiner's of the one drawn before.
+    face(job, k, onWorker) {
+        const [net, domain] = [this.net, this.domains[k]];
+        if (onWorker) return job.refined ? net.helper.refine(job.raws[k], domain) : net.helper.decode(job.code, domain);
+        return job.refined ? net.refineFace(job.raws[k], domain) : net.decodeFace(job.code, domain);
+    }
+
+    async paintAll(job) {  // the first face here, the second on the worker at the same time where it runs
+        const helper = this.net.helper, count = this.canvases.length;
+        const shared = count === 2 && helper && !helper.broken && await helper.ready;
+        let pixels;
+        if (shared) {
+            pixels = await Promise.all([this.face(job, 0, false), this.face(job, 1, true).catch(() => null)]);
+            if (!pixels[1]) pixels[1] = await this.face(job, 1, false);  // the worker failed: here
+        } else {
+            pixels = [];
+            for (let k = 0; k < count; k += 1) {
+                if (job.refined && this.next) return;  // the pointer moved on: its raw face comes first
+                pixels.push(await this.face(job, k, false));
+            }
         }
-        this.last = { ...job, raws };
+        if (job.refined && this.next) return;
+        pixels.forEach((picture, k) => paint(this.canvases[k], picture, this.net.size));
+        this.last = { ...job, raws: job.refined ? job.raws : pixels.map((picture) => picture.slice()) };
         this.onDrawn(job.refined, job.tag);
     }
 
