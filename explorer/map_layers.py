@@ -1,6 +1,6 @@
 """What the latent map draws over its points, computed once per model and projection: density
-contours of each group, and labels on the map's clusters (as Apple's Embedding Atlas does). Pure
-numpy, no Streamlit and no plotting; `explorer.figures` draws them."""
+contours of each group, and labels on the map's clusters (as Apple's Embedding Atlas does).
+numpy and scipy, no Streamlit and no plotting; `explorer.figures` draws them."""
 from __future__ import annotations
 
 import re
@@ -58,22 +58,22 @@ def _bandwidth(points: np.ndarray) -> np.ndarray:
     return np.maximum(points.std(axis=0), 1e-9) * len(points) ** (-1 / 6)
 
 
-def _smoothing(nodes: np.ndarray, bandwidth: float) -> np.ndarray:
-    """(G, G): the Gaussian kernel between every two nodes of one axis of the grid."""
-    return np.exp(-0.5 * np.square((nodes[:, None] - nodes[None]) / bandwidth))
-
-
 def _binned_kde(points: np.ndarray, x: np.ndarray, y: np.ndarray, bandwidth: np.ndarray) -> np.ndarray:
     """(G, G) Gaussian kernel density of `points` (N, 2) at the grid's nodes, density[i, j] at
-    (x[j], y[i]): each point counted at its nearest node, the counts smoothed by the kernel along
-    each axis in turn (a binned KDE: far faster than the exact sum over every point and node,
-    off by at most half a grid cell in where a point lies)."""
-    columns = np.clip(np.rint((points[:, 0] - x[0]) / (x[1] - x[0])), 0, len(x) - 1).astype(int)
-    rows = np.clip(np.rint((points[:, 1] - y[0]) / (y[1] - y[0])), 0, len(y) - 1).astype(int)
-    counts = np.zeros((len(y), len(x)))
-    np.add.at(counts, (rows, columns), 1.0)
-    smoothed = _smoothing(y, bandwidth[1]) @ counts @ _smoothing(x, bandwidth[0]).T
-    return smoothed / (2 * np.pi * bandwidth.prod() * len(points))
+    (x[j], y[i]): each point counted in the cell of its nearest node, the counts smoothed by the
+    kernel along each axis (a binned KDE: far faster than the exact sum over every point and
+    node, off by at most half a grid cell in where a point lies)."""
+    from scipy.ndimage import gaussian_filter
+
+    step = np.array([x[1] - x[0], y[1] - y[0]])
+
+    def edges(nodes: np.ndarray, width: float) -> np.ndarray:  # the cells around the nodes
+        return np.append(nodes - width / 2, nodes[-1] + width / 2)
+
+    counts = np.histogram2d(points[:, 1], points[:, 0], bins=[edges(y, step[1]), edges(x, step[0])])[0]
+    # nothing beyond the grid's edge, and the kernel's tails kept to six of its widths
+    smoothed = gaussian_filter(counts, (bandwidth[1] / step[1], bandwidth[0] / step[0]), mode="constant", truncate=6.0)
+    return smoothed / (len(points) * step.prod())
 
 
 def _read_grid(grid: np.ndarray, x: np.ndarray, y: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -107,7 +107,9 @@ def density_contours(xy: np.ndarray, groups: dict[str, np.ndarray], grid: int = 
 
 
 def kmeans(xy: np.ndarray, k: int, seed: int = 0, iterations: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """(centres (k, 2), assignment (N,)): Lloyd's k-means with k-means++ seeding."""
+    """(centres (k, 2), assignment (N,)): Lloyd's k-means with k-means++ seeding. Kept rather than
+    scipy's kmeans2(minit="++"), which settles in a worse optimum on the shipped PCA map (5 % more
+    inertia, other clusters) from the same seed; on the UMAP map the two agree."""
     xy = _check_xy(xy)
     if not 1 <= k <= len(xy):
         raise ValueError(f"k must lie between 1 and the {len(xy)} points, not {k}")

@@ -194,3 +194,38 @@ def downloads(app, made_on_click: dict) -> dict[str, tuple[io.BytesIO, str]]:
         make, file_name = made_on_click[button.proto.deferred_file_id]
         files[button.proto.label] = (io.BytesIO(make()), file_name)
     return files
+
+
+# The fixtures of the browser tests: one server and one browser per test module, a new page
+# (its own context: no cache, no storage) per test.
+
+
+@pytest.fixture(scope="module")
+def server():
+    from tests.browser import streamlit_server
+
+    with streamlit_server() as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def driver():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(driver):
+    from tests.browser import launch_chromium
+
+    chromium = launch_chromium(driver)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield context.new_page()
+    context.close()

@@ -20,12 +20,10 @@ from tests.browser import (
     click_face,
     emptiest_grid_point,
     image_sources,
-    launch_chromium,
     listing_of_atlas,
     matches_cell,
     open_page,
     plot_point,
-    streamlit_server,
     wait_for_map,
     wait_idle,
 )
@@ -34,27 +32,6 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
                                 reason="Debian's chromium is not installed")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    yield context.new_page()
-    context.close()
 
 
 def test_map_click_decodes_points_and_empty_spots(server, page, tmp_path):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from explorer.engine import DEFAULT_ASSETS
-from tests.browser import CHROMIUM, FLAGS, launch_chromium, open_page, streamlit_server, wait_for_map, wait_idle
+from tests.browser import CHROMIUM, FLAGS, open_page, wait_for_map, wait_idle
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -27,32 +27,6 @@ FIND_PANEL = """() => { for (const host of document.querySelectorAll('*')) {
 } return null; }"""
 PIXELS = """(panel) => panel.canvases.map((canvas) => Array.from(canvas.getContext('2d')
     .getImageData(0, 0, canvas.width, canvas.height).data).filter((_, i) => i % 4 !== 3))"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as (url, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def driver():
-    with playwright.sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(driver):
-    chromium = launch_chromium(driver)
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    yield context.new_page()
-    context.close()
 
 
 def live_panel(page):
