@@ -229,3 +229,15 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_into_static():
+    """No test writes into the checkout's static/ (an export or a command run without --static
+    would leave the model's files there)."""
+    from common.static_files import STATIC_FOLDER
+
+    before = sorted(path.name for path in STATIC_FOLDER.iterdir())
+    yield
+    after = sorted(path.name for path in STATIC_FOLDER.iterdir())
+    assert after == before, f"written into static/: {sorted(set(after) - set(before))}"

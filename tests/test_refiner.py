@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.static_files import live_names
 from explorer.engine import Engine
 from vae.decoder_tuning import DECODER_HISTORY_FILE
 from vae.refiner import (
@@ -39,7 +40,9 @@ def refined_run(plain_exported, tmp_path_factory):
     assert train_main(["--stage", "refiner", "--model", str(run), "--data", str(root / "data.npz"), *TINY]) == 0
     folder = tmp_path_factory.mktemp("refined-assets") / "assets"
     shutil.copytree(plain_exported, folder)
-    assert export_main(["--run", str(run), "--out", str(folder), "--refiner-only"]) == 0
+    static = folder.parent / "static"  # the browser's copy of the new refiner goes here, not into the checkout
+    assert export_main(["--run", str(run), "--out", str(folder), "--refiner-only", "--static", str(static)]) == 0
+    assert (static / live_names(folder)["refiner"]).is_file()
     return run, folder
 
 
@@ -104,7 +107,7 @@ def test_the_stage_tunes_the_decoder_once_and_every_code_stays(plain_exported, t
     folder = tmp_path / "assets"
     shutil.copytree(plain_exported, folder)
     capsys.readouterr()
-    assert export_main(["--run", str(run), "--out", str(folder), "--refiner-only"]) == 2
+    assert export_main(["--run", str(run), "--out", str(folder), "--refiner-only", "--static", str(tmp_path)]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and "export the whole run" in error
 
