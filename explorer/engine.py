@@ -10,7 +10,7 @@ The public calls (the same whatever model family is loaded):
     transfer(face_z, strength, tag=None, emoji_z=None) -> z
     translate(z, to_domain, from_domain="lego") -> images
     morph(z0, z1, steps, method, domains=("lego", "emoji")) -> images
-    mirror(z, from_domain, mixes) -> images     one face from its Lego to its emoji version
+    mirror(z, from_domain, mixes) -> images     one face from its Lego to its emoji version (mirror_ends: the line)
     move_along(z, direction, amounts, domain="lego") -> images
     sample(count, temperature, seed, domain, prior="posterior") -> images
     analogy_grid(a, b, c, steps) -> images     A + s (B - A) + t (C - A) of three dataset indices
@@ -302,10 +302,15 @@ class Engine:
             z = np.stack([self.space.translate(row, from_domain, to_domain) for row in z])
         return self.decode(z, to_domain)
 
+    def mirror_ends(self, z: np.ndarray, from_domain: str) -> tuple[np.ndarray, np.ndarray]:
+        """The codes of one face's Lego and emoji versions: the mirror's line runs between them."""
+        return tuple(self.space.translate(z, from_domain, target) for target in ("lego", "emoji"))
+
     def mirror(self, z: np.ndarray, from_domain: str, mixes) -> np.ndarray:
-        """uint8 images of one face at each domain mix (0 its Lego version, 1 its emoji version)."""
+        """uint8 images of one face at each domain mix (0 its Lego version, 1 its emoji version):
+        the code `mix` of the way along the mirror's line, drawn at domain `mix`."""
         mixes = np.atleast_1d(np.asarray(mixes, np.float64))
-        as_lego, as_emoji = (self.space.translate(z, from_domain, target) for target in ("lego", "emoji"))
+        as_lego, as_emoji = self.mirror_ends(z, from_domain)
         return self.decode(latent.lerp(as_lego, as_emoji, mixes), mixes)
 
     def move_along(self, z: np.ndarray, direction: np.ndarray, amounts, domain="lego") -> np.ndarray:

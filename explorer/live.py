@@ -6,8 +6,8 @@ The server stays the source of truth for everything else (encoding, printing, fi
 and shared links); a click still reruns the page as before. Where the browser cannot draw (no
 WebAssembly, the runtime or a network fails to load, a script error), the live face stays
 hidden and the page keeps the server's pictures. The component's scripts are
-explorer/web/live_runtime.js (loading the runtime and the networks, once per tab) and
-explorer/web/live_map.js.
+explorer/web/live_runtime.js (loading the runtime and the networks, once per tab),
+explorer/web/live_map.js and explorer/web/live_slider.js.
 """
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from explorer.picker import web_file
 
 LIVE_MAP = st.components.v2.component(
     "legomoji.live_map", css=web_file("live.css"), js=web_file("live_runtime.js") + web_file("live_map.js"))
+LIVE_SLIDER = st.components.v2.component(
+    "legomoji.live_slider", css=web_file("live.css"), js=web_file("live_runtime.js") + web_file("live_slider.js"))
 
 
 def affine_inverse(offset: np.ndarray, matrix: np.ndarray) -> dict:
@@ -41,3 +43,21 @@ def live_map_face(files: dict, inverse: dict, meta: str, domains: list[float], c
     data = {"files": files, "inverse": inverse, "meta": meta, "domains": domains, "captions": captions,
             "title": "Under the pointer"}
     LIVE_MAP(data=data, key=key, width="stretch")
+
+
+def live_slider(files: dict, label: str, bounds: tuple[float, float, float], value: float, start: np.ndarray,
+                end: np.ndarray, domains: tuple[float, float], caption: str, key: str) -> float:
+    """A slider (bounds: low, high, step) whose face is drawn in the browser as it moves: the
+    code slides from `start` to `end` and the domain from domains[0] to domains[1] as the value
+    goes from low to high. Returns the value the slider was let go at (`value` until then),
+    which is all the server hears of it."""
+    low, high, step = bounds
+    data = {"files": files, "label": label, "min": low, "max": high, "step": step, "value": value,
+            "start": np.asarray(start, np.float64).round(6).tolist(),
+            "end": np.asarray(end, np.float64).round(6).tolist(), "domains": [float(d) for d in domains],
+            "caption": caption}
+    LIVE_SLIDER(data=data, key=key, default={"value": value}, on_value_change=lambda: None)
+    chosen = (st.session_state.get(key) or {}).get("value", value)
+    if not isinstance(chosen, (int, float)) or isinstance(chosen, bool) or not np.isfinite(chosen):
+        return value  # not a value this slider sends
+    return float(np.clip(round(low + round((chosen - low) / step) * step, 6), low, high))

@@ -395,7 +395,19 @@ def test_morph_opens_the_pair_named_in_the_url(engine):
     assert engine.dataset.name[lego] in heading and engine.dataset.name[emoji] in heading
 
 
-def test_mirror_slides_one_face_between_the_domains(engine):
+@pytest.fixture
+def server_drawn(monkeypatch):
+    """Every face drawn by the server (the live path off), so that AppTest can move its sliders."""
+    from explorer.cache import LIVE_ENV, live_files
+
+    monkeypatch.setenv(LIVE_ENV, "0")
+    live_files.clear()
+    yield
+    monkeypatch.delenv(LIVE_ENV)
+    live_files.clear()
+
+
+def test_mirror_slides_one_face_between_the_domains(engine, server_drawn):
     app = run(page("mirror"))
     before = image_urls(app)  # original, as Lego, the mix, as emoji, the strip
     assert len(before) == 5

@@ -123,3 +123,36 @@ def test_without_webassembly_every_page_works_on_the_servers_pictures(server, dr
         assert not errors, errors
     finally:
         chromium.close()
+
+
+FIND_SLIDER = """() => { for (const host of document.querySelectorAll('*')) {
+    const slider = host.shadowRoot && host.shadowRoot.querySelector('.slider');
+    if (slider) return slider;
+} return null; }"""
+SLIDE = """(root, value) => {
+    root.input.value = value;
+    root.input.dispatchEvent(new Event('input', {bubbles: true}));
+}"""
+
+
+def test_the_mirrors_slider_draws_the_mix_as_it_moves_and_tells_the_server_when_let_go(server, page, engine):
+    sent = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(frame)))
+    face = int(engine.indices("lego")[0])
+    open_page(page, f"{server}/mirror?face={face}", "Mirror", pictures=3)
+    page.wait_for_function(f"() => ({FIND_SLIDER})()?.dataset.ready === 'yes'", timeout=60_000)
+    wait_idle(page)
+    slider, before = page.evaluate_handle(FIND_SLIDER).as_element(), len(sent)
+    for value in (0.2, 0.3, 0.35, 0.7):
+        slider.evaluate(SLIDE, value)
+        page.wait_for_timeout(40)
+    page.wait_for_function(f"() => ({FIND_SLIDER})()?.dataset.state === 'refined'", timeout=30_000)
+    assert len(sent) == before  # dragging tells the server nothing
+    assert slider.get_attribute("data-value") == "0.7"
+    shown = slider.evaluate("(root) => Array.from(root.canvas.getContext('2d').getImageData(0, 0, root.canvas.width,"
+                            " root.canvas.height).data).filter((_, i) => i % 4 !== 3)")
+    served = engine.mirror(engine.maps.means[face], "lego", [0.7])[0].astype(np.int16)
+    assert np.abs(np.array(shown, np.int16).reshape(served.shape) - served).max() <= 2
+    slider.evaluate("(root) => root.input.dispatchEvent(new Event('change', {bubbles: true}))")  # let go
+    page.wait_for_function("() => new URL(location.href).searchParams.get('mix') === '0.70'", timeout=30_000)
+    assert len(sent) > before

@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.cache import live_files
 from explorer.engine import Engine
 from explorer.images import png_bytes, strip_image
+from explorer.live import live_slider
 from explorer.ui import (
     domain_default,
     face_picker_ui,
@@ -48,8 +50,14 @@ def twin_panel(engine: Engine, index: int, source: str) -> None:
     """The twins and the strip: a move of the slider reruns this panel alone."""
     other = "emoji" if source == "lego" else "lego"
     z = engine.maps.means[index]
-    mix = st.slider("Lego ⟷ emoji", 0.0, 1.0, query_float("mix", 0.5, 0.0, 1.0), 0.05, key="mirror_mix",
-                    help="0 is the Lego version, 1 the emoji version; between them a mix of the two looks")
+    linked = query_float("mix", 0.5, 0.0, 1.0)
+    live = live_files(str(engine.folder))
+    if live:  # the mix drawn in the browser while the slider moves
+        mix = live_slider(live, "Lego ⟷ emoji", (0.0, 1.0, 0.05), linked, *engine.mirror_ends(z, source), (0.0, 1.0),
+                          "the mix, drawn as you slide", key="mirror_mix_live")
+    else:
+        mix = st.slider("Lego ⟷ emoji", 0.0, 1.0, linked, 0.05, key="mirror_mix",
+                        help="0 is the Lego version, 1 the emoji version; between them a mix of the two looks")
     sync_url(face=str(index), mix=f"{mix:.2f}", **{"from": source})
     ends = engine.mirror(z, source, [0.0, mix, 1.0])
     show_faces([engine.dataset.images[index], ends[0], ends[1], ends[2]],

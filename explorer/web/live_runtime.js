@@ -126,8 +126,8 @@ class FacePainter {
         Object.assign(this, { busy: false, next: null, last: null, timer: 0 });
     }
 
-    ask(code, tag) {
-        this.next = { code, tag, refined: false };
+    ask(code, tag, domains = null) {
+        this.next = { code, tag, domains, refined: false };
         clearTimeout(this.timer);
         if (!this.busy) this.drain();
     }
@@ -159,8 +159,8 @@ class FacePainter {
     }
 
     // One face: the decoder's picture of the job's code, or the refiner's of the one drawn before.
-    face(job, k, onWorker) {
-        const [net, domain] = [this.net, this.domains[k]];
+    face(job, k, onWorker) {  // a job may bring its own domains (a slider that moves the domain too)
+        const [net, domain] = [this.net, (job.domains || this.domains)[k]];
         if (onWorker) return job.refined ? net.helper.refine(job.raws[k], domain) : net.helper.decode(job.code, domain);
         return job.refined ? net.refineFace(job.raws[k], domain) : net.decodeFace(job.code, domain);
     }
