@@ -343,7 +343,7 @@ def test_studio_reads_its_selection_from_the_url(engine):
     assert app.slider(key="studio_strength").value == 0.5
 
 
-def test_directions_move_a_face_along_group_b_minus_group_a(engine):
+def test_directions_move_a_face_along_group_b_minus_group_a(engine, server_drawn):
     app = run(page("directions"))
     before = image_urls(app)
     app.slider(key="dir_amount").set_value(-1.5)

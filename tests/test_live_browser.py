@@ -156,3 +156,20 @@ def test_the_mirrors_slider_draws_the_mix_as_it_moves_and_tells_the_server_when_
     slider.evaluate("(root) => root.input.dispatchEvent(new Event('change', {bubbles: true}))")  # let go
     page.wait_for_function("() => new URL(location.href).searchParams.get('mix') === '0.70'", timeout=30_000)
     assert len(sent) > before
+
+
+def test_the_directions_slider_draws_the_moved_face_as_it_moves(server, page, engine):
+    face = int(engine.indices("lego")[3])
+    open_page(page, f"{server}/directions?face={face}&a=sad&b=smile", "Your own directions", pictures=2)
+    page.wait_for_function(f"() => ({FIND_SLIDER})()?.dataset.ready === 'yes'", timeout=60_000)
+    slider = page.evaluate_handle(FIND_SLIDER).as_element()
+    for value in (0.5, -0.4, -1.3):
+        slider.evaluate(SLIDE, value)
+        page.wait_for_timeout(40)
+    page.wait_for_function(f"() => ({FIND_SLIDER})()?.dataset.state === 'refined'", timeout=30_000)
+    space = engine.space
+    direction = space.group_direction(space.group_mask("sad"), space.group_mask("smile"))
+    served = engine.move_along(engine.maps.means[face], direction, -1.3)[0].astype(np.int16)
+    shown = slider.evaluate("(root) => Array.from(root.canvas.getContext('2d').getImageData(0, 0, root.canvas.width,"
+                            " root.canvas.height).data).filter((_, i) => i % 4 !== 3)")
+    assert np.abs(np.array(shown, np.int16).reshape(served.shape) - served).max() <= 2

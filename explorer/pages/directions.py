@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.cache import live_files
 from explorer.engine import Engine
 from explorer.images import png_bytes, strip_image
+from explorer.live import live_slider
 from explorer.ui import (
     as_text,
     domain_default,
@@ -83,10 +85,15 @@ def direction_panel(engine: Engine, face: int, direction: np.ndarray, link: dict
                     sizes: tuple[int, int]) -> None:
     """The face moved along the direction: a move of the slider reruns this panel alone."""
     shown_name = as_text(link["name"] or "the direction")
-    amount = st.slider(f"How far along “{shown_name}”", -2.0, 2.0, query_float("t", 1.0, -2.0, 2.0), 0.1,
-                       key="dir_amount")
+    linked, z = query_float("t", 1.0, -2.0, 2.0), engine.maps.means[face]
+    live = live_files(str(engine.folder))
+    if live:  # the face drawn in the browser while the slider moves; its label is set as plain text
+        amount = live_slider(live, f"How far along “{link['name'] or 'the direction'}”", (-2.0, 2.0, 0.1), linked,
+                             z - 2.0 * direction, z + 2.0 * direction, (0.0, 0.0), "moved, drawn as you slide",
+                             key="dir_amount_live")
+    else:
+        amount = st.slider(f"How far along “{shown_name}”", -2.0, 2.0, linked, 0.1, key="dir_amount")
     sync_url(**link, t=f"{amount:.1f}", face=str(face))
-    z = engine.maps.means[face]
     moved = engine.move_along(z, direction, amount)[0]
     show_faces([engine.dataset.images[face], moved], ["the face", f"{shown_name} {amount:+.1f}"], columns=3,
                width=180)
