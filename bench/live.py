@@ -65,6 +65,47 @@ def pointer_moves(page, moves: int = 200, interval_ms: int = 16) -> dict:
             "websocket_messages_sent": len(sent) - before}
 
 
+FIND_SLIDER = FIND_PANEL.replace("'.live'", "'.slider'")
+DRAG = """([low, high, count, interval]) => new Promise((resolve) => {  // a drag, as the page's input events
+    const root = (FIND)(); const asked = []; let k = 0;
+    const step = () => {
+        root.input.value = low + (high - low) * k / (count - 1);
+        const event = new Event('input', { bubbles: true });
+        root.input.dispatchEvent(event);
+        asked.push(event.timeStamp);
+        k += 1;
+        if (k < count) setTimeout(step, interval); else resolve([asked, performance.now()]);
+    };
+    step();
+})""".replace("FIND", FIND_SLIDER)
+
+
+def slider_drags(page, url: str, path: str, title: str, bounds: tuple[float, float], frames: int = 60) -> dict:
+    """A drag of the page's live slider across `bounds` in `frames` input events about 16 ms
+    apart: for each, the time until a face at least as new is on the canvas (p50, p95); the
+    time from the last to the refined face; and the websocket messages sent meanwhile."""
+    sent = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(frame)))
+    open_page(page, f"{url}/{path}", title, pictures=1)
+    page.wait_for_function(f"() => ({FIND_SLIDER})()?.dataset.ready === 'yes'", timeout=120_000)
+    wait_idle(page)
+    page.evaluate(DRAG, [bounds[1], bounds[0], 10, 16])  # a warm-up
+    page.wait_for_timeout(500)
+    page.evaluate("() => { window.legomojiLive.log.length = 0; }")
+    before = len(sent)
+    asked, ended = page.evaluate(DRAG, [bounds[0], bounds[1], frames, 16])
+    page.wait_for_function(f"() => ({FIND_SLIDER})()?.dataset.state === 'refined'", timeout=30_000)
+    page.wait_for_timeout(300)
+    log = page.evaluate("() => window.legomojiLive.log")
+    raw = [(a, d) for a, d, refined in log if not refined]
+    waits = [min(d for a, d in raw if a >= t) - t for t in asked if any(a >= t for a, _ in raw)]
+    refined = [d for a, d, r in log if r]
+    return {"frames": len(asked), "faces_drawn": len(raw), "p50_ms": round(float(np.median(waits)), 1),
+            "p95_ms": round(float(np.percentile(waits, 95)), 1),
+            "refined_after_last_frame_ms": round(max(refined) - asked[-1], 1) if refined else None,
+            "websocket_messages_sent": len(sent) - before}
+
+
 def cold_live(playwright, url: str, conditions: dict, loads: int = 3) -> dict:
     """A fresh browser (empty cache) over `conditions`: seconds from opening the map to its first
     live face (the median of `loads`), and the bytes the runtime and the networks took on the wire."""
@@ -164,6 +205,10 @@ def measure_live(moves: int = 200, heap_minutes: float = 5.0, sessions: int = 8)
         _open_live_map(page, url)
         pointer_moves(page, 40)  # a warm-up
         results["map_pointer"] = pointer_moves(page, moves)
+        results["sliders"] = {name: slider_drags(browser.new_page(viewport={"width": 1400, "height": 1000}), url, *args)
+                              for name, args in (("mirror: Lego ⟷ emoji", ("mirror", "Mirror", (0.0, 1.0))),
+                                                 ("directions: amount", ("directions", "Your own directions",
+                                                                         (-2.0, 2.0))))}
         results["heap"] = heap_after_moving(page, heap_minutes)
         page.close()
         results["sessions"] = sessions_at_once(browser, url, process.pid, sessions, 60)
