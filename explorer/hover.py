@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.figures import MAP_META
-from explorer.picker import web_file
+from explorer.web_assets import web_file
 
 MAP_HOVER = st.components.v2.component("legomoji.map_hover", js=web_file("face_lists.js") + web_file("map_hover.js"))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.picker import web_file
+from explorer.web_assets import web_file
 
 LIVE_MAP = st.components.v2.component(
     "legomoji.live_map", css=web_file("live.css"), js=web_file("live_runtime.js") + web_file("live_map.js"))

@@ -20,18 +20,9 @@ draws its result, and settle on the pair the server sends.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-WEB = Path(__file__).resolve().parent / "web"  # the components' CSS and JavaScript
-
-
-def web_file(name: str) -> str:
-    """The text of a component's CSS or JavaScript file in explorer/web/, handed to
-    st.components.v2 (paths work there only for installed packages)."""
-    return (WEB / name).read_text(encoding="utf-8")
-
+from explorer.web_assets import web_file
 
 FACE_GRID = st.components.v2.component("legomoji.face_grid", css=web_file("face_grid.css"),
                                         js=web_file("face_lists.js") + web_file("face_grid.js"))

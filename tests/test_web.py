@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from common.static_files import STATIC_FOLDER
-from explorer.picker import WEB, web_file
+from explorer.web_assets import WEB, web_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {  # each component's script: the files it is made of, in order (explorer/picker.py, hover.py, live.py)
