@@ -147,14 +147,14 @@ UMAP_GRID = "umap_grid"
 
 
 def _live_contents(model_folder: Path) -> dict[str, tuple[str, bytes]]:
-    """{role: (static name, bytes as stored)} of a model folder's live files (see live_names)."""
+    """{role: (static name, bytes)} of a model folder's live files (see live_names); a ".gz"
+    name's bytes are stored gzipped (write_live_files), which only writing them pays for."""
     contents = {}
     for role, file in LIVE_NETWORKS.items():
         path = Path(model_folder) / file
         if path.is_file():
             raw = path.read_bytes()
-            contents[role] = (f"{role}-{hashlib.sha1(raw).hexdigest()[:16]}.tflite.gz",
-                              gzip.compress(raw, compresslevel=9, mtime=0))
+            contents[role] = (f"{role}-{hashlib.sha1(raw).hexdigest()[:16]}.tflite.gz", raw)
     latents = Path(model_folder) / "latents.npz"
     if latents.is_file():
         with np.load(latents, allow_pickle=False) as archive:
@@ -179,6 +179,6 @@ def write_live_files(model_folder: Path, folder: Path = STATIC_FOLDER) -> list[s
     for name, data in _live_contents(model_folder).values():
         if not (folder / name).is_file():
             with atomic_path(folder / name) as temporary:
-                temporary.write_bytes(data)
+                temporary.write_bytes(gzip.compress(data, compresslevel=9, mtime=0) if name.endswith(".gz") else data)
         names.append(name)
     return names
