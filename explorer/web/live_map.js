@@ -89,11 +89,18 @@ export default function (component) {
         const map = event.target.closest && event.target.closest(".js-plotly-plot");
         if (!painter || !map || !map.layout || map.layout.meta !== panel.data.meta) return;
         const point = mapPoint(map, event);
-        if (!point) return;
+        if (!point || (panel.point && point[0] === panel.point[0] && point[1] === panel.point[1])) return;
+        panel.point = point;  // a move that leaves the point where it was (a click's) draws nothing
         const asked = event.timeStamp;
         panel.inverse.then((inverse) => painter.ask(codeAt(inverse, ...point), { point, asked }));
     };
+    // a press on the map asks the server for its pictures: the live faces give it the CPU
+    const onPress = (event) => {
+        const map = event.target.closest && event.target.closest(".js-plotly-plot");
+        if (painter && map && map.layout && map.layout.meta === panel.data.meta) painter.stop();
+    };
     document.addEventListener("pointermove", onMove, { passive: true });
+    document.addEventListener("pointerdown", onPress, { passive: true });
     Promise.all([networks(data.files), panel.inverse]).then(([net]) => {
         painter = new FacePainter(net, panel.canvases, data.domains, REST_MS, (refined, tag) => {
             panel.dataset.state = refined ? "refined" : "raw";
@@ -109,6 +116,7 @@ export default function (component) {
     });
     panel.cleanup = () => {
         document.removeEventListener("pointermove", onMove);
+        document.removeEventListener("pointerdown", onPress);
         if (painter) painter.stop();
     };
     return panel.cleanup;

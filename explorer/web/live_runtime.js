@@ -127,6 +127,7 @@ class FacePainter {
     }
 
     ask(code, tag, domains = null) {
+        this.paused = false;
         this.next = { code, tag, domains, refined: false };
         clearTimeout(this.timer);
         if (!this.busy) this.drain();
@@ -148,9 +149,9 @@ class FacePainter {
             this.busy = false;
         }
         const last = this.last;
-        if (last && !last.refined) {
+        if (last && !last.refined && !this.paused) {
             this.timer = setTimeout(() => {
-                if (this.last === last && !this.busy && !this.next && this.net.refiner) {
+                if (this.last === last && !this.busy && !this.next && !this.paused && this.net.refiner) {
                     this.next = { ...last, refined: true };
                     this.drain();
                 }
@@ -185,8 +186,9 @@ class FacePainter {
         this.onDrawn(job.refined, job.tag);
     }
 
-    stop() {
+    stop() {  // until the next ask: nothing more is drawn, the face being drawn not refined
         clearTimeout(this.timer);
+        this.paused = true;
         this.next = null;
         this.last = null;
     }
