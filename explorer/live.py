@@ -7,9 +7,12 @@ and shared links); a click still reruns the page as before. Where the browser ca
 WebAssembly, the runtime or a network fails to load, a script error), the live face stays
 hidden and the page keeps the server's pictures. The component's scripts are
 explorer/web/live_runtime.js (loading the runtime and the networks, once per tab),
-explorer/web/live_map.js and explorer/web/live_slider.js.
+explorer/web/live_map.js and explorer/web/live_controls.js.
 """
 from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -18,8 +21,8 @@ from explorer.web_assets import web_file
 
 LIVE_MAP = st.components.v2.component(
     "legomoji.live_map", css=web_file("live.css"), js=web_file("live_runtime.js") + web_file("live_map.js"))
-LIVE_SLIDER = st.components.v2.component(
-    "legomoji.live_slider", css=web_file("live.css"), js=web_file("live_runtime.js") + web_file("live_slider.js"))
+LIVE_CONTROLS = st.components.v2.component(
+    "legomoji.live_controls", css=web_file("live.css"), js=web_file("live_runtime.js") + web_file("live_controls.js"))
 
 
 def affine_inverse(offset: np.ndarray, matrix: np.ndarray) -> dict:
@@ -45,19 +48,92 @@ def live_map_face(files: dict, inverse: dict, meta: str, domains: list[float], c
     LIVE_MAP(data=data, key=key, width="stretch")
 
 
-def live_slider(files: dict, label: str, bounds: tuple[float, float, float], value: float, start: np.ndarray,
-                end: np.ndarray, domains: tuple[float, float], caption: str, key: str) -> float:
-    """A slider (bounds: low, high, step) whose face is drawn in the browser as it moves: the
-    code slides from `start` to `end` and the domain from domains[0] to domains[1] as the value
-    goes from low to high. Returns the value the slider was let go at (`value` until then),
-    which is all the server hears of it."""
-    low, high, step = bounds
-    data = {"files": files, "label": label, "min": low, "max": high, "step": step, "value": value,
-            "start": np.asarray(start, np.float64).round(6).tolist(),
-            "end": np.asarray(end, np.float64).round(6).tolist(), "domains": [float(d) for d in domains],
-            "caption": caption}
-    LIVE_SLIDER(data=data, key=key, default={"value": value}, on_value_change=lambda: None)
-    chosen = (st.session_state.get(key) or {}).get("value", value)
-    if not isinstance(chosen, (int, float)) or isinstance(chosen, bool) or not np.isfinite(chosen):
-        return value  # not a value this slider sends
-    return float(np.clip(round(low + round((chosen - low) / step) * step, 6), low, high))
+@dataclass(frozen=True)
+class Control:
+    """A live slider: its label, its bounds and step, and the value it shows until moved."""
+    label: str
+    low: float
+    high: float
+    step: float
+    value: float
+
+    def snap(self, value) -> float:
+        """`value` as the slider can hold it (on its steps, within its bounds); None if it is not a number."""
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value):
+            return None
+        steps = round((value - self.low) / self.step)
+        return float(np.clip(round(self.low + steps * self.step, 6), self.low, self.high))
+
+
+def _numbers(values) -> list:
+    return np.asarray(values, np.float64).round(6).tolist()
+
+
+def line(code, count: int) -> dict:
+    """How a code follows `count` sliders, for the browser: `code(values)`, a function of the
+    values that is affine in them (a lerp, a move along directions: every live slider here), is
+    read at 0 and at each slider's unit, so the browser draws exactly the server's codes."""
+    origin = np.asarray(code(np.zeros(count)), np.float64)
+    axes = [np.asarray(code(np.eye(count)[i]), np.float64) - origin for i in range(count)]
+    return {"origin": _numbers(origin), "axes": [_numbers(axis) if np.any(axis) else None for axis in axes]}
+
+
+def path(start: np.ndarray, end: np.ndarray, method: str, control: int | None = None, at: float | None = None) -> dict:
+    """A code on the way from `start` to `end` (vae.latent.interpolate_latents' "lerp" or
+    "slerp"), at the fraction a slider gives (`control`, its index) or at a fixed one (`at`)."""
+    return {"from": _numbers(start), "to": _numbers(end), "method": method, "control": control, "at": at}
+
+
+def domain_line(origin: float, axes) -> dict:
+    """A face's domain (0 Lego, 1 emoji): `origin` plus each slider's value times its entry of
+    `axes`, clipped to [0, 1]."""
+    return {"origin": float(origin), "axes": [float(a) for a in axes]}
+
+
+def face(code: dict, domain: dict, caption: str) -> dict:
+    """A face the sliders move: its code (`line`, `path`), its domain (`domain_line`) and caption."""
+    return {"code": code, "domain": domain, "caption": caption}
+
+
+def live_values(controls: list[Control], key: str) -> list[float]:
+    """The values the sliders of `key` were let go at, or the controls' own values before that
+    (readable before the sliders are drawn, for pages whose faces' lines need them)."""
+    sent = (st.session_state.get(key) or {}).get("values")
+    if not isinstance(sent, list) or len(sent) != len(controls):
+        return [control.value for control in controls]
+    chosen = [control.snap(value) for control, value in zip(controls, sent)]
+    return [control.value if value is None else value for control, value in zip(controls, chosen)]
+
+
+def live_controls(files: dict, controls: list[Control], faces: list[dict], key: str, columns: int = 1,
+                  reset: str | None = None, pad: dict | None = None, frames: list[dict] | None = None) -> list[float]:
+    """Sliders whose `faces` (`face`) are drawn in the browser as they move, in a grid of
+    `columns`, with a button that sets them all to 0 when `reset` names it. A `pad` (`pad`)
+    shows a picture of the server's on which the pointer moves the sliders; its `frames` (faces
+    with fixed codes) are then drawn in the browser in the picture's place. Returns the values
+    the sliders were let go at (the controls' own until then): all the server hears of them."""
+    data = {"files": files, "controls": [vars(control) | {"min": control.low, "max": control.high}
+                                         for control in controls],
+            "faces": faces, "columns": columns, "reset": reset, "pad": pad, "frames": frames}
+    values = live_values(controls, key)
+    for entry, value in zip(data["controls"], values):
+        entry["value"] = value
+    LIVE_CONTROLS(data=data, key=key, default={"values": None}, on_values_change=lambda: None)
+    return values
+
+
+def pad(picture: bytes, controls: list[int], cells: tuple[int, int], size: int, gap: int, alt: str) -> dict:
+    """A picture of cells (a PNG of `cells` columns and rows of `size` pixels, `gap` apart, as
+    explorer.images draws strips and grids) on which the pointer sets sliders `controls` (across,
+    then down): each cell's centre is a step of the way between the sliders' ends."""
+    return {"picture": "data:image/png;base64," + base64.b64encode(picture).decode(), "controls": list(controls),
+            "cells": list(cells), "size": size, "gap": gap, "alt": alt}
+
+
+def live_slider(files: dict, label: str, bounds: tuple[float, float, float], value: float, code, domain: dict,
+                caption: str, key: str) -> float:
+    """One slider (bounds: low, high, step) whose face is drawn in the browser as it moves:
+    `code(value)` (affine in the value, see `line`), in `domain` (`domain_line`). Returns the
+    value it was let go at (`value` until then)."""
+    control = Control(label, *bounds, value)
+    return live_controls(files, [control], [face(line(lambda v: code(v[0]), 1), domain, caption)], key)[0]

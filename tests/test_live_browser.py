@@ -125,14 +125,38 @@ def test_without_webassembly_every_page_works_on_the_servers_pictures(server, dr
         chromium.close()
 
 
-FIND_SLIDER = """() => { for (const host of document.querySelectorAll('*')) {
-    const slider = host.shadowRoot && host.shadowRoot.querySelector('.slider');
-    if (slider) return slider;
+FIND_CONTROLS = """() => { for (const host of document.querySelectorAll('*')) {
+    const controls = host.shadowRoot && host.shadowRoot.querySelector('.controls');
+    if (controls) return controls;
 } return null; }"""
-SLIDE = """(root, value) => {
-    root.input.value = value;
-    root.input.dispatchEvent(new Event('input', {bubbles: true}));
+SLIDE = """(root, [k, value]) => {
+    root.inputs[k].value = value;
+    root.inputs[k].dispatchEvent(new Event('input', {bubbles: true}));
 }"""
+LET_GO = "(root, k) => root.inputs[k].dispatchEvent(new Event('change', {bubbles: true}))"
+CANVASES = """(root) => root.canvases.map((canvas) => Array.from(canvas.getContext('2d')
+    .getImageData(0, 0, canvas.width, canvas.height).data).filter((_, i) => i % 4 !== 3))"""
+
+
+def live_controls(page, key: str = ""):
+    """The page's live sliders (the first, or those whose first slider is labelled `key`), once they can draw."""
+    find = FIND_CONTROLS if not key else FIND_CONTROLS.replace(
+        "if (controls) return controls;", f"if (controls && controls.inputs[0].name === {key!r}) return controls;")
+    page.wait_for_function(f"() => ({find})()?.dataset.ready === 'yes'", timeout=60_000)
+    return page.evaluate_handle(find).as_element()
+
+
+def drag(page, controls, values, k: int = 0) -> None:
+    """Slider k moved through `values`, a frame each 40 ms, then rested until its refined faces are drawn."""
+    for value in values:
+        controls.evaluate(SLIDE, [k, value])
+        page.wait_for_timeout(40)
+    page.wait_for_function("(root) => root.dataset.state === 'refined' && root.dataset.values === root.values.join(',')",
+                           arg=controls, timeout=30_000)
+
+
+def drawn_faces(controls, shape) -> np.ndarray:
+    return np.array(controls.evaluate(CANVASES), np.int16).reshape(-1, *shape)
 
 
 def test_the_mirrors_slider_draws_the_mix_as_it_moves_and_tells_the_server_when_let_go(server, page, engine):
@@ -140,20 +164,14 @@ def test_the_mirrors_slider_draws_the_mix_as_it_moves_and_tells_the_server_when_
     page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(frame)))
     face = int(engine.indices("lego")[0])
     open_page(page, f"{server}/mirror?face={face}", "Mirror", pictures=3)
-    page.wait_for_function(f"() => ({FIND_SLIDER})()?.dataset.ready === 'yes'", timeout=60_000)
+    controls = live_controls(page)
     wait_idle(page)
-    slider, before = page.evaluate_handle(FIND_SLIDER).as_element(), len(sent)
-    for value in (0.2, 0.3, 0.35, 0.7):
-        slider.evaluate(SLIDE, value)
-        page.wait_for_timeout(40)
-    page.wait_for_function(f"() => ({FIND_SLIDER})()?.dataset.state === 'refined'", timeout=30_000)
+    before = len(sent)
+    drag(page, controls, (0.2, 0.3, 0.35, 0.7))
     assert len(sent) == before  # dragging tells the server nothing
-    assert slider.get_attribute("data-value") == "0.7"
-    shown = slider.evaluate("(root) => Array.from(root.canvas.getContext('2d').getImageData(0, 0, root.canvas.width,"
-                            " root.canvas.height).data).filter((_, i) => i % 4 !== 3)")
-    served = engine.mirror(engine.maps.means[face], "lego", [0.7])[0].astype(np.int16)
-    assert np.abs(np.array(shown, np.int16).reshape(served.shape) - served).max() <= 2
-    slider.evaluate("(root) => root.input.dispatchEvent(new Event('change', {bubbles: true}))")  # let go
+    served = engine.mirror(engine.maps.means[face], "lego", [0.7]).astype(np.int16)
+    assert np.abs(drawn_faces(controls, served.shape[1:]) - served).max() <= 2
+    controls.evaluate(LET_GO, 0)
     page.wait_for_function("() => new URL(location.href).searchParams.get('mix') === '0.70'", timeout=30_000)
     assert len(sent) > before
 
@@ -161,15 +179,40 @@ def test_the_mirrors_slider_draws_the_mix_as_it_moves_and_tells_the_server_when_
 def test_the_directions_slider_draws_the_moved_face_as_it_moves(server, page, engine):
     face = int(engine.indices("lego")[3])
     open_page(page, f"{server}/directions?face={face}&a=sad&b=smile", "Your own directions", pictures=2)
-    page.wait_for_function(f"() => ({FIND_SLIDER})()?.dataset.ready === 'yes'", timeout=60_000)
-    slider = page.evaluate_handle(FIND_SLIDER).as_element()
-    for value in (0.5, -0.4, -1.3):
-        slider.evaluate(SLIDE, value)
-        page.wait_for_timeout(40)
-    page.wait_for_function(f"() => ({FIND_SLIDER})()?.dataset.state === 'refined'", timeout=30_000)
+    controls = live_controls(page)
+    drag(page, controls, (0.5, -0.4, -1.3))
     space = engine.space
     direction = space.group_direction(space.group_mask("sad"), space.group_mask("smile"))
-    served = engine.move_along(engine.maps.means[face], direction, -1.3)[0].astype(np.int16)
-    shown = slider.evaluate("(root) => Array.from(root.canvas.getContext('2d').getImageData(0, 0, root.canvas.width,"
-                            " root.canvas.height).data).filter((_, i) => i % 4 !== 3)")
-    assert np.abs(np.array(shown, np.int16).reshape(served.shape) - served).max() <= 2
+    served = engine.move_along(engine.maps.means[face], direction, -1.3).astype(np.int16)
+    assert np.abs(drawn_faces(controls, served.shape[1:]) - served).max() <= 2
+
+
+def test_the_studios_strength_and_mix_draw_its_result_as_they_move(server, page, engine):
+    """The studio's own result (the print's fitted code, moved by the strength and the mix) in
+    both domains, drawn as the sliders move; a strength let go reaches the server and its link."""
+    lego, emoji = int(engine.indices("lego")[5]), int(engine.indices("emoji")[8])
+    images, means = engine.dataset.images, engine.maps.means
+    open_page(page, f"{server}/?lego={lego}&emoji={emoji}&mode=an+emoji&method=printed", "Expression studio",
+              pictures=5)
+    strength = live_controls(page, "Strength")
+    drag(page, strength, (0.4, 0.9, 1.4))
+    result = engine.printed_transfer(images[lego], means[lego], images[emoji], 1.4)
+    served = engine.decode(np.stack([result, result]), np.array([0.0, 1.0])).astype(np.int16)
+    assert np.abs(drawn_faces(strength, served.shape[1:]) - served).max() <= 2
+    strength.evaluate(LET_GO, 0)
+    page.wait_for_function("() => new URL(location.href).searchParams.get('strength') === '1.40'", timeout=30_000)
+    wait_idle(page)
+
+    page.get_by_text("Mix expressions yourself").click()
+    tags = engine.available_expressions()
+    mix = live_controls(page, tags[0])
+    k = tags.index("sad")
+    drag(page, mix, (0.3, 0.8, 1.2), k)
+    result = engine.space.mix_expressions(result, {"sad": 1.2})
+    served = engine.decode(np.stack([result, result]), np.array([0.0, 1.0])).astype(np.int16)
+    assert np.abs(drawn_faces(mix, served.shape[1:]) - served).max() <= 2
+    mix.evaluate(LET_GO, k)
+    page.wait_for_function("() => new URL(location.href).searchParams.get('mix') === 'sad:1.2'", timeout=30_000)
+    wait_idle(page)
+    mix.evaluate("(root) => root.reset.click()")
+    page.wait_for_function("() => !new URL(location.href).searchParams.get('mix')", timeout=30_000)

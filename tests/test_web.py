@@ -18,7 +18,7 @@ SCRIPTS = {  # each component's script: the files it is made of, in order (explo
     "surprise reel": ("face_lists.js", "surprise_reel.js"),
     "map hover": ("face_lists.js", "map_hover.js"),
     "live map face": ("live_runtime.js", "live_map.js"),
-    "live slider": ("live_runtime.js", "live_slider.js"),
+    "live controls": ("live_runtime.js", "live_controls.js"),
 }
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 from explorer.cache import live_files
 from explorer.engine import Engine
 from explorer.images import png_bytes, strip_image
-from explorer.live import live_slider
+from explorer.live import domain_line, live_slider
 from explorer.ui import (
     as_text,
     domain_default,
@@ -89,7 +89,7 @@ def direction_panel(engine: Engine, face: int, direction: np.ndarray, link: dict
     live = live_files(str(engine.folder))
     if live:  # the face drawn in the browser while the slider moves; its label is set as plain text
         amount = live_slider(live, f"How far along “{link['name'] or 'the direction'}”", (-2.0, 2.0, 0.1), linked,
-                             z - 2.0 * direction, z + 2.0 * direction, (0.0, 0.0), "moved, drawn as you slide",
+                             lambda t: z + t * direction, domain_line(0.0, [0.0]), "moved, drawn as you slide",
                              key="dir_amount_live")
     else:
         amount = st.slider(f"How far along “{shown_name}”", -2.0, 2.0, linked, 0.1, key="dir_amount")

@@ -7,7 +7,7 @@ import streamlit as st
 from explorer.cache import live_files
 from explorer.engine import Engine
 from explorer.images import png_bytes, strip_image
-from explorer.live import live_slider
+from explorer.live import domain_line, live_slider
 from explorer.ui import (
     domain_default,
     face_picker_ui,
@@ -18,6 +18,7 @@ from explorer.ui import (
     show_faces,
     sync_url,
 )
+from vae import latent
 
 DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
 STRIP_STEPS = 7
@@ -53,8 +54,9 @@ def twin_panel(engine: Engine, index: int, source: str) -> None:
     linked = query_float("mix", 0.5, 0.0, 1.0)
     live = live_files(str(engine.folder))
     if live:  # the mix drawn in the browser while the slider moves
-        mix = live_slider(live, "Lego ⟷ emoji", (0.0, 1.0, 0.05), linked, *engine.mirror_ends(z, source), (0.0, 1.0),
-                          "the mix, drawn as you slide", key="mirror_mix_live")
+        as_lego, as_emoji = engine.mirror_ends(z, source)
+        mix = live_slider(live, "Lego ⟷ emoji", (0.0, 1.0, 0.05), linked, lambda t: latent.lerp(as_lego, as_emoji, t),
+                          domain_line(0.0, [1.0]), "the mix, drawn as you slide", key="mirror_mix_live")
     else:
         mix = st.slider("Lego ⟷ emoji", 0.0, 1.0, linked, 0.05, key="mirror_mix",
                         help="0 is the Lego version, 1 the emoji version; between them a mix of the two looks")

@@ -6,9 +6,11 @@ import functools
 import numpy as np
 import streamlit as st
 
+from explorer.cache import live_files
 from explorer.card import polaroid_card
 from explorer.engine import Engine
 from explorer.images import png_bytes
+from explorer.live import Control, domain_line, face, line, live_controls, live_values
 from explorer.picker import surprise_reel
 from explorer.ui import (
     amounts_text,
@@ -31,6 +33,7 @@ MODES = ("an emoji", "an expression")
 # the two ways with an emoji (vae.printing.METHODS): print, then redraw; move the expression code
 METHOD_LABELS = {"printed": "print it, then redraw", "code": "move the expression code"}
 SLIDER_PREFIX = "studio_mix_"
+STRENGTH_LIVE, MIX_LIVE = "studio_strength_live", "studio_mix_live"  # the sliders' keys, live
 SURPRISE_TRIES = 20  # emoji drawn at most before a surprise settles for one that cannot print
 
 
@@ -79,8 +82,9 @@ def pick_faces_ui(engine: Engine) -> tuple[int, int]:
     return lego, emoji
 
 
-def target_ui(engine: Engine) -> tuple[str, str, str, float]:
-    """Target mode, how an emoji's expression is given, expression tag and strength."""
+def target_ui(engine: Engine, live: dict | None) -> tuple[str, str, str, float, st.delta_generator.DeltaGenerator]:
+    """Target mode, how an emoji's expression is given, expression tag and strength, with the
+    place of the strength slider: drawn there now, or, live, once its faces' line is known."""
     expressions = engine.available_expressions()
     st.session_state.setdefault("studio_mode", query_choice("mode", MODES[0], MODES))
     st.session_state.setdefault("studio_method", query_choice("method", METHODS[0], METHODS))
@@ -95,24 +99,58 @@ def target_ui(engine: Engine) -> tuple[str, str, str, float]:
                                    "face's latent code that holds its expression.")
     else:
         tag = middle.pills("Expression", expressions, default=tag, key="studio_tag") or tag
-    strength = right.slider("Strength", 0.0, 2.0, query_float("strength", engine.default_strength, 0.0, 2.0), 0.05,
-                            key="studio_strength", help="1 gives the face the target's expression; above 1 "
-                                                        "exaggerates it")
-    return mode, method, tag, strength
+    linked = query_float("strength", engine.default_strength, 0.0, 2.0)
+    if live:
+        return mode, method, tag, live_values([strength_control(linked)], STRENGTH_LIVE)[0], right.container()
+    strength = right.slider("Strength", 0.0, 2.0, linked, 0.05, key="studio_strength",
+                            help="1 gives the face the target's expression; above 1 exaggerates it")
+    return mode, method, tag, strength, right
 
 
-def expression_sliders_ui(engine: Engine) -> dict[str, float]:
-    """One slider per expression, combinable, with a reset."""
+def strength_control(value: float) -> Control:
+    return Control("Strength", 0.0, 2.0, 0.05, value)
+
+
+def mix_controls(tags: list[str], linked: dict[str, float]) -> list[Control]:
+    return [Control(tag, -1.0, 2.0, 0.1, round(linked.get(tag, 0.0), 1)) for tag in tags]
+
+
+def expression_sliders_ui(engine: Engine, live: dict | None) -> tuple[dict[str, float], st.delta_generator.DeltaGenerator]:
+    """One slider per expression, combinable, with a reset; live, their place, filled once their
+    faces' line is known."""
     tags = engine.available_expressions()
     linked = query_amounts("mix", tags, -1.0, 2.0)
     # open when a link brings a mix; decided once, since a changed `expanded` would redraw it shut
     opened = st.session_state.setdefault("studio_mix_open", bool(linked))
     with st.expander("Mix expressions yourself", expanded=opened):
+        if live:
+            return dict(zip(tags, live_values(mix_controls(tags, linked), MIX_LIVE))), st.container()
         st.button("Reset all to 0", on_click=_reset_sliders, args=(tags,), key="studio_mix_reset")
         columns = st.columns(4)
         return {tag: columns[i % 4].slider(tag, -1.0, 2.0, round(linked.get(tag, 0.0), 1), 0.1,
                                            key=SLIDER_PREFIX + tag)
-                for i, tag in enumerate(tags)}
+                for i, tag in enumerate(tags)}, st.container()
+
+
+def live_studio_sliders(engine: Engine, live: dict, result_at, strength: float, amounts: dict[str, float],
+                        places: tuple) -> None:
+    """The strength and the mix, live: each slider moves the result along the studio's own code
+    (`result_at(strength, amounts)`, the print's fitted code already in), drawn in the browser."""
+    domains = [0.0, 1.0] if engine.domain_conditioned else [0.0]
+    names = ["as a Lego face", "as an emoji"]
+    tags = list(amounts)
+
+    def faces(code, sliders: int, note: str) -> list[dict]:
+        return [face(line(code, sliders), domain_line(domain, [0.0] * sliders), f"{name}, {note}" if k == 0 else name)
+                for k, (domain, name) in enumerate(zip(domains, names))]
+
+    with places[0]:
+        live_controls(live, [strength_control(strength)],
+                      faces(lambda v: result_at(v[0], amounts), 1, "drawn as you slide"), key=STRENGTH_LIVE)
+    with places[1]:
+        live_controls(live, mix_controls(tags, amounts), faces(lambda v: result_at(strength, dict(zip(tags, v))),
+                                                               len(tags), "drawn as you mix"),
+                      key=MIX_LIVE, columns=4, reset="Reset all to 0")
 
 
 def _result_pictures(engine: Engine, face_image: np.ndarray, face_z: np.ndarray, emoji_z: np.ndarray,
@@ -146,8 +184,9 @@ def _result_pictures(engine: Engine, face_image: np.ndarray, face_z: np.ndarray,
 @st.fragment
 def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> None:
     """Everything that follows the target, the strength and the sliders: reruns alone."""
-    mode, method, tag, strength = target_ui(engine)
-    amounts = expression_sliders_ui(engine)
+    live = live_files(str(engine.folder))
+    mode, method, tag, strength, strength_place = target_ui(engine, live)
+    amounts, mix_place = expression_sliders_ui(engine, live)
     sync_url(lego=str(lego), emoji=str(emoji), tag=tag, mode=mode, method=method, strength=f"{strength:.2f}",
              mix=amounts_text(amounts))
     upload = uploaded_face()
@@ -158,35 +197,38 @@ def result_panel(engine: Engine, lego: int, emoji: int, use_upload: bool) -> Non
     print_image = None
     if mode == MODES[0]:
         target_image, target_caption = engine.dataset.images[emoji], engine.dataset.name[emoji]
-        result_z = None
-        if method == "printed":
+        moved = functools.partial(engine.transfer, face_z, emoji_z=emoji_z)
+        if method == "printed" and engine.can_print(target_image):
             fitting = not engine.print_is_fitted(face_image, target_image)
-            result_z = engine.printed_transfer(face_image, face_z, target_image, strength, fitted=not fitting)
             print_image = engine.print_picture(face_image, target_image)
-        if result_z is None:
-            fitting = False
-            if method == "printed":
-                st.caption("This emoji has no yellow face to lift its features from, so the studio moved the "
-                           "expression code instead.")
-            result_z = engine.transfer(face_z, strength, emoji_z=emoji_z)
+            moved = functools.partial(engine.printed_transfer, face_image, face_z, target_image)
+        elif method == "printed":
+            st.caption("This emoji has no yellow face to lift its features from, so the studio moved the "
+                       "expression code instead.")
     else:
-        result_z = engine.transfer(face_z, strength, tag=tag)
+        moved = functools.partial(engine.transfer, face_z, tag=tag)
         target_image, target_caption = None, f"expression: {tag}"
+
+    def result_at(amount: float, mix: dict[str, float], fitted: bool = True) -> np.ndarray:
+        """The result's code at a strength and a mix: what the page draws, and what its live sliders follow."""
+        start = moved(amount, fitted=fitted) if print_image is not None else moved(amount)
+        return engine.space.mix_expressions(start, mix)
+
     mixed = ", ".join(f"{t} {a:+.1f}" for t, a in amounts.items() if a)
     caption = f"with {target_caption}" + (f" ({mixed})" if mixed else "")
     pictures = functools.partial(_result_pictures, engine, face_image, face_z, emoji_z, target_image,
                                  target_caption, caption, print_image)
-    images, captions = pictures(engine.space.mix_expressions(result_z, amounts))
+    images, captions = pictures(result_at(strength, amounts, fitted=not fitting))
     layout = {"columns": max(4, len(images)), "width": 190 if len(images) <= 4 else 150}
     shown = show_faces(images, captions, **layout)  # over the last result's pictures, in place
     status = st.empty()
     if fitting:  # the redraw shown at once, then again once its code is fitted to the print (vae.fit)
         status.caption("Sharpening the redraw: fitting its code to the print…")
-        images, captions = pictures(engine.space.mix_expressions(engine.printed_transfer(face_image, face_z,
-                                                                                         target_image, strength),
-                                                                 amounts))
+        images, captions = pictures(result_at(strength, amounts))
         show_faces(images, captions, **layout, into=shown)
         status.empty()
+    if live:
+        live_studio_sliders(engine, live, result_at, strength, amounts, (strength_place, mix_place))
     result = images[1 + (print_image is not None)]
     card_faces = [face_image] + ([target_image] if target_image is not None else []) + [result]
     card_labels = ["face"] + (["target"] if target_image is not None else []) + ["result"]

@@ -92,7 +92,10 @@ export default function (component) {
         if (!point || (panel.point && point[0] === panel.point[0] && point[1] === panel.point[1])) return;
         panel.point = point;  // a move that leaves the point where it was (a click's) draws nothing
         const asked = event.timeStamp;
-        panel.inverse.then((inverse) => painter.ask(codeAt(inverse, ...point), { point, asked }));
+        panel.inverse.then((inverse) => {
+            const code = codeAt(inverse, ...point);
+            painter.ask(panel.data.domains.map(() => code), panel.data.domains, { point, asked });
+        });
     };
     // a press on the map asks the server for its pictures: the live faces give it the CPU
     const onPress = (event) => {
@@ -102,7 +105,7 @@ export default function (component) {
     document.addEventListener("pointermove", onMove, { passive: true });
     document.addEventListener("pointerdown", onPress, { passive: true });
     Promise.all([networks(data.files), panel.inverse]).then(([net]) => {
-        painter = new FacePainter(net, panel.canvases, data.domains, REST_MS, (refined, tag) => {
+        painter = new FacePainter(net, panel.canvases, REST_MS, (refined, tag) => {
             panel.dataset.state = refined ? "refined" : "raw";
             panel.dataset.point = tag.point.join(",");
             log.push([tag.asked, performance.now(), refined]);

@@ -60,8 +60,14 @@ function startHelper(files, net) {
 async function loadBoth(files) {
     const runtime = await import(files.module);
     const net = await runtime.loadNetworks(files);
-    net.decodeFace = (code, domain) => runtime.decodeFace(net, code, domain);
-    net.refineFace = (raw, domain) => runtime.refineFace(net, raw, domain);
+    let queue = Promise.resolve();  // one network call at a time on the page, whichever component asks
+    const inTurn = (task) => {
+        const done = queue.then(task);
+        queue = done.catch(() => null);
+        return done;
+    };
+    net.decodeFace = (code, domain) => inTurn(() => runtime.decodeFace(net, code, domain));
+    net.refineFace = (raw, domain) => inTurn(() => runtime.refineFace(net, raw, domain));
     net.helper = startHelper(files, net);
     return net;
 }
@@ -93,8 +99,31 @@ function toRgba(pixels, size) {  // as vae.pixels.to_uint8 rounds (a clamped arr
     return rgba;
 }
 
-function paint(canvas, pixels, size) {
-    canvas.getContext("2d").putImageData(new ImageData(toRgba(pixels, size), size, size), 0, 0);
+function paint(canvas, pixels, size, x = 0, y = 0) {
+    canvas.getContext("2d").putImageData(new ImageData(toRgba(pixels, size), size, size), x, y);
+}
+
+// Faces of codes, each in its domain, refined where the refiner is in: the even ones here and
+// the odd ones on the worker at the same time where it runs (a strip of frames drawn once).
+async function drawFaces(net, codes, domains) {
+    await net.refinerReady;
+    const helper = net.helper, shared = helper && !helper.broken && await helper.ready;
+    const one = async (k, onWorker) => {
+        if (onWorker) {
+            const raw = await helper.decode(codes[k], domains[k]);
+            return net.refiner ? helper.refine(raw, domains[k]) : raw;
+        }
+        return drawFace(net, codes[k], domains[k], true);
+    };
+    const pixels = new Array(codes.length).fill(null);
+    const there = async () => {
+        for (let k = 1; k < codes.length; k += 2) pixels[k] = await one(k, true).catch(() => null);
+    };
+    const elsewhere = shared ? there() : null;
+    for (let k = 0; k < codes.length; k += shared ? 2 : 1) pixels[k] = await one(k, false);
+    await elsewhere;
+    for (let k = 0; k < codes.length; k += 1) if (!pixels[k]) pixels[k] = await one(k, false);
+    return pixels;
 }
 
 // For tests and the bench: uint8 RGB faces of codes, as the page draws them.
@@ -117,18 +146,19 @@ live.faces = async (files, codes, domains, refined, onWorker = false) => {
     return faces;
 };
 
-// Draws the latest asked-for face on canvases: a request that comes while one is drawing
-// replaces any waiting one, so a moving pointer never queues; the refined picture follows
-// once nothing new has been asked for `restMs`, and gives way to a new request.
+// Draws the latest asked-for faces on canvases, a code and a domain for each: a request that
+// comes while one is drawing replaces any waiting one, so a moving pointer never queues; the
+// refined pictures follow once nothing new has been asked for `restMs`, and give way to a new
+// request. Where the worker runs, it draws every other face at the same time.
 class FacePainter {
-    constructor(net, canvases, domains, restMs, onDrawn, onFailed) {
-        Object.assign(this, { net, canvases, domains, restMs, onDrawn, onFailed });
+    constructor(net, canvases, restMs, onDrawn, onFailed) {
+        Object.assign(this, { net, canvases, restMs, onDrawn, onFailed });
         Object.assign(this, { busy: false, next: null, last: null, timer: 0 });
     }
 
-    ask(code, tag, domains = null) {
+    ask(codes, domains, tag) {  // codes and domains: one of each per canvas
         this.paused = false;
-        this.next = { code, tag, domains, refined: false };
+        this.next = { codes, domains, tag, refined: false };
         clearTimeout(this.timer);
         if (!this.busy) this.drain();
     }
@@ -159,26 +189,29 @@ class FacePainter {
         }
     }
 
-    // One face: the decoder's picture of the job's code, or the refiner's of the one drawn before.
-    face(job, k, onWorker) {  // a job may bring its own domains (a slider that moves the domain too)
-        const [net, domain] = [this.net, (job.domains || this.domains)[k]];
-        if (onWorker) return job.refined ? net.helper.refine(job.raws[k], domain) : net.helper.decode(job.code, domain);
-        return job.refined ? net.refineFace(job.raws[k], domain) : net.decodeFace(job.code, domain);
+    // One face: the decoder's picture of the job's k-th code, or the refiner's of the one drawn before.
+    face(job, k, onWorker) {
+        const [net, code, domain] = [this.net, job.codes[k], job.domains[k]];
+        if (onWorker) return job.refined ? net.helper.refine(job.raws[k], domain) : net.helper.decode(code, domain);
+        return job.refined ? net.refineFace(job.raws[k], domain) : net.decodeFace(code, domain);
     }
 
-    async paintAll(job) {  // the first face here, the second on the worker at the same time where it runs
+    async paintAll(job) {  // the even faces here, the odd ones on the worker at the same time where it runs
         const helper = this.net.helper, count = this.canvases.length;
-        const shared = count === 2 && helper && !helper.broken && await helper.ready;
-        let pixels;
-        if (shared) {
-            pixels = await Promise.all([this.face(job, 0, false), this.face(job, 1, true).catch(() => null)]);
-            if (!pixels[1]) pixels[1] = await this.face(job, 1, false);  // the worker failed: here
-        } else {
-            pixels = [];
-            for (let k = 0; k < count; k += 1) {
-                if (job.refined && this.next) return;  // the pointer moved on: its raw face comes first
-                pixels.push(await this.face(job, k, false));
-            }
+        const shared = count > 1 && helper && !helper.broken && await helper.ready;
+        const pixels = new Array(count).fill(null);
+        const there = async () => {
+            for (let k = 1; k < count; k += 2) pixels[k] = await this.face(job, k, true).catch(() => null);
+        };
+        const elsewhere = shared ? there() : null;
+        for (let k = 0; k < count; k += shared ? 2 : 1) {
+            if (job.refined && this.next) return;  // the pointer moved on: its raw faces come first
+            pixels[k] = await this.face(job, k, false);
+        }
+        await elsewhere;
+        for (let k = 0; k < count; k += 1) {  // what the worker failed to draw, here
+            if (job.refined && this.next) return;
+            if (!pixels[k]) pixels[k] = await this.face(job, k, false);
         }
         if (job.refined && this.next) return;
         pixels.forEach((picture, k) => paint(this.canvases[k], picture, this.net.size));
