@@ -216,3 +216,41 @@ def test_the_studios_strength_and_mix_draw_its_result_as_they_move(server, page,
     wait_idle(page)
     mix.evaluate("(root) => root.reset.click()")
     page.wait_for_function("() => !new URL(location.href).searchParams.get('mix')", timeout=30_000)
+
+
+STRIP = """(root) => Array.from(root.strip.getContext('2d').getImageData(0, 0, root.strip.width, root.strip.height)
+    .data).filter((_, i) => i % 4 !== 3)"""
+
+
+def test_the_morph_draws_its_strip_and_any_point_of_its_path(server, page, engine):
+    """The strip drawn in the browser is the server's; the scrubber, and the pointer over the
+    strip, draw the path at any point, in its domain and as a Lego face; a click on the strip
+    tells the server where."""
+    from vae import latent
+
+    lego, emoji, steps = int(engine.indices("lego")[7]), int(engine.indices("emoji")[3]), 6
+    start, end = engine.maps.means[lego], engine.maps.means[emoji]
+    open_page(page, f"{server}/morph?lego={lego}&emoji={emoji}&steps={steps}&method=slerp", "Morph", pictures=2)
+    controls = live_controls(page)
+    page.wait_for_function("(root) => root.dataset.strip === 'drawn'", arg=controls, timeout=60_000)
+    frames = engine.morph(start, end, steps, "slerp").astype(np.int16)  # (steps, S, S, 3)
+    size = frames.shape[1]
+    strip = np.array(controls.evaluate(STRIP), np.int16).reshape(size, steps * (size + 4) - 4, 3)
+    for k, frame in enumerate(frames):
+        assert np.abs(strip[:, k * (size + 4):k * (size + 4) + size] - frame).max() <= 2, k
+
+    drag(page, controls, (0.1, 0.25, 0.37))
+    code = latent.slerp(start, end, 0.37)
+    served = engine.decode(np.stack([code, code]), np.array([0.37, 0.0])).astype(np.int16)
+    assert np.abs(drawn_faces(controls, served.shape[1:]) - served).max() <= 2
+
+    box = controls.evaluate("""(root) => { root.pad.scrollIntoView({block: 'center'});
+        const r = root.pad.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }""")
+    third = box[0] + box[2] * (2 * (size + 4) + size / 2) / (steps * (size + 4) - 4)  # the third frame's centre
+    page.mouse.move(third, box[1] + box[3] / 2)
+    page.wait_for_function("(root) => root.dataset.values === '0.4' && root.dataset.state === 'refined'", arg=controls,
+                           timeout=30_000)
+    served = engine.decode(np.stack([latent.slerp(start, end, 0.4)] * 2), np.array([0.4, 0.0])).astype(np.int16)
+    assert np.abs(drawn_faces(controls, served.shape[1:]) - served).max() <= 2
+    page.mouse.click(third, box[1] + box[3] / 2)
+    page.wait_for_function("() => new URL(location.href).searchParams.get('t') === '0.40'", timeout=30_000)

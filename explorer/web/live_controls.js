@@ -99,16 +99,16 @@ function build(parent, data) {
 }
 
 // Where the pad's picture puts each of its values: its cells' centres are the sliders' ends and steps.
-function padGeometry(pad, picture) {
+function padGeometry(pad, shown) {
     const [columns, rows] = pad.cells, cell = pad.size + pad.gap;
     const width = columns * cell - pad.gap, height = rows * cell - pad.gap;
-    const scale = picture.getBoundingClientRect().width / width || 1;
+    const scale = shown.getBoundingClientRect().width / width || 1;
     return { columns, rows, cell, width, height, scale };
 }
 
 function padValues(root, event) {
-    const { pad, controls } = root.data, box = root.picture.getBoundingClientRect();
-    const g = padGeometry(pad, root.picture);
+    const { pad, controls } = root.data, box = root.pad.getBoundingClientRect();
+    const g = padGeometry(pad, root.pad);
     const fraction = (offset, count) => (count < 2 ? 0
         : Math.min(1, Math.max(0, (offset / g.scale - pad.size / 2) / ((count - 1) * g.cell))));
     const along = [fraction(event.clientX - box.left, g.columns), fraction(event.clientY - box.top, g.rows)];
@@ -120,7 +120,7 @@ function padValues(root, event) {
 
 function placeMarker(root) {
     const { pad, controls } = root.data;
-    const g = padGeometry(pad, root.picture);
+    const g = padGeometry(pad, root.pad);
     const at = (axis, count) => {
         const i = pad.controls[axis];
         if (i === undefined || count < 2) return 50;
@@ -134,11 +134,12 @@ function placeMarker(root) {
 }
 
 async function drawStrip(root, net) {  // the strip's frames, drawn here, in the server's picture's place
-    const { frames, pad } = root.data;
-    const codes = frames.map((frame) => codeAt(frame.code, []));
-    const domains = frames.map((frame) => domainAt(frame.domain, []));
+    const { frames, pad } = root.data, key = root.framesKey;
+    const codes = frames.map((frame) => codeAt(frame.code, root.values));
+    const domains = frames.map((frame) => domainAt(frame.domain, root.values));
     const pixels = await drawFaces(net, codes, domains);
-    const g = padGeometry(pad, root.picture);
+    if (key !== root.framesKey) return;  // the server has moved on to another strip
+    const g = padGeometry(pad, root.pad);
     Object.assign(root.strip, { width: g.width, height: g.height });
     const context = root.strip.getContext("2d");
     context.fillStyle = "#ffffff";
@@ -157,7 +158,9 @@ export default function (component) {
         root = build(parentElement, data);
         root.shape = JSON.stringify([data.controls.length, data.faces.length, !!data.pad]);
     }
-    const fresh = root.data === undefined || JSON.stringify(root.data.frames) !== JSON.stringify(data.frames);
+    const framesKey = JSON.stringify(data.frames);
+    const fresh = framesKey !== root.framesKey;
+    root.framesKey = framesKey;
     root.data = data;
     if (!root.dragging) root.values = data.controls.map((control) => control.value);
     const show = () => {
@@ -178,12 +181,14 @@ export default function (component) {
         show();
         if (!root.painter) return;
         const faces = root.data.faces, values = root.values;
+        root.drawnKey = JSON.stringify([faces, values]);
         root.painter.ask(faces.map((face) => codeAt(face.code, values)),
                          faces.map((face) => domainAt(face.domain, values)), { values: values.slice(), asked });
     };
     root.redraw = draw;
     if (root.started) {
-        if (root.painter && !root.dragging) draw(performance.now());  // the server moved the line
+        const drawnKey = JSON.stringify([data.faces, root.values]);
+        if (root.painter && !root.dragging && drawnKey !== root.drawnKey) draw(performance.now());  // a new line
         if (root.net && fresh && data.frames) drawStrip(root, root.net).catch(() => null);
         return root.cleanup;
     }
