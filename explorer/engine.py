@@ -320,18 +320,22 @@ class Engine:
 
     def sample(self, count: int, temperature: float = 1.0, seed: int = 0, domain: str = "lego",
                prior: str = "posterior", raw: bool = False) -> np.ndarray:
-        """uint8 random faces: from the domain's fitted mixture of posterior means ("posterior",
-        ex-post density estimation) or from the VAE's N(0, I) prior ("normal"); `raw` as in decode."""
+        """uint8 random faces (`sample_codes`), drawn in `domain`; `raw` as in decode."""
+        return self.decode(self.sample_codes(count, temperature, seed, domain, prior), domain, raw=raw)
+
+    def sample_codes(self, count: int, temperature: float = 1.0, seed: int = 0, domain: str = "lego",
+                     prior: str = "posterior") -> np.ndarray:
+        """(count, L) random codes: from the domain's fitted mixture of posterior means
+        ("posterior", ex-post density estimation) or from the VAE's N(0, I) prior ("normal"). For
+        one seed, each code moves on a line as the temperature changes."""
         if prior == "posterior":
             if domain not in self.maps.mixtures:
                 raise UserError(f"{self.folder} has no fitted mixture of {domain} codes: export the model again "
                                 f"(`python -m vae.export`) or sample from prior='normal'.")
-            z = latent.sample_gaussian_mixture(self.maps.mixtures[domain], count, temperature, seed)
-        elif prior == "normal":
-            z = np.random.default_rng(seed).standard_normal((count, self.maps.means.shape[1])) * temperature
-        else:
-            raise ValueError(f"unknown prior {prior!r}: use 'posterior' or 'normal'")
-        return self.decode(z, domain, raw=raw)
+            return latent.sample_gaussian_mixture(self.maps.mixtures[domain], count, temperature, seed)
+        if prior == "normal":
+            return np.random.default_rng(seed).standard_normal((count, self.maps.means.shape[1])) * temperature
+        raise ValueError(f"unknown prior {prior!r}: use 'posterior' or 'normal'")
 
     def available_expressions(self) -> list[str]:
         """Expressions carried by images of both domains (the ones a target can be built for)."""

@@ -254,3 +254,42 @@ def test_the_morph_draws_its_strip_and_any_point_of_its_path(server, page, engin
     assert np.abs(drawn_faces(controls, served.shape[1:]) - served).max() <= 2
     page.mouse.click(third, box[1] + box[3] / 2)
     page.wait_for_function("() => new URL(location.href).searchParams.get('t') === '0.40'", timeout=30_000)
+
+
+def test_the_analogy_grid_draws_any_point_between_its_cells(server, page, engine):
+    """The point (s, t) from the sliders, and under the pointer on the grid, is the server's
+    cell there (Engine.analogy_grid) in its mixed domain; a click tells the server, which draws it too."""
+    picks = [int(engine.indices("lego")[212]), int(engine.indices("emoji")[40]), int(engine.indices("emoji")[8])]
+    steps = 5  # cells at s, t = 0, 0.25, 0.5, 0.75, 1
+    cells = engine.analogy_grid(*picks, steps).astype(np.int16)
+    open_page(page, f"{server}/analogy?a={picks[0]}&b={picks[1]}&c={picks[2]}&steps={steps}", "Analogies",
+              pictures=4)
+    controls = live_controls(page)
+    drag(page, controls, (0.2, 0.75), k=0)
+    drag(page, controls, (0.1, 0.25), k=1)
+    assert np.abs(drawn_faces(controls, cells.shape[2:]) - cells[1, 3]).max() <= 2
+
+    box = controls.evaluate("""(root) => { root.pad.scrollIntoView({block: 'center'});
+        const r = root.pad.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }""")
+    size = engine.dataset.size
+    across = box[2] * (1 * (size + 4) + size / 2) / (steps * (size + 4) - 4)  # the second column's centre
+    down = box[3] * (2 * (size + 4) + size / 2) / (steps * (size + 4) - 4)  # the third row's centre
+    page.mouse.move(box[0] + across, box[1] + down)
+    page.wait_for_function("(root) => root.dataset.values === '0.25,0.5' && root.dataset.state === 'refined'",
+                           arg=controls, timeout=30_000)
+    assert np.abs(drawn_faces(controls, cells.shape[2:]) - cells[2, 1]).max() <= 2
+    page.mouse.click(box[0] + across, box[1] + down)
+    page.wait_for_function("() => new URL(location.href).searchParams.get('s') === '0.25'", timeout=30_000)
+    page.get_by_text("s 0.25, t 0.50").wait_for(timeout=30_000)
+
+
+def test_generates_temperature_draws_the_seeds_samples_as_it_moves(server, page, engine):
+    seed = 7
+    open_page(page, f"{server}/generate?seed={seed}", "Generate and inspect", pictures=12)
+    controls = live_controls(page, "Temperature")
+    drag(page, controls, (0.6, 1.1, 1.45))
+    shown = np.array(controls.evaluate(CANVASES), np.int16)
+    for row, domain in enumerate(("lego", "emoji")):
+        served = engine.sample(12, 1.45, seed, domain)[:6].astype(np.int16)
+        drawn = shown[6 * row:6 * row + 6].reshape(served.shape)
+        assert np.abs(drawn - served).max() <= 2, domain

@@ -2,11 +2,15 @@
 A + s (B − A) + t (C − A), its far corner the answer B + C − A; A, B and C are any faces or emoji."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
+from explorer.cache import live_files
 from explorer.engine import Engine
 from explorer.images import grid_image, png_bytes
-from explorer.ui import as_text, face_picker_ui, get_engine, query_int, show_faces, sync_url
+from explorer.live import Control, domain_line, face, line, live_controls, pad
+from explorer.ui import as_text, face_picker_ui, get_engine, query_float, query_int, show_faces, sync_url
+from vae.space import domain_value
 
 DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
 # each pick's first face, the n-th of its domain: a two-sided Lego head's smiling side is to its
@@ -14,6 +18,7 @@ DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
 PICKS = {"a": ("lego", 212), "b": ("lego", 213), "c": ("emoji", 8)}
 SWITCHED = {"lego": 0, "emoji": 8}  # the n-th face a pick moved to the other domain starts on
 STEPS = (3, 9, 5)  # least, most, first
+GRID_GAP = 4  # pixels between the grid's cells, as explorer.images.grid_image draws them
 NAME_LENGTH = 100  # characters of a name in the sentence: the two sides of a head differ at its end
 
 
@@ -36,6 +41,31 @@ def pick_ui(engine: Engine, letter: str, linked: int) -> int:
                       horizontal=True, key=f"analogy_{letter}_domain", format_func=DOMAIN_NAMES.get)
     default = linked if domain == linked_domain else nth_face(engine, domain, SWITCHED[domain])
     return face_picker_ui(engine, domain, f"analogy_{letter}_{domain}", default, height=300)
+
+
+def cell_at(engine: Engine, picks: list[int], s: float, t: float) -> tuple[np.ndarray, float]:
+    """The code and the domain of the grid's point (s, t): A + s (B − A) + t (C − A), the domain
+    by the same rule, clipped to [0, 1] (Engine.analogy_grid's cells are its steps)."""
+    codes = engine.maps.means[picks]
+    domains = [domain_value(domain) for domain in engine.dataset.domain[picks]]
+    weights = np.array([1.0 - s - t, s, t])
+    return weights @ codes, float(np.clip(weights @ domains, 0.0, 1.0))
+
+
+def analogy_pad(engine: Engine, live: dict, picks: list[int], grid: bytes, steps: int) -> tuple[float, float]:
+    """The grid (the server's picture) as a pad, with sliders for s (across) and t (down): the
+    point under the pointer, on a cell or between cells, is drawn in the browser. Returns the
+    (s, t) last clicked or let go at (the link's; the answer's corner until then)."""
+    controls = [Control("s: from A towards B", 0.0, 1.0, 0.01, query_float("s", 1.0, 0.0, 1.0)),
+                Control("t: from A towards C", 0.0, 1.0, 0.01, query_float("t", 1.0, 0.0, 1.0))]
+    domains = [domain_value(domain) for domain in engine.dataset.domain[picks]]
+    point = face(line(lambda v: cell_at(engine, picks, v[0], v[1])[0], 2),
+                 domain_line(domains[0], [domains[1] - domains[0], domains[2] - domains[0]]),
+                 "the point under the pointer")
+    shown = pad(grid, [0, 1], (steps, steps), engine.dataset.size, GRID_GAP, "the analogy grid: point at it to see "
+                "the faces between its cells")
+    s, t = live_controls(live, controls, [point], key="analogy_live", columns=2, pad=shown)
+    return s, t
 
 
 def render_analogy() -> None:
@@ -65,10 +95,18 @@ def analogy_panel(engine: Engine) -> None:
         a, b, c = (as_text(engine.dataset.name[index], NAME_LENGTH) for index in picks.values())
         st.markdown(f"**A** {a} is to **B** {b} as **C** {c} is to **?**")
         cells = engine.analogy_grid(picks["a"], picks["b"], picks["c"], steps)
-        st.image(png_bytes(grid_image(cells)), width="stretch", output_format="PNG")
+        live = live_files(str(engine.folder))
+        if live:  # the grid as a pad: the cell at any (s, t) under the pointer, drawn in the browser
+            s, t = analogy_pad(engine, live, [picks[letter] for letter in PICKS], png_bytes(grid_image(cells)), steps)
+            sync_url(s=f"{s:.2f}", t=f"{t:.2f}")
+        else:
+            st.image(png_bytes(grid_image(cells)), width="stretch", output_format="PNG")
         st.caption("Top left A, top right B, bottom left C; bottom right the answer, B + C − A.")
         # made when clicked, like the Morph page's files, at twice the cells' size
         st.download_button("Download PNG", lambda: png_bytes(grid_image(cells, scale=2)), "legomoji-analogy.png",
                            "image/png", key="analogy_png", on_click="ignore")
     with pickers:
-        show_faces([engine.dataset.images[index] for index in picks.values()], ["A", "B", "C"], columns=3, width=80)
+        shown = [engine.dataset.images[index] for index in picks.values()]
+        if live:  # the server's picture of the cell last clicked (or slid to), which the link keeps
+            shown.append(engine.decode(*cell_at(engine, list(picks.values()), s, t))[0])
+        show_faces(shown, ["A", "B", "C", f"s {s:.2f}, t {t:.2f}"][:len(shown)], columns=len(shown), width=80)

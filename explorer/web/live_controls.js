@@ -86,6 +86,7 @@ function build(parent, data) {
     }
     const faces = element("div", "faces", root);
     faces.hidden = true;  // shown once the browser can draw
+    faces.classList.toggle("many", data.faces.length > 4);
     root.canvases = data.faces.map((face) => {
         const figure = element("figure", null, faces);
         const canvas = element("canvas", null, figure);
