@@ -106,15 +106,16 @@ def live_values(controls: list[Control], key: str) -> list[float]:
 
 
 def live_controls(files: dict, controls: list[Control], faces: list[dict], key: str, columns: int = 1,
-                  reset: str | None = None, pad: dict | None = None, frames: list[dict] | None = None) -> list[float]:
-    """Sliders whose `faces` (`face`) are drawn in the browser as they move, in a grid of
-    `columns`, with a button that sets them all to 0 when `reset` names it. A `pad` (`pad`)
+                  reset: str | None = None, pad: dict | None = None, frames: list[dict] | None = None,
+                  per_row: int | None = None) -> list[float]:
+    """Sliders whose `faces` (`face`) are drawn in the browser as they move (`per_row` of them
+    to a row where given), the sliders in a grid of `columns`, with a button that sets them all to 0 when `reset` names it. A `pad` (`pad`)
     shows a picture of the server's on which the pointer moves the sliders; its `frames` (faces
     with fixed codes) are then drawn in the browser in the picture's place. Returns the values
     the sliders were let go at (the controls' own until then): all the server hears of them."""
     data = {"files": files, "controls": [vars(control) | {"min": control.low, "max": control.high}
                                          for control in controls],
-            "faces": faces, "columns": columns, "reset": reset, "pad": pad, "frames": frames}
+            "faces": faces, "columns": columns, "reset": reset, "pad": pad, "frames": frames, "perRow": per_row}
     values = live_values(controls, key)
     for entry, value in zip(data["controls"], values):
         entry["value"] = value

@@ -28,13 +28,14 @@ def render_generate() -> None:
 @st.fragment
 def samples_panel(engine: Engine) -> None:
     """Twelve samples per domain; the temperature, the prior and the seed rerun this panel alone."""
-    left, middle, right = st.columns([2, 2, 1])
     mixture = bool(engine.maps.mixtures)
     linked = query_float("temperature", 1.0 if mixture else 0.7, 0.1, 2.0)
     live = live_files(str(engine.folder))
     if live:  # below the prior and the seed, which its faces' lines need: its faces drawn as it moves
+        middle, right = st.columns([4, 1])
         temperature = live_values([temperature_control(linked)], TEMPERATURE_LIVE)[0]
     else:
+        left, middle, right = st.columns([2, 2, 1])
         temperature = left.slider("Temperature", 0.1, 2.0, linked, 0.05, key="gen_temperature",
                                   help="scales the spread of the random latent codes")
     prior = middle.radio("Draw codes from", PRIORS, horizontal=True, key="gen_prior", format_func=PRIORS.get,
@@ -68,8 +69,8 @@ def live_temperature(engine: Engine, live: dict, temperature: float, seed: int, 
     for domain, value in (("lego", 0.0), ("emoji", 1.0)):
         for k in range(LIVE_SAMPLES):
             code = line(lambda v, k=k, domain=domain: engine.sample_codes(SAMPLES, v[0], seed, domain, prior)[k], 1)
-            faces.append(face(code, domain_line(value, [0.0]), f"{domain}, drawn as you slide" if k == 0 else ""))
-    live_controls(live, [temperature_control(temperature)], faces, key=TEMPERATURE_LIVE)
+            faces.append(face(code, domain_line(value, [0.0]), ("Lego" if domain == "lego" else "emoji") if k == 0 else ""))
+    live_controls(live, [temperature_control(temperature)], faces, key=TEMPERATURE_LIVE, per_row=LIVE_SAMPLES)
 
 
 @st.fragment

@@ -87,6 +87,8 @@ function build(parent, data) {
     const faces = element("div", "faces", root);
     faces.hidden = true;  // shown once the browser can draw
     faces.classList.toggle("many", data.faces.length > 4);
+    if (data.perRow) faces.style.gridTemplateColumns = `repeat(${data.perRow}, auto)`;
+    faces.classList.toggle("rows", !!data.perRow);
     root.canvases = data.faces.map((face) => {
         const figure = element("figure", null, faces);
         const canvas = element("canvas", null, figure);
