@@ -125,7 +125,7 @@ def studio_choice(app: AppTest) -> tuple[int, int]:
     return lego, emoji
 
 
-def test_studio_widgets_change_the_result(family_engine):
+def test_studio_widgets_change_the_result(family_engine, server_drawn):
     engine = family_engine
     app = run(page("studio"))
     before = image_urls(app)
@@ -208,7 +208,7 @@ def test_a_search_after_a_pick_keeps_the_pick(engine):
     assert picker_data(app)["chosen"] == found[1]  # the grid of every face is drawn marking the pick
 
 
-def test_studio_expression_pills_and_sliders_change_the_result():
+def test_studio_expression_pills_and_sliders_change_the_result(server_drawn):
     app = run(page("studio"))
     app.radio(key="studio_mode").set_value("an expression")
     run(app)
@@ -237,7 +237,7 @@ def test_studio_expression_pills_and_sliders_change_the_result():
     assert app.query_params["mix"] == ""
 
 
-def test_a_malformed_mix_in_the_link_is_named_and_the_rest_kept():
+def test_a_malformed_mix_in_the_link_is_named_and_the_rest_kept(server_drawn):
     app = page("studio")
     app.query_params["mix"] = "wink:1.5,sad:9,frown:1,smile:banana"
     run(app)
@@ -245,7 +245,7 @@ def test_a_malformed_mix_in_the_link_is_named_and_the_rest_kept():
     assert len(app.warning) == 1 and "sad:9" in app.warning[0].value.replace("\\", "")
 
 
-def test_studio_card_holds_face_target_and_result(engine, monkeypatch, made_on_click):
+def test_studio_card_holds_face_target_and_result(engine, monkeypatch, made_on_click, server_drawn):
     from explorer.card import CARD_FACE, MARGIN, polaroid_card
     from explorer.pages import studio
     from tests.test_engine import same
@@ -285,7 +285,7 @@ def reel_data(app: AppTest) -> dict:
     return json.loads(reel.proto.json)
 
 
-def test_studio_surprise_me_picks_a_new_pair(engine):
+def test_studio_surprise_me_picks_a_new_pair(engine, server_drawn):
     app = run(page("studio"))
     first = studio_choice(app)
     assert reel_data(app)["pair"] is None
@@ -307,7 +307,7 @@ def test_studio_surprise_me_picks_a_new_pair(engine):
     assert all(len(grid.proto.json) < 300 for grid in pickers(app))
 
 
-def test_a_pick_from_before_a_surprise_does_not_come_back_and_can_be_made_again(engine):
+def test_a_pick_from_before_a_surprise_does_not_come_back_and_can_be_made_again(engine, server_drawn):
     """The grids keep their state through a Surprise me; only a pick the app has not answered
     yet (the grid counts its picks) chooses a face."""
     app = run(page("studio"))
@@ -333,7 +333,7 @@ def test_a_pick_from_before_a_surprise_does_not_come_back_and_can_be_made_again(
         assert studio_choice(app)[0] == face
 
 
-def test_studio_reads_its_selection_from_the_url(engine):
+def test_studio_reads_its_selection_from_the_url(engine, server_drawn):
     lego, emoji = int(engine.indices("lego")[7]), int(engine.indices("emoji")[12])
     app = page("studio")
     app.query_params.update(lego=str(lego), emoji=str(emoji), strength="0.50")
@@ -357,7 +357,7 @@ def test_directions_move_a_face_along_group_b_minus_group_a(engine, server_drawn
     assert app.query_params["b"] == "angry" and app.query_params["name"] == "grumpier"
 
 
-def test_morph_widgets_change_the_strip(engine, made_on_click):
+def test_morph_widgets_change_the_strip(engine, made_on_click, server_drawn):
     app = run(page("morph"))
     strip = image_urls(app)[0]
     app.slider(key="morph_steps").set_value(6)
@@ -456,7 +456,7 @@ def spot_images(engine) -> int:
     return 2 if engine.domain_conditioned else 1
 
 
-def test_the_morph_frame_chosen_is_the_face_of_its_ldraw_part(engine, made_on_click):
+def test_the_morph_frame_chosen_is_the_face_of_its_ldraw_part(engine, made_on_click, server_drawn):
     from data.ldraw import read_document
     from data.ldraw_part import face_name, face_texture
     from explorer.ui import LDRAW_LABEL
@@ -578,7 +578,7 @@ def test_distributions_widgets_change_the_charts(engine):
 SAMPLES = 24  # 12 Lego faces and 12 emoji
 
 
-def test_generate_widgets_change_the_samples():
+def test_generate_widgets_change_the_samples(server_drawn):
     app = run(page("generate"))
     samples = image_urls(app)[:SAMPLES]
     app.slider(key="gen_temperature").set_value(1.3)
@@ -656,7 +656,7 @@ def test_upload_of_garbage_is_a_clear_error():
     assert "not a PNG, JPEG or WebP" in app.error[0].value
 
 
-def test_a_script_run_leaves_tensorflows_kernels_in_place(engine, monkeypatch):
+def test_a_script_run_leaves_tensorflows_kernels_in_place(engine, monkeypatch, server_drawn):
     """Streamlit clears Keras after every run; the dashboard's model keeps its kernels (cleared,
     the next run's first decode set them up again, several times slower)."""
     from tensorflow.python.eager import context
