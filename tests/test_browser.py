@@ -169,7 +169,7 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
                            "[data-testid=\"stMarkdownContainer\"] strong')[1].innerText !== old", arg=emoji_before,
                            timeout=60_000)
     wait_idle(page)  # the name changes before the run that redraws the strip ends
-    page.locator('[data-testid="stImage"] img').first.wait_for(state="visible", timeout=60_000)
+    page.locator(".pad").first.wait_for(state="visible", timeout=60_000)  # the strip: the live path's pad
     assert "lego=" in page.url and "emoji=" in page.url
     # the downloads, made on click: the strip at twice the frames' size, the GIF forth and back
     for label, name in (("Download PNG", "strip.png"), ("Download GIF", "morph.gif")):
@@ -180,10 +180,11 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
         assert strip.size == (10 * 256 + 9 * 4, 256) and gif.n_frames == 10 + 8
     # after a change, once the new strip is shown, the button downloads the new strip (a click
     # while the panel reruns can be lost: the button's callable goes with the run that made it)
-    strip_before = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+    strip_before = page.locator(".pad img").first.get_attribute("src")  # the server's strip, under the live one
     page.get_by_role("slider", name="Steps").press("ArrowRight")
-    page.wait_for_function("(old) => { const img = document.querySelector('[data-testid=stImage] img');"
-                           " return img && img.src !== old; }", arg=strip_before, timeout=60_000)
+    page.wait_for_function("(old) => [...document.querySelectorAll('*')].some((host) => { const img = host.shadowRoot"
+                           " && host.shadowRoot.querySelector('.pad img'); return img && img.getAttribute('src') !== old;"
+                           " })", arg=strip_before, timeout=60_000)
     wait_idle(page)
     page.wait_for_timeout(1000)
     with page.expect_download() as download:

@@ -84,7 +84,7 @@ function build(parent, data) {
         root.strip.hidden = true;
         root.marker = element("div", "marker", root.pad);
     }
-    const faces = element("div", "faces", root);
+    const faces = element("div", "live-faces", root);
     faces.hidden = true;  // shown once the browser can draw
     faces.classList.toggle("many", data.faces.length > 4);
     if (data.perRow) faces.style.gridTemplateColumns = `repeat(${data.perRow}, auto)`;
