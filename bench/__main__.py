@@ -248,6 +248,10 @@ def live_markdown(live: dict) -> list[str]:
         f"({moving['faces_drawn']} faces drawn) | {moving['server_cpu_s']} s | near 0 | |",
         f"| server CPU per map click of the same sessions (each a run of the server's) | "
         f"{clicking['server_cpu_ms_per_click']:.0f} ms ({clicking['clicks']} clicks) | | |",
+        *([f"| server CPU while the same sessions drag the studio's strength at once ({dragging['frames']} frames) "
+           f"| {dragging['server_cpu_s']} s | near 0 | |",
+           f"| server CPU per strength let go (a run of the studio's result) | "
+           f"{dragging['server_cpu_ms_per_let_go']:.0f} ms | | |"] if (dragging := sessions.get("dragging")) else []),
     ]
 
 

@@ -212,9 +212,39 @@ def sessions_at_once(browser, url: str, pid: int, sessions: int, moves: int) -> 
             wait_idle(page)
     clicking = {"clicks": clicks * sessions, "server_cpu_s": round(_cpu_seconds(pid) - cpu, 2)}
     clicking["server_cpu_ms_per_click"] = round(1000 * clicking["server_cpu_s"] / clicking["clicks"], 1)
+    return {"sessions": sessions, "moves_each": moves, "moving": moving, "clicking": clicking,
+            "dragging": _dragging_at_once(pages, url, pid)}
+
+
+def _dragging_at_once(pages: list, url: str, pid: int, frames: int = 60) -> dict:
+    """Server CPU seconds while the sessions of `pages` all drag the studio's strength slider at
+    once (`frames` input events each), and then per let-go (each a run of the studio's result)."""
+    for page in pages:
+        open_page(page, url, "Expression studio", pictures=5)
+    find = f"() => ({FIND_CONTROLS})('Strength')"
+    for page in pages:
+        page.wait_for_function(f"{find}?.dataset.ready === 'yes'", timeout=120_000)
+        wait_idle(page)
+    time.sleep(2)
+    cpu, started = _cpu_seconds(pid), time.perf_counter()
+    for page in pages:  # every drag under way before any ends
+        page.evaluate(f"(args) => {{ window.legomojiDragged = false; ({DRAG})(args).then(() => "
+                      "{ window.legomojiDragged = true; }); }", ["Strength", 0, 0.2, 1.8, frames, 16])
+    for page in pages:
+        page.wait_for_function(f"() => window.legomojiDragged && ({find})().dataset.state === 'refined'",
+                               timeout=120_000)
+    dragging = {"seconds": round(time.perf_counter() - started, 1), "server_cpu_s": round(_cpu_seconds(pid) - cpu, 2),
+                "frames": frames * len(pages)}
+    cpu = _cpu_seconds(pid)
+    for page in pages:
+        page.evaluate(f"() => ({find})().inputs[0].dispatchEvent(new Event('change', {{bubbles: true}}))")
+    for page in pages:
+        page.wait_for_function("() => new URL(location.href).searchParams.get('strength') === '1.80'", timeout=120_000)
+        wait_idle(page)
+    dragging["server_cpu_ms_per_let_go"] = round(1000 * (_cpu_seconds(pid) - cpu) / len(pages), 1)
     for page in pages:
         page.close()
-    return {"sessions": sessions, "moves_each": moves, "moving": moving, "clicking": clicking}
+    return dragging
 
 
 def measure_live(moves: int = 200, heap_minutes: float = 5.0, sessions: int = 8) -> dict:
