@@ -239,8 +239,13 @@ def live_markdown(live: dict) -> list[str]:
           for name, drag in live.get("sliders", {}).items()],
         f"| cold browser over the home connection: map opened to its first live face (median of "
         f"{len(cold['each_s'])}) | {cold['median_s']} s | <= 6 s | {verdict(cold['median_s'], 6)} |",
+        *([f"| the same, the Mirror opened to its first live face (no map: no Plotly) | {mirror['median_s']} s | "
+           f"<= 6 s | {verdict(mirror['median_s'], 6)} |"] if (mirror := live.get("cold_home_mirror")) else []),
         f"| the runtime and the networks on the wire | {cold['live_mb_on_the_wire']} MB | <= 9 MB | "
         f"{verdict(cold['live_mb_on_the_wire'], 9)} |",
+        *([f"| everything the map took on the wire until its first live face; the Mirror | "
+           f"{cold['page_mb_on_the_wire']} MB; {mirror['page_mb_on_the_wire'] if mirror else '–'} MB | | |"]
+          if "page_mb_on_the_wire" in cold else []),
         f"| the tab's JavaScript heap after {heap['minutes']:g} minutes of moving ({heap['moves']} moves) | "
         f"{heap['heap_mb_after']} MB (before: {heap['heap_mb_before']} MB) | <= 300 MB | "
         f"{verdict(heap['heap_mb_after'], 300)} |",

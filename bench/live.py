@@ -128,10 +128,12 @@ def slider_drags(page, url: str, path: str, title: str, label: str | None, k: in
             "websocket_messages_sent": len(sent) - before}
 
 
-def cold_live(playwright, url: str, conditions: dict, loads: int = 3) -> dict:
-    """A fresh browser (empty cache) over `conditions`: seconds from opening the map to its first
-    live face (the median of `loads`), and the bytes the runtime and the networks took on the wire."""
-    seconds, live_bytes = [], []
+def cold_live(playwright, url: str, conditions: dict, loads: int = 3, path: str = "map") -> dict:
+    """A fresh browser (empty cache) over `conditions`: seconds from opening a page (the map,
+    where the pointer then moves over the plot, or a page of live sliders) to its first live
+    face (the median of `loads`); the bytes the runtime and the networks took on the wire, and
+    all the bytes the page took until then."""
+    seconds, live_bytes, all_bytes = [], [], []
     for _ in range(loads):
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -142,17 +144,23 @@ def cold_live(playwright, url: str, conditions: dict, loads: int = 3) -> dict:
                                                                                           e["request"]["url"]}))
         wire.client.on("Network.loadingFinished", lambda e, into=sizes, urls=requests: into.append(
             e["encodedDataLength"]) if any(part in urls.get(e["requestId"], "") for part in LIVE_FILES) else None)
+        every = []
+        wire.client.on("Network.loadingFinished", lambda e, into=every: into.append(e["encodedDataLength"]))
         started = time.perf_counter()
-        page.goto(f"{url}/map")
-        page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.ready === 'yes'", timeout=180_000)
-        area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
-        page.mouse.move(area["x"] + area["width"] / 3, area["y"] + area["height"] / 2)
-        page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.state", timeout=60_000)
+        page.goto(f"{url}/{path}")
+        if path == "map":
+            page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.ready === 'yes'", timeout=180_000)
+            area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+            page.mouse.move(area["x"] + area["width"] / 3, area["y"] + area["height"] / 2)
+            page.wait_for_function(f"() => ({FIND_PANEL})()?.dataset.state", timeout=60_000)
+        else:
+            page.wait_for_function(f"() => ({FIND_CONTROLS})(null)?.dataset.state", timeout=180_000)
         seconds.append(round(time.perf_counter() - started, 2))
         live_bytes.append(sum(sizes))
+        all_bytes.append(sum(every))
         browser.close()
-    return {"median_s": round(float(np.median(seconds)), 2), "each_s": seconds,
-            "live_mb_on_the_wire": round(live_bytes[0] / 1e6, 2)}
+    return {"page": path, "median_s": round(float(np.median(seconds)), 2), "each_s": seconds,
+            "live_mb_on_the_wire": round(live_bytes[0] / 1e6, 2), "page_mb_on_the_wire": round(all_bytes[0] / 1e6, 2)}
 
 
 def heap_after_moving(page, minutes: float) -> dict:
@@ -267,6 +275,7 @@ def measure_live(moves: int = 200, heap_minutes: float = 5.0, sessions: int = 8)
         results["sessions"] = sessions_at_once(browser, url, process.pid, sessions, 60)
         browser.close()
         results["cold_home"] = cold_live(p, url, HOME_CONNECTION)
+        results["cold_home_mirror"] = cold_live(p, url, HOME_CONNECTION, path="mirror")
     return results
 
 

@@ -57,7 +57,7 @@ class Control:
     step: float
     value: float
 
-    def snap(self, value) -> float:
+    def snap(self, value) -> float | None:
         """`value` as the slider can hold it (on its steps, within its bounds); None if it is not a number."""
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value):
             return None
@@ -75,6 +75,8 @@ def line(code, count: int) -> dict:
     read at 0 and at each slider's unit, so the browser draws exactly the server's codes."""
     origin = np.asarray(code(np.zeros(count)), np.float64)
     axes = [np.asarray(code(np.eye(count)[i]), np.float64) - origin for i in range(count)]
+    if not np.allclose(code(np.full(count, 0.5)), origin + 0.5 * np.sum(axes, axis=0), atol=1e-6):
+        raise ValueError("a live slider's code must move on a line: this one does not")
     return {"origin": _numbers(origin), "axes": [_numbers(axis) if np.any(axis) else None for axis in axes]}
 
 
@@ -109,10 +111,11 @@ def live_controls(files: dict, controls: list[Control], faces: list[dict], key: 
                   reset: str | None = None, pad: dict | None = None, frames: list[dict] | None = None,
                   per_row: int | None = None) -> list[float]:
     """Sliders whose `faces` (`face`) are drawn in the browser as they move (`per_row` of them
-    to a row where given), the sliders in a grid of `columns`, with a button that sets them all to 0 when `reset` names it. A `pad` (`pad`)
-    shows a picture of the server's on which the pointer moves the sliders; its `frames` (faces
-    with fixed codes) are then drawn in the browser in the picture's place. Returns the values
-    the sliders were let go at (the controls' own until then): all the server hears of them."""
+    to a row where given), the sliders in a grid of `columns`, with a button that sets them all
+    to 0 when `reset` names it. A `pad` (`pad`) shows a picture of the server's on which the
+    pointer moves the sliders; its `frames` (faces with fixed codes) are then drawn in the
+    browser in the picture's place. Returns the values the sliders were let go at (the
+    controls' own until then): all the server hears of them."""
     data = {"files": files, "controls": [vars(control) | {"min": control.low, "max": control.high}
                                          for control in controls],
             "faces": faces, "columns": columns, "reset": reset, "pad": pad, "frames": frames, "perRow": per_row}

@@ -182,9 +182,9 @@ def test_morph_strip_follows_the_picked_faces(server, page, tmp_path):
     # while the panel reruns can be lost: the button's callable goes with the run that made it)
     strip_before = page.locator(".pad img").first.get_attribute("src")  # the server's strip, under the live one
     page.get_by_role("slider", name="Steps").press("ArrowRight")
-    page.wait_for_function("(old) => [...document.querySelectorAll('*')].some((host) => { const img = host.shadowRoot"
-                           " && host.shadowRoot.querySelector('.pad img'); return img && img.getAttribute('src') !== old;"
-                           " })", arg=strip_before, timeout=60_000)
+    page.wait_for_function("(old) => [...document.querySelectorAll('*')].some((host) => { const img = "
+                           "host.shadowRoot && host.shadowRoot.querySelector('.pad img'); "
+                           "return img && img.getAttribute('src') !== old; })", arg=strip_before, timeout=60_000)
     wait_idle(page)
     page.wait_for_timeout(1000)
     with page.expect_download() as download:

@@ -151,8 +151,8 @@ def drag(page, controls, values, k: int = 0) -> None:
     for value in values:
         controls.evaluate(SLIDE, [k, value])
         page.wait_for_timeout(40)
-    page.wait_for_function("(root) => root.dataset.state === 'refined' && root.dataset.values === root.values.join(',')",
-                           arg=controls, timeout=30_000)
+    page.wait_for_function("(root) => root.dataset.state === 'refined' && "
+                           "root.dataset.values === root.values.join(',')", arg=controls, timeout=30_000)
 
 
 def drawn_faces(controls, shape) -> np.ndarray:

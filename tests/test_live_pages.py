@@ -12,6 +12,7 @@ import pytest
 from tests.test_app import image_captions, image_urls, page, run
 from vae import latent
 
+
 @pytest.fixture(autouse=True)
 def live_on(monkeypatch):
     """The live path on, whatever the environment says."""
@@ -32,7 +33,7 @@ def code_at(spec: dict, values: list[float]) -> np.ndarray:
     """A face's code at the sliders' values, as explorer/web/live_controls.js reads it."""
     if "from" in spec:
         t = spec["at"] if spec["at"] is not None else values[spec["control"]]
-        return (latent.slerp if spec["method"] == "slerp" else latent.lerp)(np.array(spec["from"]), np.array(spec["to"]), t)
+        return latent.interpolate(np.array(spec["from"]), np.array(spec["to"]), t, spec["method"])
     code = np.array(spec["origin"])
     for value, axis in zip(values, spec["axes"]):
         if axis is not None:
@@ -137,3 +138,12 @@ def test_a_value_the_sliders_cannot_hold_is_snapped_or_left(engine):
     assert app.query_params["mix"] == "1.00"  # within its bounds
     app = let_go(app, "mirror_mix_live", ["a lot"])
     assert app.query_params["mix"] == "1.00" and not app.exception  # not a number: the link's value stays
+
+
+def test_a_code_that_does_not_move_on_a_line_is_refused():
+    from explorer.live import line
+
+    drawn = line(lambda v: np.array([1.0, 2.0]) + v[0] * np.array([0.5, 0.0]) - v[1] * np.array([0.0, 3.0]), 2)
+    assert drawn == {"origin": [1.0, 2.0], "axes": [[0.5, 0.0], [0.0, -3.0]]}
+    with pytest.raises(ValueError, match="on a line"):
+        line(lambda v: latent.slerp(np.array([1.0, 0.0]), np.array([0.0, 1.0]), v[0]), 1)

@@ -30,14 +30,18 @@ def slerp(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray) -> np.ndarray:
     return direction * ((1.0 - t) * n0 + t * n1)
 
 
+def interpolate(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray, method: str = "slerp") -> np.ndarray:
+    """The way from z0 to z1 at t (a scalar, or (T,) giving (T, L)), straight or spherical."""
+    if method not in ("lerp", "slerp"):
+        raise ValueError(f"unknown interpolation {method!r}: use 'lerp' or 'slerp'")
+    return (slerp if method == "slerp" else lerp)(np.asarray(z0, np.float64), np.asarray(z1, np.float64), t)
+
+
 def interpolate_latents(z0: np.ndarray, z1: np.ndarray, steps: int, method: str = "slerp") -> np.ndarray:
     """(steps, L) latents from z0 to z1 inclusive."""
     if steps < 2:
         raise ValueError("a morph needs at least 2 steps")
-    if method not in ("lerp", "slerp"):
-        raise ValueError(f"unknown interpolation {method!r}: use 'lerp' or 'slerp'")
-    t = np.linspace(0.0, 1.0, steps)
-    return (slerp if method == "slerp" else lerp)(np.asarray(z0, np.float64), np.asarray(z1, np.float64), t)
+    return interpolate(z0, z1, np.linspace(0.0, 1.0, steps), method)
 
 
 def expression_vector(latents: np.ndarray, has_tag: np.ndarray, domains: np.ndarray) -> np.ndarray:

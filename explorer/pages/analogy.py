@@ -2,7 +2,6 @@
 A + s (B − A) + t (C − A), its far corner the answer B + C − A; A, B and C are any faces or emoji."""
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from explorer.cache import live_files
@@ -10,7 +9,6 @@ from explorer.engine import Engine
 from explorer.images import grid_image, png_bytes
 from explorer.live import Control, domain_line, face, line, live_controls, pad
 from explorer.ui import as_text, face_picker_ui, get_engine, query_float, query_int, show_faces, sync_url
-from vae.space import domain_value
 
 DOMAIN_NAMES = {"lego": "a Lego face", "emoji": "an emoji"}
 # each pick's first face, the n-th of its domain: a two-sided Lego head's smiling side is to its
@@ -43,23 +41,14 @@ def pick_ui(engine: Engine, letter: str, linked: int) -> int:
     return face_picker_ui(engine, domain, f"analogy_{letter}_{domain}", default, height=300)
 
 
-def cell_at(engine: Engine, picks: list[int], s: float, t: float) -> tuple[np.ndarray, float]:
-    """The code and the domain of the grid's point (s, t): A + s (B − A) + t (C − A), the domain
-    by the same rule, clipped to [0, 1] (Engine.analogy_grid's cells are its steps)."""
-    codes = engine.maps.means[picks]
-    domains = [domain_value(domain) for domain in engine.dataset.domain[picks]]
-    weights = np.array([1.0 - s - t, s, t])
-    return weights @ codes, float(np.clip(weights @ domains, 0.0, 1.0))
-
-
 def analogy_pad(engine: Engine, live: dict, picks: list[int], grid: bytes, steps: int) -> tuple[float, float]:
     """The grid (the server's picture) as a pad, with sliders for s (across) and t (down): the
     point under the pointer, on a cell or between cells, is drawn in the browser. Returns the
     (s, t) last clicked or let go at (the link's; the answer's corner until then)."""
     controls = [Control("s: from A towards B", 0.0, 1.0, 0.01, query_float("s", 1.0, 0.0, 1.0)),
                 Control("t: from A towards C", 0.0, 1.0, 0.01, query_float("t", 1.0, 0.0, 1.0))]
-    domains = [domain_value(domain) for domain in engine.dataset.domain[picks]]
-    point = face(line(lambda v: cell_at(engine, picks, v[0], v[1])[0], 2),
+    domains = [engine.analogy_point(picks, s, t)[1] for s, t in ((0.0, 0.0), (1.0, 0.0), (0.0, 1.0))]  # A, B and C's
+    point = face(line(lambda v: engine.analogy_point(picks, v[0], v[1])[0], 2),
                  domain_line(domains[0], [domains[1] - domains[0], domains[2] - domains[0]]),
                  "the point under the pointer")
     shown = pad(grid, [0, 1], (steps, steps), engine.dataset.size, GRID_GAP, "the analogy grid: point at it to see "
@@ -108,5 +97,5 @@ def analogy_panel(engine: Engine) -> None:
     with pickers:
         shown = [engine.dataset.images[index] for index in picks.values()]
         if live:  # the server's picture of the cell last clicked (or slid to), which the link keeps
-            shown.append(engine.decode(*cell_at(engine, list(picks.values()), s, t))[0])
+            shown.append(engine.decode(*engine.analogy_point(list(picks.values()), s, t))[0])
         show_faces(shown, ["A", "B", "C", f"s {s:.2f}, t {t:.2f}"][:len(shown)], columns=len(shown), width=80)

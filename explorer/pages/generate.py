@@ -69,7 +69,8 @@ def live_temperature(engine: Engine, live: dict, temperature: float, seed: int, 
     for domain, value in (("lego", 0.0), ("emoji", 1.0)):
         for k in range(LIVE_SAMPLES):
             code = line(lambda v, k=k, domain=domain: engine.sample_codes(SAMPLES, v[0], seed, domain, prior)[k], 1)
-            faces.append(face(code, domain_line(value, [0.0]), ("Lego" if domain == "lego" else "emoji") if k == 0 else ""))
+            caption = ("Lego" if domain == "lego" else "emoji") if k == 0 else ""
+            faces.append(face(code, domain_line(value, [0.0]), caption))
     live_controls(live, [temperature_control(temperature)], faces, key=TEMPERATURE_LIVE, per_row=LIVE_SAMPLES)
 
 

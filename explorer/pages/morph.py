@@ -80,7 +80,7 @@ def morph_panel(engine: Engine) -> None:
     if live:  # the strip drawn in the browser, and any point of the path as the scrubber moves
         t = morph_scrubber(live, start, end, steps, method, shown, engine.dataset.size)
         sync_url(t=f"{t:.2f}")
-        code, chosen = (latent.slerp if method == "slerp" else latent.lerp)(start, end, t), f"the path at {t:.2f}"
+        code, chosen = latent.interpolate(start, end, t, method), f"the path at {t:.2f}"
     else:
         # shown at the frames' own size (a page's width holds ten of them); the PNG download is twice as large
         st.image(shown, width="stretch", output_format="PNG")

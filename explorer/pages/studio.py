@@ -115,7 +115,8 @@ def mix_controls(tags: list[str], linked: dict[str, float]) -> list[Control]:
     return [Control(tag, -1.0, 2.0, 0.1, round(linked.get(tag, 0.0), 1)) for tag in tags]
 
 
-def expression_sliders_ui(engine: Engine, live: dict | None) -> tuple[dict[str, float], st.delta_generator.DeltaGenerator]:
+def expression_sliders_ui(engine: Engine, live: dict | None) -> tuple[dict[str, float],
+                                                                      st.delta_generator.DeltaGenerator]:
     """One slider per expression, combinable, with a reset; live, their place, filled once their
     faces' line is known."""
     tags = engine.available_expressions()

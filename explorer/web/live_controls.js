@@ -188,7 +188,6 @@ export default function (component) {
         root.painter.ask(faces.map((face) => codeAt(face.code, values)),
                          faces.map((face) => domainAt(face.domain, values)), { values: values.slice(), asked });
     };
-    root.redraw = draw;
     if (root.started) {
         const drawnKey = JSON.stringify([data.faces, root.values]);
         if (root.painter && !root.dragging && drawnKey !== root.drawnKey) draw(performance.now());  // a new line
