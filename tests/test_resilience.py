@@ -154,6 +154,12 @@ def session_jobs(engine: Engine, count: int = 8) -> list[tuple[str, dict, int]]:
     return jobs
 
 
+# the sources of the page's pictures: its images, and the server's pictures under live faces (the morph's strip)
+PICTURES = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"] img'),
+    ...[...document.querySelectorAll('*')].flatMap((host) => host.shadowRoot ? [...host.shadowRoot.querySelectorAll(
+        '.pad img')] : [])].map((img) => img.getAttribute('src'))"""
+
+
 async def page_images(browser, url: str, path: str, params: dict, expected: int) -> list[str]:
     """The image sources a fresh session shows for a page and its URL parameters."""
     from urllib.parse import urlencode
@@ -161,13 +167,11 @@ async def page_images(browser, url: str, path: str, params: dict, expected: int)
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
     await page.goto(f"{url}/{path}?{urlencode(params)}", wait_until="commit", timeout=240_000)
-    images = page.locator('[data-testid="stMain"] [data-testid="stImage"] img')
-    await page.wait_for_function(
-        "n => document.querySelectorAll('[data-testid=\"stMain\"] [data-testid=\"stImage\"] img').length >= n"
-        " && !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')", arg=expected,
-        timeout=240_000)
+    await page.wait_for_function(f"n => ({PICTURES})().length >= n && "
+                                 "!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
+                                 arg=expected, timeout=240_000)
     await page.wait_for_timeout(500)
-    sources = [await images.nth(i).get_attribute("src") for i in range(await images.count())]
+    sources = await page.evaluate(PICTURES)
     errors = await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
     await context.close()
     assert errors == 0

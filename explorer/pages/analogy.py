@@ -95,7 +95,8 @@ def analogy_panel(engine: Engine) -> None:
         st.download_button("Download PNG", lambda: png_bytes(grid_image(cells, scale=2)), "legomoji-analogy.png",
                            "image/png", key="analogy_png", on_click="ignore")
     with pickers:
-        shown = [engine.dataset.images[index] for index in picks.values()]
-        if live:  # the server's picture of the cell last clicked (or slid to), which the link keeps
+        shown, captions = [engine.dataset.images[index] for index in picks.values()], ["A", "B", "C"]
+        if live:  # the server's picture of the point last clicked (or slid to), which the link keeps
             shown.append(engine.decode(*engine.analogy_point(list(picks.values()), s, t))[0])
-        show_faces(shown, ["A", "B", "C", f"s {s:.2f}, t {t:.2f}"][:len(shown)], columns=len(shown), width=80)
+            captions.append(f"s {s:.2f}, t {t:.2f}")
+        show_faces(shown, captions, columns=len(shown), width=80)
