@@ -350,9 +350,10 @@ def test_surprise_me_spins_at_once_and_settles_on_the_pair_it_shows(server, page
     grids.evaluate_all("grids => grids.forEach((grid) => { grid.querySelector('.face').dataset.old = 'yes'; })")
     reel = page.locator(".reel")
     # clicked and looked at in one task of the page: no answer from the server can come between
-    spinning = reel.evaluate("reel => { reel.querySelector('button').click(); return new Promise((resolve) => "
-                             "setTimeout(() => resolve(reel.classList.contains('spinning')))); }")
-    assert spinning and page.url == address
+    spinning, at_click = reel.evaluate("reel => { reel.querySelector('button').click(); const at = location.href; "
+                                       "return new Promise((resolve) => setTimeout(() => "
+                                       "resolve([reel.classList.contains('spinning'), at]))); }")
+    assert spinning and at_click == address
     page.locator(".reel.settled").wait_for(timeout=60_000)
     pair = [int(re.search(rf"[?&]{domain}=(\d+)", page.url)[1]) for domain in ("lego", "emoji")]
     assert page.url != address
