@@ -97,6 +97,32 @@ def face(code: dict, domain: dict, caption: str) -> dict:
     return {"code": code, "domain": domain, "caption": caption}
 
 
+class Vectors:
+    """The codes' vectors as the browser receives them: each one once (the faces of one result
+    in two domains, a morph's frames share theirs), named by its place in `sent`."""
+
+    def __init__(self):
+        self.sent, self._places = [], {}
+
+    def place(self, vector: list | None) -> int | None:
+        if vector is None:
+            return None
+        key = tuple(vector)
+        if key not in self._places:
+            self._places[key] = len(self.sent)
+            self.sent.append(vector)
+        return self._places[key]
+
+    def face(self, entry: dict) -> dict:
+        code = dict(entry["code"])
+        for name in ("origin", "from", "to"):
+            if name in code:
+                code[name] = self.place(code[name])
+        if "axes" in code:
+            code["axes"] = [self.place(axis) for axis in code["axes"]]
+        return entry | {"code": code}
+
+
 def live_values(controls: list[Control], key: str) -> list[float]:
     """The values the sliders of `key` were let go at, or the controls' own values before that
     (readable before the sliders are drawn, for pages whose faces' lines need them)."""
@@ -116,9 +142,12 @@ def live_controls(files: dict, controls: list[Control], faces: list[dict], key: 
     pointer moves the sliders; its `frames` (faces with fixed codes) are then drawn in the
     browser in the picture's place. Returns the values the sliders were let go at (the
     controls' own until then): all the server hears of them."""
+    vectors = Vectors()
     data = {"files": files, "controls": [vars(control) | {"min": control.low, "max": control.high}
                                          for control in controls],
-            "faces": faces, "columns": columns, "reset": reset, "pad": pad, "frames": frames, "perRow": per_row}
+            "faces": [vectors.face(entry) for entry in faces], "columns": columns, "reset": reset, "pad": pad,
+            "frames": [vectors.face(entry) for entry in frames] if frames else None, "perRow": per_row}
+    data["vectors"] = vectors.sent
     values = live_values(controls, key)
     for entry, value in zip(data["controls"], values):
         entry["value"] = value
@@ -126,12 +155,24 @@ def live_controls(files: dict, controls: list[Control], faces: list[dict], key: 
     return values
 
 
-def pad(picture: bytes, controls: list[int], cells: tuple[int, int], size: int, gap: int, alt: str) -> dict:
+def pad(picture: bytes, controls: list[int], cells: tuple[int, int], size: int, gap: int, alt: str, key: str) -> dict:
     """A picture of cells (a PNG of `cells` columns and rows of `size` pixels, `gap` apart, as
     explorer.images draws strips and grids) on which the pointer sets sliders `controls` (across,
-    then down): each cell's centre is a step of the way between the sliders' ends."""
-    return {"picture": "data:image/png;base64," + base64.b64encode(picture).decode(), "controls": list(controls),
-            "cells": list(cells), "size": size, "gap": gap, "alt": alt}
+    then down): each cell's centre is a step of the way between the sliders' ends. The picture
+    is served as st.image serves its own (`key` names its place), not sent over the websocket."""
+    return {"picture": served_png(picture, key), "controls": list(controls), "cells": list(cells), "size": size,
+            "gap": gap, "alt": alt}
+
+
+def served_png(picture: bytes, key: str) -> str:
+    """The URL of a PNG among Streamlit's media files, as st.image serves its pictures: fetched
+    over HTTP, and kept while the session's page at `key` shows it (the next one there replaces
+    it); a data URL where no Streamlit runtime runs."""
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return "data:image/png;base64," + base64.b64encode(picture).decode()
+    return runtime.get_instance().media_file_mgr.add(picture, "image/png", f"legomoji.{key}")
 
 
 def live_slider(files: dict, label: str, bounds: tuple[float, float, float], value: float, code, domain: dict,

@@ -52,7 +52,7 @@ def analogy_pad(engine: Engine, live: dict, picks: list[int], grid: bytes, steps
                  domain_line(domains[0], [domains[1] - domains[0], domains[2] - domains[0]]),
                  "the point under the pointer")
     shown = pad(grid, [0, 1], (steps, steps), engine.dataset.size, GRID_GAP, "the analogy grid: point at it to see "
-                "the faces between its cells")
+                "the faces between its cells", key="analogy_grid")
     s, t = live_controls(live, controls, [point], key="analogy_live", columns=2, pad=shown)
     return s, t
 

@@ -46,7 +46,8 @@ def morph_scrubber(live: dict, start: np.ndarray, end: np.ndarray, steps: int, m
               for t in np.linspace(0.0, 1.0, steps)]
     faces = [face(path(start, end, method, control=0), domain_line(0.0, [1.0]), "the path, drawn as you scrub"),
              face(path(start, end, method, control=0), domain_line(0.0, [0.0]), "as a Lego face")]
-    strip = pad(shown, [0], (steps, 1), size, STRIP_GAP, "the morph's strip: point at it to see the path there")
+    strip = pad(shown, [0], (steps, 1), size, STRIP_GAP, "the morph's strip: point at it to see the path there",
+                key="morph_strip")
     return live_controls(live, [scrubber], faces, key="morph_live", pad=strip, frames=frames)[0]
 
 

@@ -25,11 +25,15 @@ function interpolate(from, to, t, method) {  // vae.latent.lerp and vae.latent.s
     return u0.map((x, d) => ((a * x + b * u1[d]) / Math.sin(omega)) * norm);
 }
 
-function codeAt(spec, values) {  // {origin, axes} or {from, to, method, control | at}
-    if (spec.from) return interpolate(spec.from, spec.to, spec.at ?? values[spec.control], spec.method);
-    const code = spec.origin.slice();
+// {origin, axes} or {from, to, method, control | at}; each vector named by its place in `vectors`
+function codeAt(spec, values, vectors) {
+    if (spec.from !== undefined) {
+        const t = spec.at ?? values[spec.control];
+        return interpolate(vectors[spec.from], vectors[spec.to], t, spec.method);
+    }
+    const code = vectors[spec.origin].slice();
     spec.axes.forEach((axis, i) => {
-        if (axis && values[i]) axis.forEach((x, d) => { code[d] += values[i] * x; });
+        if (axis !== null && values[i]) vectors[axis].forEach((x, d) => { code[d] += values[i] * x; });
     });
     return code;
 }
@@ -138,7 +142,7 @@ function placeMarker(root) {
 
 async function drawStrip(root, net) {  // the strip's frames, drawn here, in the server's picture's place
     const { frames, pad } = root.data, key = root.framesKey;
-    const codes = frames.map((frame) => codeAt(frame.code, root.values));
+    const codes = frames.map((frame) => codeAt(frame.code, root.values, root.data.vectors));
     const domains = frames.map((frame) => domainAt(frame.domain, root.values));
     const pixels = await drawFaces(net, codes, domains);
     if (key !== root.framesKey) return;  // the server has moved on to another strip
@@ -161,7 +165,7 @@ export default function (component) {
         root = build(parentElement, data);
         root.shape = JSON.stringify([data.controls.length, data.faces.length, !!data.pad]);
     }
-    const framesKey = JSON.stringify(data.frames);
+    const framesKey = JSON.stringify(data.frames && [data.frames, data.vectors]);
     const fresh = framesKey !== root.framesKey;
     root.framesKey = framesKey;
     root.data = data;
@@ -184,12 +188,12 @@ export default function (component) {
         show();
         if (!root.painter) return;
         const faces = root.data.faces, values = root.values;
-        root.drawnKey = JSON.stringify([faces, values]);
-        root.painter.ask(faces.map((face) => codeAt(face.code, values)),
+        root.drawnKey = JSON.stringify([faces, root.data.vectors, values]);
+        root.painter.ask(faces.map((face) => codeAt(face.code, values, root.data.vectors)),
                          faces.map((face) => domainAt(face.domain, values)), { values: values.slice(), asked });
     };
     if (root.started) {
-        const drawnKey = JSON.stringify([data.faces, root.values]);
+        const drawnKey = JSON.stringify([data.faces, data.vectors, root.values]);
         if (root.painter && !root.dragging && drawnKey !== root.drawnKey) draw(performance.now());  // a new line
         if (root.net && fresh && data.frames) drawStrip(root, root.net).catch(() => null);
         return root.cleanup;
