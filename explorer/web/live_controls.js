@@ -10,6 +10,12 @@
 // browser cannot draw, the sliders and the pad still work and the page shows the server's pictures.
 
 const REST = 60;  // ms the sliders rest before their refined faces
+const IDLE = 500;  // ms at most that a face the server also draws waits for the page to be idle
+
+function whenIdle(task) {  // after what the page is doing now (a run's pictures coming in)
+    if (window.requestIdleCallback) requestIdleCallback(task, { timeout: IDLE });
+    else setTimeout(task, 50);
+}
 
 function interpolate(from, to, t, method) {  // vae.latent.lerp and vae.latent.slerp
     const lerp = (a, b) => a.map((x, d) => (1 - t) * x + t * b[d]);
@@ -192,15 +198,19 @@ export default function (component) {
         root.painter.ask(faces.map((face) => codeAt(face.code, values, root.data.vectors)),
                          faces.map((face) => domainAt(face.domain, values)), { values: values.slice(), asked });
     };
-    if (root.started) {
+    if (root.started) {  // the server's answer (or another run): faces it draws too, once the page is idle
         const drawnKey = JSON.stringify([data.faces, data.vectors, root.values]);
-        if (root.painter && !root.dragging && drawnKey !== root.drawnKey) draw(performance.now());  // a new line
+        const stale = root.painter && !root.dragging && (root.sent || drawnKey !== root.drawnKey);
+        root.sent = false;
+        if (stale) whenIdle(() => { if (!root.dragging) draw(performance.now()); });
         if (root.net && fresh && data.frames) drawStrip(root, root.net).catch(() => null);
         return root.cleanup;
     }
     root.started = true;
-    const send = () => {
+    const send = () => {  // let go: the server draws its pictures of the values, and has the CPU meanwhile
         root.dragging = false;
+        root.sent = true;
+        if (root.painter) root.painter.stop();
         setStateValue("values", root.values.slice());
     };
     root.inputs.forEach((input, k) => {
@@ -242,7 +252,7 @@ export default function (component) {
         }, () => { root.faces.hidden = true; });
         root.faces.hidden = false;
         root.dataset.ready = "yes";
-        draw(performance.now());
+        whenIdle(() => { if (!root.dragging) draw(performance.now()); });
         if (root.data.frames) {
             drawStrip(root, net).catch((error) => console.warn("Legomoji: the strip stays the server's:", error));
         }

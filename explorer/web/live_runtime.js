@@ -103,26 +103,21 @@ function paint(canvas, pixels, size, x = 0, y = 0) {
     canvas.getContext("2d").putImageData(new ImageData(toRgba(pixels, size), size, size), x, y);
 }
 
-// Faces of codes, each in its domain, refined where the refiner is in: the even ones here and
-// the odd ones on the worker at the same time where it runs (a strip of frames drawn once).
+// Faces of codes, each in its domain, refined where the refiner is in (a strip of frames drawn
+// once): on the worker where it runs, so that the page stays free for the server's answers and
+// the live faces; what the worker fails to draw, here.
 async function drawFaces(net, codes, domains) {
     await net.refinerReady;
-    const helper = net.helper, shared = helper && !helper.broken && await helper.ready;
-    const one = async (k, onWorker) => {
-        if (onWorker) {
-            const raw = await helper.decode(codes[k], domains[k]);
-            return net.refiner ? helper.refine(raw, domains[k]) : raw;
-        }
-        return drawFace(net, codes[k], domains[k], true);
+    const helper = net.helper, onWorker = helper && !helper.broken && await helper.ready;
+    const there = async (k) => {
+        const raw = await helper.decode(codes[k], domains[k]);
+        return net.refiner ? helper.refine(raw, domains[k]) : raw;
     };
-    const pixels = new Array(codes.length).fill(null);
-    const there = async () => {
-        for (let k = 1; k < codes.length; k += 2) pixels[k] = await one(k, true).catch(() => null);
-    };
-    const elsewhere = shared ? there() : null;
-    for (let k = 0; k < codes.length; k += shared ? 2 : 1) pixels[k] = await one(k, false);
-    await elsewhere;
-    for (let k = 0; k < codes.length; k += 1) if (!pixels[k]) pixels[k] = await one(k, false);
+    const pixels = [];
+    for (let k = 0; k < codes.length; k += 1) {
+        pixels.push(onWorker ? await there(k).catch(() => null) : null);
+        if (!pixels[k]) pixels[k] = await drawFace(net, codes[k], domains[k], true);
+    }
     return pixels;
 }
 
