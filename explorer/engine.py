@@ -345,9 +345,9 @@ class Engine:
         """The code and the domain of the point (s, t) of the analogy grid of three dataset
         images (`analogy_grid`): A + s (B − A) + t (C − A), its domain by the same rule from the
         three images' domains, clipped to [0, 1]; on the grid's steps, its cells exactly."""
-        weights = np.array([1.0 - s - t, s, t])  # as latent.analogy_codes weighs a, b and c
-        domains = np.array([domain_value(domain) for domain in self.dataset.domain[picks]])
-        return weights @ self.maps.means[picks], float(np.clip(weights @ domains, 0.0, 1.0))
+        domains = [domain_value(domain) for domain in self.dataset.domain[picks]]
+        return latent.analogy_point(*self.maps.means[picks], s, t), float(np.clip(latent.analogy_point(*domains, s, t),
+                                                                                   0.0, 1.0))
 
     def analogy_grid(self, a_index: int, b_index: int, c_index: int, steps: int) -> np.ndarray:
         """uint8 (steps, steps, S, S, 3): the analogy grid of three dataset images (latent.analogy_codes),

@@ -221,5 +221,10 @@ def analogy_codes(a: np.ndarray, b: np.ndarray, c: np.ndarray, steps: int) -> np
     if not a.shape == b.shape == c.shape:
         raise ValueError(f"a, b and c must have one shape, not {a.shape}, {b.shape} and {c.shape}")
     fractions = np.linspace(0.0, 1.0, steps)
-    s, t = fractions[None, :, None], fractions[:, None, None]  # (1, steps, 1) across, (steps, 1, 1) down
-    return (1.0 - s - t) * a + s * b + t * c  # (steps, steps, L)
+    return analogy_point(a, b, c, fractions[None, :, None], fractions[:, None, None])  # (steps, steps, L)
+
+
+def analogy_point(a: np.ndarray, b: np.ndarray, c: np.ndarray, s, t) -> np.ndarray:
+    """The analogy grid's point a + s (b - a) + t (c - a), as weights of a, b and c (s and t
+    broadcast: scalars give one code, (1, steps, 1) and (steps, 1, 1) the grid)."""
+    return (1.0 - s - t) * a + s * b + t * c
